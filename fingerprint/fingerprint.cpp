@@ -1,0 +1,264 @@
+#include "fingerprint/fingerprint.hpp"
+
+#include <re2/re2.h>
+#include <xxhash.h>
+
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+
+#include "fingerprint/hash.hpp"
+#include "fingerprint/normalize.hpp"
+#include "fingerprint/stack_trace.hpp"
+
+namespace selfheal::fingerprint {
+namespace detail {
+namespace {
+
+using sv = std::string_view;
+
+// At most this many frames (crash side first) make a trace's id.
+constexpr std::size_t max_grouping_frames = 2;
+constexpr std::size_t max_cache_entries = 1 << 16;
+
+struct Xxh3 {
+  using is_transparent = void;
+  std::size_t operator()(sv s) const noexcept { return XXH3_64bits(s.data(), s.size()); }
+  std::size_t operator()(const std::string& s) const noexcept { return (*this)(sv(s)); }
+};
+
+// Up to two non-empty lines of a non-trace event, log header removed from the first.
+std::string message_text(sv event) {
+  std::string out;
+  int taken = 0;
+  std::size_t pos = 0;
+  bool first_line = true;
+  while (pos <= event.size() && taken < 2) {
+    auto nl = event.find('\n', pos);
+    sv line = event.substr(pos, nl == sv::npos ? sv::npos : nl - pos);
+    if (first_line) {
+      line = strip_header(line);
+      first_line = false;
+    }
+    bool blank = true;
+    for (char c : line)
+      if (!(c == ' ' || c == '\t' || c == '\r')) blank = false;
+    if (!blank) {
+      if (taken) out.push_back(' ');
+      out.append(line);
+      ++taken;
+    }
+    if (nl == sv::npos) break;
+    pos = nl + 1;
+  }
+  return out;
+}
+
+std::string one_line(sv s) {
+  auto nl = s.find('\n');
+  return std::string(nl == sv::npos ? s : s.substr(0, nl));
+}
+
+struct FrameChoice {
+  std::vector<const Frame*> used;
+  std::string basis;  // "app", "test", "library", "none"
+};
+
+// Sentry-like: app frames (recursion collapsed) of the root cause; else of the nearest wrapper;
+// else the first test frame's class; else the top library frames.
+FrameChoice choose_frames(const ParsedTrace& t) {
+  FrameChoice c;
+  auto collect = [&](const ParsedException& e, FrameKind kind) {
+    const Frame* prev = nullptr;
+    for (std::size_t i = 0; i < e.frames.size() && c.used.size() < max_grouping_frames; ++i) {
+      if (e.kinds[i] != kind) continue;
+      const Frame& f = e.frames[i];
+      if (prev && prev->module == f.module && prev->function == f.function) continue;
+      c.used.push_back(&f);
+      prev = &f;
+    }
+  };
+  for (auto it = t.chain.rbegin(); it != t.chain.rend() && c.used.empty(); ++it)
+    collect(*it, FrameKind::app);
+  if (!c.used.empty()) {
+    c.basis = "app";
+    return c;
+  }
+  for (auto it = t.chain.rbegin(); it != t.chain.rend() && c.used.empty(); ++it)
+    for (std::size_t i = 0; i < it->frames.size(); ++i)
+      if (it->kinds[i] == FrameKind::test) {
+        c.used.push_back(&it->frames[i]);
+        break;
+      }
+  if (!c.used.empty()) {
+    c.basis = "test";
+    return c;
+  }
+  for (auto it = t.chain.rbegin(); it != t.chain.rend() && c.used.empty(); ++it)
+    collect(*it, FrameKind::library);
+  c.basis = c.used.empty() ? "none" : "library";
+  return c;
+}
+
+}  // namespace
+
+class EngineState {
+ public:
+  explicit EngineState(Options opts) : opts_(std::move(opts)) {
+    for (const auto& [name, pattern] : opts_.user_masks) {
+      auto re = std::make_unique<RE2>(pattern, RE2::Quiet);
+      if (re->ok()) masks_.emplace_back(name, std::move(re));
+    }
+  }
+
+  std::string id_of(const CanonicalEncoder& enc) {
+    const std::string& key = enc.bytes();
+    auto it = cache_.find(sv(key));
+    if (it != cache_.end()) return it->second;
+    std::string id = hasher_.short_id(key);
+    if (cache_.size() >= max_cache_entries) cache_.clear();
+    cache_.emplace(key, id);
+    return id;
+  }
+
+  std::string apply_user_masks(std::string text) {
+    for (auto& [name, re] : masks_) RE2::GlobalReplace(&text, *re, "<*>");
+    return text;
+  }
+
+  struct Work {
+    Fingerprint fp;
+    ParsedTrace trace;
+    FrameChoice choice;
+    std::string message;
+    bool is_trace = false;
+  };
+
+  void run(sv event, Work& w) {
+    Fingerprint& fp = w.fp;
+    if (event.size() > opts_.max_event_bytes) {
+      event = event.substr(0, opts_.max_event_bytes);
+      fp.truncated = true;
+    }
+    w.trace = parse_stack_trace(event);
+    if (w.trace.has_trace() && !w.trace.chain.empty()) {
+      w.is_trace = true;
+      const ParsedException& root = w.trace.chain.back();
+      fp.exception_type = normalize_symbol(root.type);
+      fp.frames = root.frames;
+      w.choice = choose_frames(w.trace);
+      normalize_into(apply_user_masks(one_line(root.value)), norm_);
+      fp.template_text = fp.exception_type.empty() ? norm_.text
+                         : norm_.text.empty()      ? fp.exception_type
+                                                   : fp.exception_type + ": " + norm_.text;
+      fp.values = norm_.values;
+      enc_.reset("trace", algorithm_version);
+      enc_.add("type", fp.exception_type);
+      for (const Frame* f : w.choice.used) {
+        enc_.add("module", f->module);
+        enc_.add("function", f->function);
+      }
+      if (w.choice.used.empty()) enc_.add("value", norm_.text);
+    } else {
+      w.message = message_text(event);
+      if (!masks_.empty()) w.message = apply_user_masks(std::move(w.message));
+      normalize_into(w.message, norm_);
+      fp.template_text = norm_.text;
+      fp.values = norm_.values;
+      enc_.reset("message", algorithm_version);
+      enc_.add("template", fp.template_text);
+    }
+    fp.id = id_of(enc_);
+  }
+
+  Fingerprint compute(sv event) {
+    Work w;
+    run(event, w);
+    return std::move(w.fp);
+  }
+
+  std::string template_id(sv tmpl) {
+    enc_.reset("message", algorithm_version);
+    enc_.add("template", tmpl);
+    return id_of(enc_);
+  }
+
+  std::string explain(sv event) {
+    Work w;
+    run(event, w);
+    using nlohmann::json;
+    json j;
+    j["algorithm_version"] = algorithm_version;
+    j["id"] = w.fp.id;
+    j["kind"] = w.is_trace ? "trace" : "message";
+    j["template"] = w.fp.template_text;
+    j["truncated"] = w.fp.truncated;
+    j["values"] = w.fp.values;
+    if (!masks_.empty()) {
+      json names = json::array();
+      for (auto& [name, re] : masks_) names.push_back(name);
+      j["user_masks"] = names;
+    }
+    if (w.is_trace) {
+      j["language"] = std::string(to_string(w.trace.language));
+      j["exception_type"] = w.fp.exception_type;
+      j["frame_basis"] = w.choice.basis;
+      json chain = json::array();
+      for (const auto& e : w.trace.chain) chain.push_back({{"type", e.type}, {"frames", e.frames.size()}});
+      j["chain"] = chain;
+      j["components"] = json::array({"type:" + w.fp.exception_type});
+      for (const Frame* f : w.choice.used) j["components"].push_back("frame:" + f->module + "." + f->function);
+      if (w.choice.used.empty()) j["components"].push_back("value:" + w.fp.template_text);
+      json frames = json::array();
+      const ParsedException& root = w.trace.chain.back();
+      for (std::size_t i = 0; i < root.frames.size(); ++i) {
+        const Frame& f = root.frames[i];
+        bool used = false;
+        for (const Frame* u : w.choice.used) used = used || u == &f;
+        const char* why = used ? "used"
+                          : root.kinds[i] == FrameKind::library ? "skipped: runtime/library frame"
+                          : root.kinds[i] == FrameKind::test    ? "skipped: test-harness frame"
+                                                                : "skipped: beyond the frame limit or recursion";
+        frames.push_back({{"module", f.module}, {"function", f.function}, {"file", f.file},
+                          {"line", f.line}, {"in_app", f.in_app}, {"why", why}});
+      }
+      j["frames"] = frames;
+      j["line_numbers_hashed"] = false;
+    } else {
+      j["message"] = w.message;
+      j["components"] = json::array({"template:" + w.fp.template_text});
+    }
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+
+ private:
+  Options opts_;
+  std::vector<std::pair<std::string, std::unique_ptr<RE2>>> masks_;
+  Sha256Hasher hasher_;
+  CanonicalEncoder enc_{"", algorithm_version};
+  Normalized norm_;
+  // Invariant: maps canonical encoding bytes to their id; bounded by max_cache_entries.
+  std::unordered_map<std::string, std::string, Xxh3, std::equal_to<>> cache_;
+};
+
+}  // namespace detail
+
+Engine::Engine(Options opts) : state_(std::make_unique<detail::EngineState>(std::move(opts))) {}
+Engine::~Engine() = default;
+Engine::Engine(Engine&&) noexcept = default;
+Engine& Engine::operator=(Engine&&) noexcept = default;
+
+Fingerprint Engine::compute(std::string_view event_text) { return state_->compute(event_text); }
+std::string Engine::explain_json(std::string_view event_text) { return state_->explain(event_text); }
+std::string Engine::id_for_template(std::string_view template_text) {
+  return state_->template_id(template_text);
+}
+
+std::string custom_id(std::string_view rule_name, std::string_view key) {
+  CanonicalEncoder enc("custom", algorithm_version);
+  enc.add("rule", rule_name);
+  enc.add("key", key);
+  Sha256Hasher h;
+  return h.short_id(enc.bytes());
+}
+
+}  // namespace selfheal::fingerprint

@@ -1,0 +1,71 @@
+#pragma once
+// Public API of the fingerprint module: one stitched event in, one Fingerprint value out.
+// Pure: no I/O, no globals. See fingerprint/README.md for the contract and invariants.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace selfheal::fingerprint {
+
+/// Version of the id algorithm. It is the first component of every hashed encoding, so a
+/// deliberate change of ids is visible; bump it on any change that moves an id.
+inline constexpr int algorithm_version = 1;
+
+struct Frame {
+  std::string module;    ///< Java class / Python module / Go package path / JS file stem
+  std::string function;  ///< normalised function name (generated counters removed)
+  std::string file;      ///< file name as printed (never hashed)
+  int line = 0;          ///< line number as printed (never hashed)
+  bool in_app = false;   ///< not runtime / stdlib / framework / test-harness code
+};
+
+struct Fingerprint {
+  std::string id;                   ///< 16 lowercase hex chars: first 64 bits of SHA-256
+  std::string template_text;        ///< normalised message with <*> (trace: type + normalised value)
+  std::string exception_type;       ///< root cause type, empty if none
+  std::vector<Frame> frames;        ///< frames of the root-cause exception, in_app flagged
+  std::vector<std::string> values;  ///< raw text behind each <*>, in order (capped)
+  bool truncated = false;           ///< event was cut at max_event_bytes
+};
+
+struct Options {
+  std::size_t max_event_bytes = 256 * 1024;
+  /// User masks applied before the built-in scanner: (name, RE2 pattern). Matches become <*>.
+  std::vector<std::pair<std::string, std::string>> user_masks;
+};
+
+namespace detail {
+class EngineState;
+}
+
+/// Computes fingerprints. NOT thread-safe: keep one per thread. Holds a bounded id cache keyed
+/// by XXH3 of the canonical encoding and one reused EVP digest context.
+class Engine {
+ public:
+  explicit Engine(Options opts = {});
+  ~Engine();
+  Engine(Engine&&) noexcept;
+  Engine& operator=(Engine&&) noexcept;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// event_text is one stitched event (may be multi-line, any bytes). Never throws on input.
+  Fingerprint compute(std::string_view event_text);
+  /// The components that made the id, as a JSON object (string).
+  std::string explain_json(std::string_view event_text);
+  /// Id of an already normalised message template (used for learned merges).
+  std::string id_for_template(std::string_view template_text);
+
+ private:
+  std::unique_ptr<detail::EngineState> state_;
+};
+
+/// Id for user fingerprint rules / custom keys: same hashing scheme, different domain tag.
+std::string custom_id(std::string_view rule_name, std::string_view key);
+
+}  // namespace selfheal::fingerprint

@@ -1,0 +1,352 @@
+#include "fingerprint/normalize.hpp"
+
+#include <array>
+#include <cstdint>
+
+namespace selfheal::fingerprint {
+namespace {
+
+enum : std::uint8_t {
+  k_space = 1,   // whitespace and control characters
+  k_delim = 2,   // splits a token into words; emitted literally
+  k_digit = 4,
+  k_alpha = 8,
+  k_hex = 16,
+  k_upper = 32,
+};
+
+constexpr std::array<std::uint8_t, 256> make_table() {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] |= k_space;
+  t[' '] |= k_space;
+  t[0x7f] |= k_space;
+  for (char c : std::string_view("=,;()[]{}<>\"'|:")) t[static_cast<unsigned char>(c)] |= k_delim;
+  for (int c = '0'; c <= '9'; ++c) t[c] |= k_digit | k_hex;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] |= k_alpha;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] |= k_alpha | k_upper;
+  for (int c = 'a'; c <= 'f'; ++c) t[c] |= k_hex;
+  for (int c = 'A'; c <= 'F'; ++c) t[c] |= k_hex;
+  return t;
+}
+constexpr auto k_table = make_table();
+
+inline bool is(unsigned char c, std::uint8_t cls) { return (k_table[c] & cls) != 0; }
+inline bool is_space(char c) { return is(static_cast<unsigned char>(c), k_space); }
+inline bool is_delim(char c) { return is(static_cast<unsigned char>(c), k_delim); }
+inline bool is_digit(char c) { return is(static_cast<unsigned char>(c), k_digit); }
+inline bool is_alpha(char c) { return is(static_cast<unsigned char>(c), k_alpha); }
+inline bool is_hex(char c) { return is(static_cast<unsigned char>(c), k_hex); }
+inline bool is_alnum(char c) { return is(static_cast<unsigned char>(c), k_digit | k_alpha); }
+
+char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
+// Units that follow a number as a separate token ("5.2 KB", "160 ms"). Size and time units only.
+bool is_unit(std::string_view w) {
+  static constexpr std::string_view units[] = {"b",  "kb", "mb",  "gb",  "tb",   "pb",  "kib", "mib",
+                                               "gib", "tib", "bytes", "ms", "us", "µs", "ns", "s",
+                                               "sec", "secs", "min", "mins", "h", "hrs"};
+  for (auto u : units)
+    if (iequals(w, u)) return true;
+  return false;
+}
+
+class Scanner {
+ public:
+  Scanner(Normalized& out, const NormalizeOptions& opts) : out_(out), opts_(opts) {}
+
+  void mask(std::string_view raw) {
+    out_.text.append(wildcard);
+    if (out_.values.size() < opts_.max_values)
+      out_.values.emplace_back(raw.substr(0, opts_.max_value_bytes));
+  }
+
+  // A word: a maximal run of non-delimiter characters inside a token.
+  void word(std::string_view w) {
+    bool digit = false;
+    bool all_hex_letters = true;
+    for (char c : w) {
+      if (is_digit(c)) {
+        digit = true;
+        break;
+      }
+      if (!(is_hex(c))) all_hex_letters = false;
+    }
+    if (digit) return mask(w);
+    if (w.size() >= 2 && (w[0] == '/' || (w[0] == '~' && w[1] == '/') ||
+                          (w[0] == '.' && w.size() > 2 && w[1] == '/') ||
+                          (w[0] == '.' && w.size() > 3 && w[1] == '.' && w[2] == '/')))
+      return mask(w);  // a path
+    if (w.size() >= 8 && all_hex_letters) return mask(w);  // hex without digits, e.g. a hash
+    if (auto at = w.find('@'); at != std::string_view::npos && at > 0 && at + 1 < w.size() &&
+                               w.find('.', at) != std::string_view::npos && is_alnum(w[at - 1]) &&
+                               is_alnum(w[at + 1]))
+      return mask(w);  // an e-mail address
+    out_.text.append(w);
+  }
+
+  // Length of an IPv6 / MAC / colon-separated hex run at the start of s, or 0.
+  static std::size_t colon_hex_run(std::string_view s) {
+    std::size_t i = 0, colons = 0;
+    bool digit = false;
+    while (i < s.size() && (is_hex(s[i]) || s[i] == ':' || s[i] == '.' || s[i] == '%')) {
+      if (s[i] == ':') ++colons;
+      if (is_digit(s[i])) digit = true;
+      ++i;
+    }
+    if (colons < 2 || !digit) return 0;
+    if (i < s.size() && !is_delim(s[i]) && !is_space(s[i])) return 0;  // e.g. "ab:cd:efg"
+    while (i > 0 && (s[i - 1] == '.' || s[i - 1] == ':')) --i;  // trailing punctuation stays
+    return i;
+  }
+
+  void words(std::string_view tok) {
+    std::size_t i = 0;
+    const std::size_t n = tok.size();
+    while (i < n) {
+      char c = tok[i];
+      if (is_delim(c)) {
+        out_.text.push_back(c);
+        ++i;
+        continue;
+      }
+      if (c == '.' && i + 1 < n && tok[i + 1] == '.') {  // dot leaders: "alignment......0"
+        while (i < n && tok[i] == '.') out_.text.push_back(tok[i++]);
+        continue;
+      }
+      if (is_hex(c) || c == ':') {
+        if (std::size_t r = colon_hex_run(tok.substr(i)); r > 0) {
+          mask(tok.substr(i, r));
+          i += r;
+          continue;
+        }
+      }
+      std::size_t j = i;
+      while (j < n && !is_delim(tok[j]) && !(tok[j] == '.' && j + 1 < n && tok[j + 1] == '.')) ++j;
+      word(tok.substr(i, j - i));
+      i = j;
+    }
+  }
+
+  // Returns true when the whole token became exactly one wildcard.
+  bool token(std::string_view tok) {
+    const std::size_t before = out_.text.size();
+    if (auto p = tok.find("://"); p != std::string_view::npos && p > 0 && is_alpha(tok[p - 1])) {
+      std::size_t s = p;
+      while (s > 0 && (is_alnum(tok[s - 1]) || tok[s - 1] == '+' || tok[s - 1] == '.' ||
+                       tok[s - 1] == '-'))
+        --s;
+      words(tok.substr(0, s));
+      std::size_t e = tok.size();
+      while (e > p + 3 && (tok[e - 1] == ')' || tok[e - 1] == ']' || tok[e - 1] == '}' ||
+                           tok[e - 1] == '>' || tok[e - 1] == '"' || tok[e - 1] == '\'' ||
+                           tok[e - 1] == ',' || tok[e - 1] == ';' || tok[e - 1] == '.'))
+        --e;
+      mask(tok.substr(s, e - s));
+      out_.text.append(tok.substr(e));
+    } else {
+      words(tok);
+    }
+    return out_.text.size() - before == wildcard.size() &&
+           std::string_view(out_.text).substr(before) == wildcard;
+  }
+
+  void run(std::string_view line) {
+    std::size_t i = 0;
+    const std::size_t n = line.size();
+    bool first = true;
+    bool prev_pure_mask = false;
+    while (i < n) {
+      while (i < n && is_space(line[i])) ++i;
+      if (i >= n) break;
+      std::size_t j = i;
+      while (j < n && !is_space(line[j])) ++j;
+      std::string_view tok = line.substr(i, j - i);
+      i = j;
+      if (prev_pure_mask) {
+        // "5.2 KB," -> "<*>,": a unit after a masked number belongs to the value.
+        std::size_t e = tok.size();
+        while (e > 0 && is_delim(tok[e - 1])) --e;
+        if (e > 0 && is_unit(tok.substr(0, e))) {
+          out_.text.append(tok.substr(e));
+          prev_pure_mask = false;
+          continue;
+        }
+      }
+      if (!first) out_.text.push_back(' ');
+      first = false;
+      prev_pure_mask = token(tok);
+    }
+  }
+
+ private:
+  Normalized& out_;
+  const NormalizeOptions& opts_;
+};
+
+bool is_level_word(std::string_view w) {
+  static constexpr std::string_view levels[] = {
+      "trace", "debug", "info", "information", "notice", "warn", "warning", "error", "err",
+      "fatal", "critical", "crit", "severe", "alert", "emerg", "emergency", "panic", "fine",
+      "finer", "finest", "config", "verbose", "dbug", "eror", "wrn", "inf", "dbg", "trc", "ftl"};
+  for (auto l : levels)
+    if (iequals(w, l)) return true;
+  return false;
+}
+
+bool is_month(std::string_view w) {
+  static constexpr std::string_view months[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                                "jul", "aug", "sep", "oct", "nov", "dec"};
+  if (w.size() < 3) return false;
+  for (auto m : months)
+    if (iequals(w.substr(0, 3), m)) return true;
+  return false;
+}
+
+bool is_weekday(std::string_view w) {
+  static constexpr std::string_view days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+  if (w.size() < 3) return false;
+  for (auto d : days)
+    if (iequals(w.substr(0, 3), d)) return true;
+  return false;
+}
+
+std::size_t count_digits(std::string_view s, std::size_t pos) {
+  std::size_t k = 0;
+  while (pos + k < s.size() && is_digit(s[pos + k])) ++k;
+  return k;
+}
+
+// Length of a timestamp at the start of s (without surrounding brackets), or 0.
+std::size_t timestamp_length(std::string_view s) {
+  // ISO-like: 2024-01-01[T ]12:00:00[.123][Z|+01:00]   or 2024/01/01 ...
+  std::size_t i = 0;
+  if (count_digits(s, 0) == 4 && s.size() > 9 && (s[4] == '-' || s[4] == '/' || s[4] == '.')) {
+    i = 5;
+    std::size_t d = count_digits(s, i);
+    if (d < 1 || d > 2 || i + d >= s.size() || s[i + d] != s[4]) return 0;
+    i += d + 1;
+    d = count_digits(s, i);
+    if (d < 1 || d > 2) return 0;
+    i += d;
+    if (i + 1 < s.size() && (s[i] == 'T' || s[i] == ' ') && count_digits(s, i + 1) == 2 &&
+        i + 3 < s.size() && s[i + 3] == ':') {
+      ++i;
+    } else {
+      return i;
+    }
+  } else if (s.size() >= 6 && is_weekday(s) && !is_alpha(s.size() > 3 ? s[3] : ' ')) {
+    // "Mon Nov 23 20:00:41 ..." -> handled by the month branch after skipping the weekday
+    std::size_t k = 3;
+    while (k < s.size() && (s[k] == ' ' || s[k] == ',')) ++k;
+    std::size_t r = timestamp_length(s.substr(k));
+    return r ? k + r : 0;
+  } else if (s.size() >= 6 && is_month(s) && !is_alpha(s[3])) {
+    i = 3;
+    while (i < s.size() && s[i] == ' ') ++i;
+    std::size_t d = count_digits(s, i);
+    if (d < 1 || d > 2) return 0;
+    i += d;
+    if (i < s.size() && s[i] == ' ') ++i;
+    if (count_digits(s, i) == 4 && i + 4 < s.size() && s[i + 4] == ' ') i += 5;  // year
+  }
+  // time part: HH:MM[:SS][.,fraction][Z|offset]
+  if (count_digits(s, i) != 2 || i + 5 > s.size() || s[i + 2] != ':' || count_digits(s, i + 3) != 2)
+    return 0;
+  i += 5;
+  if (i + 2 < s.size() + 0 && i < s.size() && s[i] == ':' && count_digits(s, i + 1) == 2) i += 3;
+  if (i < s.size() && (s[i] == '.' || s[i] == ',') && count_digits(s, i + 1) > 0)
+    i += 1 + count_digits(s, i + 1);
+  if (i < s.size() && s[i] == 'Z') {
+    ++i;
+  } else if (i < s.size() && (s[i] == '+' || s[i] == '-') && count_digits(s, i + 1) >= 2) {
+    i += 1 + count_digits(s, i + 1);
+    if (i < s.size() && s[i] == ':' && count_digits(s, i + 1) == 2) i += 3;
+  }
+  return i;
+}
+
+std::size_t skip_spaces(std::string_view s, std::size_t i) {
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+  return i;
+}
+
+}  // namespace
+
+void normalize_into(std::string_view line, Normalized& out, const NormalizeOptions& opts) {
+  out.clear();
+  if (line.size() > opts.max_input_bytes) line = line.substr(0, opts.max_input_bytes);
+  out.text.reserve(line.size() + 8);
+  Scanner(out, opts).run(line);
+}
+
+std::string normalize(std::string_view line) {
+  Normalized n;
+  normalize_into(line, n);
+  return std::move(n.text);
+}
+
+bool starts_with_timestamp(std::string_view line) {
+  std::size_t i = 0;
+  if (i < line.size() && line[i] == '[') ++i;
+  return timestamp_length(line.substr(i)) > 0;
+}
+
+std::string_view strip_header(std::string_view line) {
+  std::size_t i = 0;
+  bool bracket = i < line.size() && line[i] == '[';
+  if (bracket) ++i;
+  std::size_t ts = timestamp_length(line.substr(i));
+  if (ts == 0) return line;
+  i += ts;
+  if (bracket && i < line.size() && line[i] == ']') ++i;
+  i = skip_spaces(line, i);
+  // Optional numeric pid / sequence tokens.
+  while (i < line.size() && is_digit(line[i])) {
+    std::size_t j = i;
+    while (j < line.size() && is_digit(line[j])) ++j;
+    if (j < line.size() && line[j] != ' ') break;
+    i = skip_spaces(line, j);
+  }
+  // Optional level: LEVEL, [LEVEL], LEVEL:
+  {
+    std::size_t j = i;
+    bool br = j < line.size() && line[j] == '[';
+    if (br) ++j;
+    std::size_t k = j;
+    while (k < line.size() && is_alpha(line[k])) ++k;
+    if (k > j && is_level_word(line.substr(j, k - j))) {
+      if (br && k < line.size() && line[k] == ']') ++k;
+      if (k < line.size() && line[k] == ':') ++k;
+      if (k == line.size() || line[k] == ' ' || line[k] == '\t') i = skip_spaces(line, k);
+    }
+  }
+  // Optional [thread] groups.
+  while (i < line.size() && line[i] == '[') {
+    std::size_t close = line.find(']', i);
+    if (close == std::string_view::npos) break;
+    i = skip_spaces(line, close + 1);
+  }
+  // Optional "logger - " or "logger: ".
+  {
+    std::size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
+    if (j > i) {
+      std::size_t k = skip_spaces(line, j);
+      if (k + 1 < line.size() && line[k] == '-' && line[k + 1] == ' ') {
+        i = skip_spaces(line, k + 1);
+      } else if (line[j - 1] == ':' && j - i > 1) {
+        i = k;
+      }
+    }
+  }
+  return line.substr(i);
+}
+
+}  // namespace selfheal::fingerprint

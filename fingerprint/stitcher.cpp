@@ -1,0 +1,209 @@
+#include "fingerprint/stitcher.hpp"
+
+#include "fingerprint/normalize.hpp"
+
+namespace selfheal::fingerprint {
+namespace {
+
+using sv = std::string_view;
+bool starts_with(sv s, sv p) { return s.substr(0, p.size()) == p; }
+bool ends_with(sv s, sv p) { return s.size() >= p.size() && s.substr(s.size() - p.size()) == p; }
+
+sv trim(sv s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+bool is_ident(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '$' || c == '.';
+}
+
+// "pkg.SomeException: msg", "ValueError: x", "TypeError" (type-looking first word).
+bool exception_line(sv s) {
+  auto colon = s.find(':');
+  sv t = colon == sv::npos ? s : s.substr(0, colon);
+  if (t.empty() || t.size() > 200) return false;
+  for (char c : t)
+    if (!is_ident(c)) return false;
+  return ends_with(t, "Exception") || ends_with(t, "Error") || ends_with(t, "Throwable") ||
+         t.find("Exception") != sv::npos || t.find("Error") != sv::npos;
+}
+
+// Go frame function line: "main.main()", "net/http.(*conn).serve(0xc000123)".
+bool go_function_line(sv s) {
+  if (s.size() < 3 || s.back() != ')') return false;
+  auto open = s.find('(');
+  if (open == sv::npos || open == 0) return false;
+  for (std::size_t i = 0; i < open; ++i)
+    if (s[i] == ' ') return false;
+  return s.substr(0, open).find('.') != sv::npos || s.substr(0, open).find('/') != sv::npos;
+}
+
+}  // namespace
+
+LineRole classify_line(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  sv s = trim(line);
+  if (s.empty()) return LineRole::blank;
+  if (starts_with_timestamp(line)) return LineRole::header;
+  bool indented = line[0] == ' ' || line[0] == '\t';
+  if (starts_with(s, "Caused by:") || starts_with(s, "Suppressed:") ||
+      (starts_with(s, "...") && (ends_with(s, "more") || s.find("omitted") != sv::npos)) ||
+      starts_with(s, "During handling of the above exception") ||
+      starts_with(s, "The above exception was the direct cause") ||
+      starts_with(s, "--- End of ") || starts_with(s, "[cause]:") || starts_with(s, "Next ") ||
+      starts_with(s, "Stack trace:") || starts_with(s, "thrown in ") || starts_with(s, "Node.js v") ||
+      (starts_with(s, "goroutine ") && ends_with(s, ":")) || starts_with(s, "[signal ") ||
+      starts_with(s, "created by ") || starts_with(s, "exit status "))
+    return LineRole::continuation;
+  if (indented) return LineRole::continuation;  // frames: \tat, "  File", "    at", "\tfrom"
+  if (starts_with(s, "Traceback (most recent call last)") || starts_with(s, "panic: ") ||
+      starts_with(s, "fatal error: ") || starts_with(s, "Exception in thread ") ||
+      starts_with(s, "Unhandled exception. ") || starts_with(s, "Unhandled Exception: ") ||
+      starts_with(s, "PHP Fatal error:") || exception_line(s))
+    return LineRole::trace_start;
+  if (s[0] == '#' && s.size() > 1 && s[1] >= '0' && s[1] <= '9') return LineRole::continuation;
+  return LineRole::other;
+}
+
+Stitcher::Stitcher(StitchOptions opts) : opts_(opts) {
+  if (opts_.max_lines == 0) opts_.max_lines = 1;
+}
+
+void Stitcher::emit(StreamState& st, std::vector<StitchedEvent>& out) {
+  if (!st.active) return;
+  out.push_back(std::move(st.open.event));
+  st.open = Open{};
+  st.active = false;
+  --active_;
+}
+
+void Stitcher::start(StreamState& st, std::string_view stream, std::string_view line,
+                     std::int64_t ts, bool header) {
+  st.open = Open{};
+  st.open.event.stream.assign(stream);
+  st.open.event.ts_ms = ts;
+  st.open.last_ts_ms = ts;
+  st.open.has_header = header;
+  st.active = true;
+  ++active_;
+  append(st, line);
+}
+
+void Stitcher::append(StreamState& st, std::string_view line) {
+  auto& ev = st.open.event;
+  // Blank lines held back belong to the event now that it continues.
+  for (; st.open.held_blanks > 0; --st.open.held_blanks) {
+    if (ev.text.size() + 1 > opts_.max_bytes) {
+      ev.truncated = true;
+      break;
+    }
+    ev.text.push_back('\n');
+    ++ev.lines;
+  }
+  st.open.held_blanks = 0;
+  std::size_t need = (ev.lines > 0 ? 1 : 0) + line.size();
+  if (ev.text.size() + need > opts_.max_bytes) {
+    ev.truncated = true;
+    std::size_t room = opts_.max_bytes > ev.text.size() ? opts_.max_bytes - ev.text.size() : 0;
+    if (ev.lines > 0 && room > 0) {
+      ev.text.push_back('\n');
+      --room;
+    }
+    ev.text.append(line.substr(0, room));
+  } else {
+    if (ev.lines > 0) ev.text.push_back('\n');
+    ev.text.append(line);
+  }
+  ++ev.lines;
+}
+
+void Stitcher::push(std::string_view stream, std::string_view line, std::int64_t ts_ms,
+                    std::vector<StitchedEvent>& out) {
+  auto it = streams_.find(stream);
+  if (it == streams_.end()) it = streams_.emplace(std::string(stream), StreamState{}).first;
+  StreamState& st = it->second;
+
+  // A NUL byte at the start of a line is a record separator (e.g. from shippers).
+  bool nul_sep = false;
+  while (!line.empty() && line.front() == '\0') {
+    line.remove_prefix(1);
+    nul_sep = true;
+  }
+  if (nul_sep) emit(st, out);
+
+  const LineRole role = classify_line(line);
+  if (role == LineRole::header) st.seen_header = true;
+
+  if (st.active) {
+    Open& o = st.open;
+    const bool limit = o.event.lines + o.held_blanks >= opts_.max_lines || o.event.truncated;
+    const bool header_mode = st.seen_header && o.has_header;
+    bool continues = false;
+    switch (role) {
+      case LineRole::header: continues = false; break;
+      case LineRole::blank:
+        // Held back: blank lines belong to the event only if it goes on.
+        if (!limit) {
+          ++o.held_blanks;
+          o.last_ts_ms = ts_ms;
+          return;
+        }
+        break;
+      case LineRole::continuation: continues = true; break;
+      case LineRole::trace_start:
+        // The trace right after a header line is that event's trace; a chained traceback
+        // follows "During handling..."; inside a Python traceback the exception line closes it.
+        continues = header_mode || (o.event.lines == 1 && o.has_header) || o.expect_trace ||
+                    o.python;
+        break;
+      case LineRole::other:
+        continues = header_mode || (o.python && o.held_blanks == 0) ||
+                    (o.go && go_function_line(trim(line)));
+        break;
+    }
+    if (continues && !limit) {
+      append(st, line);
+      o.last_ts_ms = ts_ms;
+      note_appended(o, line, role);
+      return;
+    }
+    emit(st, out);
+  }
+  if (role == LineRole::blank) return;  // blank lines between events are dropped
+  start(st, stream, line, ts_ms, role == LineRole::header);
+  note_appended(st.open, line, role);
+}
+
+void Stitcher::note_appended(Open& o, std::string_view line, LineRole role) {
+  sv s = trim(line);
+  bool indented = !line.empty() && (line[0] == ' ' || line[0] == '\t');
+  if (starts_with(s, "Traceback (most recent call last)")) {
+    o.python = true;
+    o.expect_trace = false;
+    return;
+  }
+  if (starts_with(s, "During handling of the above exception") ||
+      starts_with(s, "The above exception was the direct cause")) {
+    o.expect_trace = true;
+    return;
+  }
+  o.expect_trace = false;
+  if (starts_with(s, "goroutine ")) o.go = true;
+  if (o.python && !indented && role != LineRole::continuation) o.python = false;
+}
+
+void Stitcher::flush_expired(std::int64_t now_ms, std::vector<StitchedEvent>& out) {
+  for (auto& [name, st] : streams_)
+    if (st.active && now_ms - st.open.last_ts_ms > opts_.max_wait_ms) emit(st, out);
+}
+
+void Stitcher::flush_all(std::vector<StitchedEvent>& out) {
+  for (auto& [name, st] : streams_) emit(st, out);
+}
+
+std::size_t Stitcher::pending() const { return active_; }
+
+}  // namespace selfheal::fingerprint

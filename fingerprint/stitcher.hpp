@@ -1,0 +1,76 @@
+#pragma once
+// Multiline stitcher: turns a stream of lines into events, per stream key, so a stack trace
+// that arrives one line per entry becomes one event. NOT thread-safe; one per source.
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace selfheal::fingerprint {
+
+struct StitchOptions {
+  std::size_t max_lines = 500;
+  std::int64_t max_wait_ms = 3000;
+  std::size_t max_bytes = 256 * 1024;
+};
+
+struct StitchedEvent {
+  std::string stream;
+  std::string text;
+  std::int64_t ts_ms = 0;  ///< first line's timestamp
+  std::size_t lines = 0;
+  bool truncated = false;
+};
+
+/// How a line relates to the event before it (pure; exposed for tests).
+enum class LineRole {
+  header,        ///< starts with a timestamp: always starts a new event
+  continuation,  ///< a stack-trace continuation shape (frame, Caused by, ... N more, ...)
+  trace_start,   ///< starts a trace (Traceback, panic:, Exception in thread, Type: msg)
+  blank,
+  other,
+};
+LineRole classify_line(std::string_view line);
+
+class Stitcher {
+ public:
+  explicit Stitcher(StitchOptions opts = {});
+  /// Feeds one line (without its newline). Completed events are appended to out.
+  void push(std::string_view stream, std::string_view line, std::int64_t ts_ms,
+            std::vector<StitchedEvent>& out);
+  /// Emits events whose last line arrived more than max_wait_ms before now_ms.
+  void flush_expired(std::int64_t now_ms, std::vector<StitchedEvent>& out);
+  void flush_all(std::vector<StitchedEvent>& out);
+  /// Number of streams with an open event.
+  std::size_t pending() const;
+
+ private:
+  struct Open {
+    StitchedEvent event;
+    std::int64_t last_ts_ms = 0;
+    std::size_t held_blanks = 0;  // blank lines kept back until we know the event continues
+    bool has_header = false;      // event began with a timestamped header line
+    bool python = false;          // inside a Python traceback (ends at the exception line)
+    bool expect_trace = false;    // last line announced a chained traceback
+    bool go = false;              // inside a Go goroutine dump
+  };
+  struct StreamState {
+    Open open;
+    bool active = false;
+    bool seen_header = false;     // once a stream shows headers, use header-to-header mode
+  };
+  void emit(StreamState& st, std::vector<StitchedEvent>& out);
+  void start(StreamState& st, std::string_view stream, std::string_view line, std::int64_t ts,
+             bool header);
+  void append(StreamState& st, std::string_view line);
+  static void note_appended(Open& o, std::string_view line, LineRole role);
+
+  StitchOptions opts_;
+  std::map<std::string, StreamState, std::less<>> streams_;  // Invariant: active ones counted
+  std::size_t active_ = 0;
+};
+
+}  // namespace selfheal::fingerprint
