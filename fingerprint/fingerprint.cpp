@@ -16,8 +16,6 @@ namespace {
 
 using sv = std::string_view;
 
-// At most this many frames (crash side first) make a trace's id.
-constexpr std::size_t max_grouping_frames = 2;
 constexpr std::size_t max_cache_entries = 1 << 16;
 
 struct Xxh3 {
@@ -58,20 +56,39 @@ std::string one_line(sv s) {
   return std::string(nl == sv::npos ? s : s.substr(0, nl));
 }
 
+bool contains(sv s, sv p) { return s.find(p) != sv::npos; }
+bool ends_with(sv s, sv p) { return s.size() >= p.size() && s.substr(s.size() - p.size()) == p; }
+
+// Frames that only build or raise the error (exception factories, precondition/assert helpers)
+// say where the error was reported, not where it arose; they do not group.
+bool is_error_helper(const Frame& f) {
+  sv mod = f.module;
+  sv simple = mod.substr(mod.rfind('.') == sv::npos ? 0 : mod.rfind('.') + 1);
+  if (auto d = simple.find('$'); d != sv::npos) simple = simple.substr(0, d);
+  if (ends_with(simple, "Exception") || ends_with(simple, "Error") ||
+      ends_with(simple, "Exceptions") || ends_with(simple, "Errors") || simple == "Preconditions" ||
+      simple == "Assert" || simple == "Assertions")
+    return true;
+  sv fn = f.function;
+  return contains(fn, "Exception") || contains(fn, "Error") || fn.substr(0, 5) == "throw" ||
+         fn.substr(0, 5) == "raise";
+}
+
 struct FrameChoice {
   std::vector<const Frame*> used;
   std::string basis;  // "app", "test", "library", "none"
 };
 
 // Sentry-like: app frames (recursion collapsed) of the root cause; else of the nearest wrapper;
-// else the first test frame's class; else the top library frames.
-FrameChoice choose_frames(const ParsedTrace& t) {
+// else the outermost test frame's class + value; else the top library frames + value.
+FrameChoice choose_frames(const ParsedTrace& t, std::size_t max_grouping_frames) {
   FrameChoice c;
   auto collect = [&](const ParsedException& e, FrameKind kind) {
     const Frame* prev = nullptr;
     for (std::size_t i = 0; i < e.frames.size() && c.used.size() < max_grouping_frames; ++i) {
       if (e.kinds[i] != kind) continue;
       const Frame& f = e.frames[i];
+      if (kind == FrameKind::app && is_error_helper(f)) continue;
       if (prev && prev->module == f.module && prev->function == f.function) continue;
       c.used.push_back(&f);
       prev = &f;
@@ -83,12 +100,14 @@ FrameChoice choose_frames(const ParsedTrace& t) {
     c.basis = "app";
     return c;
   }
-  for (auto it = t.chain.rbegin(); it != t.chain.rend() && c.used.empty(); ++it)
+  // Test-harness frames only (e.g. an assertion failure): the outermost test class, i.e. the
+  // test the runner started, plus (below) the normalised message.
+  for (auto it = t.chain.rbegin(); it != t.chain.rend() && c.used.empty(); ++it) {
+    const Frame* last = nullptr;
     for (std::size_t i = 0; i < it->frames.size(); ++i)
-      if (it->kinds[i] == FrameKind::test) {
-        c.used.push_back(&it->frames[i]);
-        break;
-      }
+      if (it->kinds[i] == FrameKind::test) last = &it->frames[i];
+    if (last) c.used.push_back(last);
+  }
   if (!c.used.empty()) {
     c.basis = "test";
     return c;
@@ -145,7 +164,7 @@ class EngineState {
       const ParsedException& root = w.trace.chain.back();
       fp.exception_type = normalize_symbol(root.type);
       fp.frames = root.frames;
-      w.choice = choose_frames(w.trace);
+      w.choice = choose_frames(w.trace, opts_.max_grouping_frames);
       normalize_into(apply_user_masks(one_line(root.value)), norm_);
       fp.template_text = fp.exception_type.empty() ? norm_.text
                          : norm_.text.empty()      ? fp.exception_type
@@ -155,9 +174,10 @@ class EngineState {
       enc_.add("type", fp.exception_type);
       for (const Frame* f : w.choice.used) {
         enc_.add("module", f->module);
-        enc_.add("function", f->function);
+        if (!opts_.frame_module_only) enc_.add("function", f->function);
       }
-      if (w.choice.used.empty()) enc_.add("value", norm_.text);
+      // Sentry's order of evidence: the value counts only when no app frame does.
+      if (w.choice.basis != "app") enc_.add("value", norm_.text);
     } else {
       w.message = message_text(event);
       if (!masks_.empty()) w.message = apply_user_masks(std::move(w.message));

@@ -37,6 +37,12 @@ struct Options {
   std::size_t max_event_bytes = 256 * 1024;
   /// User masks applied before the built-in scanner: (name, RE2 pattern). Matches become <*>.
   std::vector<std::pair<std::string, std::string>> user_masks;
+  /// At most this many app frames (crash side first, recursion collapsed, error helpers
+  /// skipped) make a trace's id. Part of the algorithm: changing it moves ids.
+  std::size_t max_grouping_frames = 1;
+  /// Hash only the class/module of the grouping frames, not the function (one bug often fails
+  /// in several methods of one class). Part of the algorithm: changing it moves ids.
+  bool frame_module_only = true;
 };
 
 namespace detail {

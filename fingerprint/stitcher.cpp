@@ -146,12 +146,9 @@ void Stitcher::push(std::string_view stream, std::string_view line, std::int64_t
       case LineRole::header: continues = false; break;
       case LineRole::blank:
         // Held back: blank lines belong to the event only if it goes on.
-        if (!limit) {
-          ++o.held_blanks;
-          o.last_ts_ms = ts_ms;
-          return;
-        }
-        break;
+        if (!limit) ++o.held_blanks;
+        o.last_ts_ms = ts_ms;
+        return;
       case LineRole::continuation: continues = true; break;
       case LineRole::trace_start:
         // The trace right after a header line is that event's trace; a chained traceback
@@ -164,7 +161,14 @@ void Stitcher::push(std::string_view stream, std::string_view line, std::int64_t
                     (o.go && go_function_line(trim(line)));
         break;
     }
-    if (continues && !limit) {
+    if (continues && limit) {
+      // Over max_lines / max_bytes: the rest of this event is dropped, and the event flagged.
+      o.event.truncated = true;
+      o.held_blanks = 0;
+      o.last_ts_ms = ts_ms;
+      return;
+    }
+    if (continues) {
       append(st, line);
       o.last_ts_ms = ts_ms;
       note_appended(o, line, role);
