@@ -32,6 +32,31 @@ std::string join_with_wildcard(const std::vector<std::string_view>& toks, std::s
   return out;
 }
 
+// ALL-CAPS words are states and keywords (LOOKING, FOLLOWING, INFO), not user data.
+bool all_caps_word(std::string_view t) {
+  bool alpha = false;
+  for (char c : t) {
+    if (c >= 'a' && c <= 'z') return false;
+    if (c >= 'A' && c <= 'Z') alpha = true;
+  }
+  return alpha;
+}
+// Tokens with a letter, other than position `skip` and wildcards: the context that must be
+// shared before a position may be called variable.
+std::size_t literal_count(const std::vector<std::string_view>& toks, std::size_t skip) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < toks.size(); ++i) {
+    if (i == skip || toks[i] == wildcard) continue;
+    for (char c : toks[i]) {
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+        ++n;
+        break;
+      }
+    }
+  }
+  return n;
+}
+
 }  // namespace
 
 std::vector<TemplateMerge> learn_merges(const std::vector<std::string>& templates,
@@ -68,6 +93,13 @@ std::vector<TemplateMerge> learn_merges(const std::vector<std::string>& template
       const std::string* best_key = nullptr;
       for (std::size_t i = 0; i < keys[k].size(); ++i) {
         if (toks[k][i] == wildcard) continue;
+        if (literal_count(toks[k], i) < opts.min_literal_context) continue;
+        if (opts.keep_enum_positions) {
+          bool caps = true;
+          for (auto v : values[keys[k][i]])
+            if (v != wildcard && !all_caps_word(v)) caps = false;
+          if (caps) continue;
+        }
         std::size_t n = values[keys[k][i]].size();
         if (n >= opts.min_distinct && n > best) {
           best = n;

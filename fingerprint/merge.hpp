@@ -12,7 +12,13 @@
 namespace selfheal::fingerprint {
 
 struct MergeOptions {
-  std::size_t min_distinct = 3;  ///< distinct values at one position needed to call it variable
+  /// Distinct values at one position needed to call it variable. Cross-checked on two halves
+  /// of the public logs: one half preferred 4, the other 6; 5 is the compromise.
+  std::size_t min_distinct = 5;
+  /// Word tokens (with a letter, not <*>) the rest of the template must keep.
+  std::size_t min_literal_context = 1;
+  /// Positions whose values are all ALL-CAPS words (states, keywords) stay literal.
+  bool keep_enum_positions = true;
   std::size_t max_rounds = 4;    ///< fixed-point iterations (each may open a new position)
 };
 

@@ -57,6 +57,28 @@ bool is_unit(std::string_view w) {
   return false;
 }
 
+bool is_tld(std::string_view t) {
+  // Common generic and country TLDs plus private suffixes (Sentry's <hostname> idea, shorter);
+  // country codes that double as file extensions (py, sh, md, pl, rs...) are left out.
+  static constexpr std::string_view tlds[] = {
+      "com", "net", "org", "edu", "gov", "mil", "int", "io", "co", "uk", "de", "fr", "jp", "cn",
+      "ru", "br", "au", "nl", "it", "es", "ca", "ch", "se", "eu", "us", "info", "biz", "local",
+      "localdomain", "lan", "internal", "arpa", "om", "kr", "in"};
+  for (auto x : tlds)
+    if (iequals(t, x)) return true;
+  return false;
+}
+
+// "host.example.com": dotted labels of [A-Za-z0-9-], ending in a common TLD.
+bool is_hostname(std::string_view w) {
+  auto last = w.rfind('.');
+  if (last == std::string_view::npos || last == 0 || last + 1 >= w.size()) return false;
+  for (char c : w)
+    if (!(is_alnum(c) || c == '-' || c == '.')) return false;
+  if (w.find("..") != std::string_view::npos) return false;
+  return is_tld(w.substr(last + 1));
+}
+
 class Scanner {
  public:
   Scanner(Normalized& out, const NormalizeOptions& opts) : out_(out), opts_(opts) {}
@@ -84,6 +106,7 @@ class Scanner {
                           (w[0] == '.' && w.size() > 3 && w[1] == '.' && w[2] == '/')))
       return mask(w);  // a path
     if (w.size() >= 8 && all_hex_letters) return mask(w);  // hex without digits, e.g. a hash
+    if (opts_.mask_hostnames && is_hostname(w)) return mask(w);
     if (auto at = w.find('@'); at != std::string_view::npos && at > 0 && at + 1 < w.size() &&
                                w.find('.', at) != std::string_view::npos && is_alnum(w[at - 1]) &&
                                is_alnum(w[at + 1]))
@@ -181,7 +204,11 @@ class Scanner {
       }
       if (!first) out_.text.push_back(' ');
       first = false;
+      bool was_mask = prev_pure_mask;
+      std::size_t before = out_.text.size();
       prev_pure_mask = token(tok);
+      if (opts_.collapse_wildcards && was_mask && prev_pure_mask && before > 0)
+        out_.text.resize(before - 1);  // "<*> <*>" -> "<*>": lists of variable length
     }
   }
 

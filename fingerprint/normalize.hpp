@@ -16,6 +16,8 @@ struct NormalizeOptions {
   std::size_t max_values = 16;       ///< at most this many masked raw values are kept
   std::size_t max_value_bytes = 128; ///< each kept value is cut to this many bytes
   std::size_t max_input_bytes = 8 * 1024;  ///< longer input is cut before scanning
+  bool collapse_wildcards = true;  ///< whitespace-separated runs of <*> become one <*>
+  bool mask_hostnames = true;      ///< dotted names ending in a common TLD become <*>
 };
 
 struct Normalized {
