@@ -1,0 +1,268 @@
+#include "healer/strategy.hpp"
+
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <climits>
+
+#include "healer/policy.hpp"
+#include "schema/model.hpp"
+
+namespace selfheal::healer {
+
+namespace {
+constexpr std::string_view argv_fields[] = {"fingerprint_id", "service", "strategy", "target", "action", "level"};
+constexpr std::string_view body_only_fields[] = {"template", "exception_type", "severity", "count", "first_seen",
+                                                 "last_seen"};
+
+Result<void> check_delivery(const Delivery& d, const std::string& where) {
+  if (d.type == "exec") {
+    if (d.exec.argv.empty()) return make_error(ErrorCode::config, where + ": exec needs a non-empty argv");
+    if (d.exec.argv[0].empty() || d.exec.argv[0][0] != '/')
+      return make_error(ErrorCode::config, where + ": argv[0] must be an absolute path (no PATH lookup, no shell)");
+    for (const auto& el : d.exec.argv) {
+      const auto name = placeholder_name(el);
+      if (!name.empty()) {
+        if (!is_argv_field(name))
+          return make_error(ErrorCode::config,
+                            where + ": placeholder {" + std::string(name) +
+                                "} is not allowed in argv (allowed: fingerprint_id, service, strategy, target, "
+                                "action, level)");
+      } else if (el.find('{') != std::string::npos && el.find('}') != std::string::npos) {
+        return make_error(ErrorCode::config, where + ": argv element '" + el +
+                                                 "' mixes a placeholder with text; placeholders must be whole "
+                                                 "argv elements");
+      }
+    }
+    if (d.exec.timeout_ms <= 0) return make_error(ErrorCode::config, where + ": timeout_ms must be > 0");
+    return {};
+  }
+  if (d.type == "http") {
+    if (d.http.url.rfind("http://", 0) != 0 && d.http.url.rfind("https://", 0) != 0)
+      return make_error(ErrorCode::config, where + ": url must start with http:// or https://");
+    for (const auto& f : d.http.body_fields)
+      if (!is_known_field(f)) return make_error(ErrorCode::config, where + ": unknown body field '" + f + "'");
+    static const char* methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+    if (std::none_of(std::begin(methods), std::end(methods), [&](const char* m) { return d.http.method == m; }))
+      return make_error(ErrorCode::config, where + ": method must be GET, POST, PUT, PATCH or DELETE");
+    return {};
+  }
+  if (d.type.empty()) return {};
+  return make_error(ErrorCode::config, where + ": delivery type must be exec or http");
+}
+}  // namespace
+
+bool is_argv_field(std::string_view name) {
+  return std::find(std::begin(argv_fields), std::end(argv_fields), name) != std::end(argv_fields);
+}
+
+bool is_known_field(std::string_view name) {
+  return is_argv_field(name) ||
+         std::find(std::begin(body_only_fields), std::end(body_only_fields), name) != std::end(body_only_fields);
+}
+
+bool is_safe_field_value(std::string_view v) {
+  if (v.empty() || v.size() > 128) return false;
+  return std::all_of(v.begin(), v.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+           c == ':' || c == '-';
+  });
+}
+
+std::string_view placeholder_name(std::string_view element) {
+  if (element.size() < 3 || element.front() != '{' || element.back() != '}') return {};
+  auto inner = element.substr(1, element.size() - 2);
+  if (inner.find_first_of("{}") != std::string_view::npos) return {};
+  return inner;
+}
+
+std::string top_service(const FingerprintSummary& s) {
+  const NamedCount* best = nullptr;
+  for (const auto& n : s.services)
+    if (!n.name.empty() && n.name != "unknown" && (!best || n.count > best->count)) best = &n;
+  return best ? best->name : std::string();
+}
+
+ConfiguredStrategy::ConfiguredStrategy(StrategyConfig cfg, MatchContext mctx, bool backstop)
+    : cfg_(std::move(cfg)), mctx_(mctx), backstop_(backstop) {}
+
+ConfiguredStrategy::~ConfiguredStrategy() = default;
+
+Result<std::unique_ptr<ConfiguredStrategy>> ConfiguredStrategy::create(StrategyConfig cfg, MatchContext mctx,
+                                                                       bool global_dry_run, bool backstop) {
+  const std::string where = "strategy '" + cfg.name + "'";
+  if (cfg.name.empty()) return make_error(ErrorCode::config, "a strategy needs a name");
+  if (cfg.actions.empty()) return make_error(ErrorCode::config, where + ": needs at least one action");
+  if (global_dry_run) cfg.dry_run = true;
+  std::unique_ptr<ConfiguredStrategy> s(new ConfiguredStrategy(std::move(cfg), mctx, backstop));
+  const auto& m = s->cfg_.match;
+  if (!m.message_regex.empty()) {
+    s->re_ = std::make_unique<re2::RE2>(m.message_regex, re2::RE2::Quiet);
+    if (!s->re_->ok())
+      return make_error(ErrorCode::config, where + ": invalid message_regex: " + s->re_->error());
+  }
+  if (!m.min_severity.empty()) {
+    auto sev = parse_severity(m.min_severity);
+    if (!sev) return make_error(ErrorCode::config, where + ": unknown min_severity '" + m.min_severity + "'");
+    s->min_severity_ = static_cast<int>(*sev);
+  }
+  if (!m.status.empty() && m.status != "new" && m.status != "regressed" && m.status != "escalating")
+    return make_error(ErrorCode::config, where + ": status must be new, regressed or escalating");
+  if (m.rate_count < 0 || m.rate_window_secs <= 0)
+    return make_error(ErrorCode::config, where + ": rate needs count >= 0 and window_secs > 0");
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < s->cfg_.actions.size(); ++i) {
+    auto& a = s->cfg_.actions[i];
+    if (a.name.empty()) a.name = s->cfg_.actions.size() == 1 ? a.type : a.type + "#" + std::to_string(i + 1);
+    if (std::find(names.begin(), names.end(), a.name) != names.end())
+      return make_error(ErrorCode::config, where + ": duplicate action name '" + a.name + "'");
+    names.push_back(a.name);
+    const std::string aw = where + " action '" + a.name + "'";
+    if (a.type == "exec" || a.type == "http") {
+      if (a.delivery.type != a.type) a.delivery.type = a.type;
+      if (auto r = check_delivery(a.delivery, aw); !r) return r.error();
+    } else if (a.type == "notify") {
+      if (a.level != "critical" && a.level != "warning" && a.level != "info")
+        return make_error(ErrorCode::config, aw + ": level must be critical, warning or info");
+    } else if (a.type == "throttle") {
+      if (a.delivery.empty() || a.restore.empty())
+        return make_error(ErrorCode::config, aw + ": throttle needs apply and restore");
+      if (auto r = check_delivery(a.delivery, aw + " apply"); !r) return r.error();
+      if (auto r = check_delivery(a.restore, aw + " restore"); !r) return r.error();
+      if (a.duration_secs <= 0) return make_error(ErrorCode::config, aw + ": duration_secs must be > 0");
+    } else if (a.type == "failover") {
+      if (a.targets.size() < 2) return make_error(ErrorCode::config, aw + ": failover needs at least two targets");
+      for (const auto& t : a.targets)
+        if (!is_safe_field_value(t))
+          return make_error(ErrorCode::config, aw + ": target '" + t + "' must match [A-Za-z0-9._:-]+");
+      if (a.delivery.empty()) return make_error(ErrorCode::config, aw + ": failover needs switch");
+      if (auto r = check_delivery(a.delivery, aw + " switch"); !r) return r.error();
+      if (auto r = check_delivery(a.health_check, aw + " health_check"); !r) return r.error();
+    } else if (a.type == "suggest") {
+      // handed to the LLM module through SuggestionRequester
+    } else {
+      return make_error(ErrorCode::config,
+                        aw + ": unknown action type '" + a.type + "' (exec, http, notify, throttle, failover, suggest)");
+    }
+    if (a.retries < 0 || a.retries > 10) return make_error(ErrorCode::config, aw + ": retries must be 0..10");
+  }
+  const auto& g = s->cfg_.guards;
+  if (g.cooldown_secs < 0 || g.max_runs < 0 || g.per_secs < 0 || g.max_concurrent < 0 || g.breaker.failures < 0 ||
+      g.breaker.open_secs < 0)
+    return make_error(ErrorCode::config, where + ": guards must not be negative");
+  if (s->cfg_.requires_approval && s->cfg_.approval_ttl_secs <= 0)
+    return make_error(ErrorCode::config, where + ": approval_ttl_secs must be > 0");
+  const auto& v = s->cfg_.verification;
+  if (v.window_secs <= 0 || v.min_drop_ratio < 0 || v.min_drop_ratio > 1)
+    return make_error(ErrorCode::config, where + ": verification needs window_secs > 0 and min_drop_ratio in [0,1]");
+  return s;
+}
+
+bool ConfiguredStrategy::matches(const FingerprintFacts& f) const {
+  const auto& m = cfg_.match;
+  const auto& s = f.summary;
+  if (!s.merged_into.empty() || s.status == "ignored") return false;
+  if (!m.fingerprint_id.empty() && m.fingerprint_id != s.id) return false;
+  if (!m.exception_type.empty() && m.exception_type != s.exception_type) return false;
+  if (!m.service.empty() &&
+      std::none_of(s.services.begin(), s.services.end(), [&](const NamedCount& n) { return n.name == m.service; }))
+    return false;
+  if (min_severity_ >= 0) {
+    auto sev = parse_severity(s.severity);
+    if (!sev || static_cast<int>(*sev) < min_severity_) return false;
+  }
+  if (re_) {
+    bool hit = RE2::PartialMatch(s.template_text, *re_);
+    for (std::size_t i = 0; !hit && i < f.samples.size(); ++i) hit = RE2::PartialMatch(f.samples[i], *re_);
+    if (!hit) return false;
+  }
+  if (m.status == "new" && !(s.first_seen > 0 && f.now - s.first_seen <= mctx_.new_window_ms)) return false;
+  if (m.status == "regressed" && !(s.regressed_at > 0 && f.now - s.regressed_at <= mctx_.regressed_window_ms))
+    return false;
+  if (m.status == "escalating") {
+    const auto& e = mctx_.escalation;
+    if (!is_escalating(f.series, f.now, e.short_window_secs * 1000, e.baseline_window_secs * 1000, e.factor,
+                       e.min_count))
+      return false;
+  }
+  if (m.rate_count > 0 && count_in_window(f.series, f.now, m.rate_window_secs * 1000) < m.rate_count) return false;
+  return true;
+}
+
+Plan ConfiguredStrategy::plan(const FingerprintFacts& f, int step) const {
+  Plan p;
+  step = std::clamp(step, 0, steps() - 1);
+  p.strategy = cfg_.name;
+  p.fingerprint_id = f.summary.id;
+  p.service = top_service(f.summary);
+  p.target = p.service.empty() ? "fingerprint:" + f.summary.id : p.service;
+  p.step = step;
+  p.total_steps = steps();
+  p.action = cfg_.actions[static_cast<std::size_t>(step)];
+  p.enabled = cfg_.enabled;
+  p.dry_run = cfg_.dry_run;
+  p.requires_approval = cfg_.requires_approval;
+  p.approval_ttl_ms = cfg_.approval_ttl_secs * 1000;
+  p.guards = cfg_.guards;
+  p.verification = cfg_.verification;
+  p.fields = {{"fingerprint_id", f.summary.id},
+              {"service", p.service},
+              {"strategy", cfg_.name},
+              {"target", p.target},
+              {"action", p.action.name},
+              {"level", p.action.type == "notify" ? p.action.level : std::string()},
+              {"template", f.summary.template_text},
+              {"exception_type", f.summary.exception_type},
+              {"severity", f.summary.severity},
+              {"count", std::to_string(f.summary.count)},
+              {"first_seen", std::to_string(f.summary.first_seen)},
+              {"last_seen", std::to_string(f.summary.last_seen)}};
+  return p;
+}
+
+Result<std::vector<std::unique_ptr<Strategy>>> build_strategies(const HealerConfig& cfg) {
+  MatchContext mctx{cfg.new_window_secs * 1000, cfg.regressed_window_secs * 1000, cfg.escalation};
+  std::vector<std::unique_ptr<Strategy>> out;
+  for (const auto& sc : cfg.strategies) {
+    auto s = ConfiguredStrategy::create(sc, mctx, cfg.dry_run);
+    if (!s) return s.error();
+    out.push_back(std::move(s.value()));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->priority() < b->priority(); });
+  if (cfg.backstop) {
+    StrategyConfig b;
+    b.name = "backstop";
+    b.priority = INT_MAX;
+    b.match.min_severity = cfg.backstop_min_severity;
+    ActionConfig n;
+    n.type = "notify";
+    n.name = "notify";
+    n.level = cfg.backstop_level;
+    b.actions.push_back(n);
+    b.guards.cooldown_secs = 3600;
+    b.guards.max_runs = 0;
+    b.guards.max_concurrent = 0;
+    b.guards.breaker.failures = 0;
+    b.verification.enabled = false;
+    auto s = ConfiguredStrategy::create(b, mctx, cfg.dry_run, true);
+    if (!s) return s.error();
+    out.push_back(std::move(s.value()));
+  }
+  return out;
+}
+
+const Strategy* select_strategy(const std::vector<std::unique_ptr<Strategy>>& strategies,
+                                const FingerprintFacts& facts) {
+  const Strategy* backstop = nullptr;
+  for (const auto& s : strategies) {
+    if (s->is_backstop()) {
+      if (!backstop) backstop = s.get();
+      continue;
+    }
+    if (s->config().enabled && s->matches(facts)) return s.get();
+  }
+  if (backstop && backstop->matches(facts)) return backstop;
+  return nullptr;
+}
+
+}  // namespace selfheal::healer

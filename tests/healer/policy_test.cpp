@@ -1,0 +1,390 @@
+// The guards are pure: every case is a row of (plan tweaks, state, time) → verdict and reason.
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "healer/policy.hpp"
+#include "schema/clock.hpp"
+
+using namespace selfheal;
+using namespace selfheal::healer;
+
+namespace {
+
+constexpr UnixMs t0 = 1'700'000'000'000;
+constexpr std::int64_t s = 1000;
+
+Plan base_plan() {
+  Plan p;
+  p.strategy = "restart";
+  p.fingerprint_id = "fp1";
+  p.target = "api";
+  p.action.type = "exec";
+  p.action.name = "exec";
+  p.guards.cooldown_secs = 60;
+  p.guards.max_runs = 3;
+  p.guards.per_secs = 3600;
+  p.guards.max_concurrent = 1;
+  p.guards.breaker = {3, 600};
+  return p;
+}
+
+struct Row {
+  const char* name;
+  std::function<void(Plan&, PolicyState&)> setup;
+  UnixMs now;
+  Verdict verdict;
+  SkipReason reason;
+  bool trial = false;
+  UnixMs not_before = -1;  // -1: do not check
+};
+
+}  // namespace
+
+TEST_CASE("decide applies every guard in its documented order") {
+  const std::vector<Row> rows = {
+      {"fresh state runs", [](Plan&, PolicyState&) {}, t0, Verdict::run, SkipReason::none},
+      {"disabled strategy is skipped", [](Plan& p, PolicyState&) { p.enabled = false; }, t0, Verdict::skip,
+       SkipReason::disabled},
+      // cooldown per (strategy, target)
+      {"within cooldown is skipped", [](Plan&, PolicyState& st) { st.last_run_at = t0 - 59 * s; }, t0, Verdict::skip,
+       SkipReason::cooldown, false, t0 + s},
+      {"cooldown boundary is exclusive", [](Plan&, PolicyState& st) { st.last_run_at = t0 - 60 * s; }, t0,
+       Verdict::run, SkipReason::none},
+      {"zero cooldown never blocks",
+       [](Plan& p, PolicyState& st) {
+         p.guards.cooldown_secs = 0;
+         st.last_run_at = t0;
+       },
+       t0, Verdict::run, SkipReason::none},
+      // rate limit per window
+      {"rate limit reached",
+       [](Plan&, PolicyState& st) { st.window_runs = {t0 - 3000 * s, t0 - 2000 * s, t0 - 1000 * s}; }, t0,
+       Verdict::skip, SkipReason::rate_limited, false, t0 - 3000 * s + 3600 * s},
+      {"runs older than the window do not count",
+       [](Plan&, PolicyState& st) { st.window_runs = {t0 - 3600 * s, t0 - 2000 * s, t0 - 1000 * s}; }, t0,
+       Verdict::run, SkipReason::none},
+      {"max_runs 0 means unlimited",
+       [](Plan& p, PolicyState& st) {
+         p.guards.max_runs = 0;
+         st.window_runs = {t0 - 3 * s, t0 - 2 * s, t0 - s, t0 - s};
+       },
+       t0, Verdict::run, SkipReason::none},
+      // concurrency per target
+      {"one action already running on the target",
+       [](Plan&, PolicyState& st) { st.in_flight_on_target = 1; }, t0, Verdict::skip, SkipReason::concurrency},
+      {"concurrency below the limit runs",
+       [](Plan& p, PolicyState& st) {
+         p.guards.max_concurrent = 2;
+         st.in_flight_on_target = 1;
+       },
+       t0, Verdict::run, SkipReason::none},
+      // breaker
+      {"open breaker skips until open_secs pass",
+       [](Plan&, PolicyState& st) {
+         st.breaker.phase = BreakerPhase::open;
+         st.breaker.opened_at = t0 - 599 * s;
+         st.breaker.consecutive_failures = 3;
+       },
+       t0, Verdict::skip, SkipReason::breaker_open, false, t0 + s},
+      {"open breaker after open_secs allows one half-open trial",
+       [](Plan&, PolicyState& st) {
+         st.breaker.phase = BreakerPhase::open;
+         st.breaker.opened_at = t0 - 600 * s;
+       },
+       t0, Verdict::run, SkipReason::none, true},
+      {"half-open with a trial in flight skips",
+       [](Plan&, PolicyState& st) {
+         st.breaker.phase = BreakerPhase::half_open;
+         st.breaker.trial_in_flight = true;
+       },
+       t0, Verdict::skip, SkipReason::breaker_open},
+      {"breaker disabled (failures 0) ignores an open state",
+       [](Plan& p, PolicyState& st) {
+         p.guards.breaker.failures = 0;
+         st.breaker.phase = BreakerPhase::open;
+         st.breaker.opened_at = t0;
+       },
+       t0, Verdict::run, SkipReason::none},
+      // dry run
+      {"dry run records instead of running", [](Plan& p, PolicyState&) { p.dry_run = true; }, t0, Verdict::skip,
+       SkipReason::dry_run},
+      // approvals
+      {"approval required and none exists", [](Plan& p, PolicyState&) { p.requires_approval = true; }, t0,
+       Verdict::request_approval, SkipReason::none},
+      {"pending approval waits",
+       [](Plan& p, PolicyState& st) {
+         p.requires_approval = true;
+         st.approval = {7, ApprovalStatus::pending, t0 + s, 0};
+       },
+       t0, Verdict::skip, SkipReason::awaiting_approval, false, t0 + s},
+      {"pending approval past its expiry is expired",
+       [](Plan& p, PolicyState& st) {
+         p.requires_approval = true;
+         st.approval = {7, ApprovalStatus::pending, t0, 0};
+       },
+       t0, Verdict::skip, SkipReason::approval_expired},
+      {"expired approval asks again",
+       [](Plan& p, PolicyState& st) {
+         p.requires_approval = true;
+         st.approval = {7, ApprovalStatus::expired, t0 - s, 0};
+       },
+       t0, Verdict::request_approval, SkipReason::none},
+      {"approved approval runs",
+       [](Plan& p, PolicyState& st) {
+         p.requires_approval = true;
+         st.approval = {7, ApprovalStatus::approved, t0 + s, t0 - s};
+       },
+       t0, Verdict::run, SkipReason::none},
+      {"consumed approval asks again",
+       [](Plan& p, PolicyState& st) {
+         p.requires_approval = true;
+         st.approval = {7, ApprovalStatus::consumed, t0 + s, t0 - s};
+       },
+       t0, Verdict::request_approval, SkipReason::none},
+      {"rejected approval holds for a cooldown",
+       [](Plan& p, PolicyState& st) {
+         p.requires_approval = true;
+         st.approval = {7, ApprovalStatus::rejected, t0 + s, t0 - 10 * s};
+       },
+       t0, Verdict::skip, SkipReason::approval_rejected, false, t0 + 50 * s},
+      {"rejected approval asks again after the cooldown",
+       [](Plan& p, PolicyState& st) {
+         p.requires_approval = true;
+         st.approval = {7, ApprovalStatus::rejected, t0 + s, t0 - 60 * s};
+       },
+       t0, Verdict::request_approval, SkipReason::none},
+      // combinations: the earlier guard wins
+      {"disabled beats everything",
+       [](Plan& p, PolicyState& st) {
+         p.enabled = false;
+         st.breaker.phase = BreakerPhase::open;
+         st.breaker.opened_at = t0;
+         st.last_run_at = t0;
+       },
+       t0, Verdict::skip, SkipReason::disabled},
+      {"breaker beats concurrency and cooldown",
+       [](Plan&, PolicyState& st) {
+         st.breaker.phase = BreakerPhase::open;
+         st.breaker.opened_at = t0;
+         st.in_flight_on_target = 5;
+         st.last_run_at = t0;
+       },
+       t0, Verdict::skip, SkipReason::breaker_open},
+      {"concurrency beats cooldown",
+       [](Plan&, PolicyState& st) {
+         st.in_flight_on_target = 1;
+         st.last_run_at = t0;
+       },
+       t0, Verdict::skip, SkipReason::concurrency},
+      {"cooldown beats rate limit",
+       [](Plan&, PolicyState& st) {
+         st.last_run_at = t0 - s;
+         st.window_runs = {t0 - 3 * s, t0 - 2 * s, t0 - s};
+       },
+       t0, Verdict::skip, SkipReason::cooldown},
+      {"rate limit beats dry run",
+       [](Plan& p, PolicyState& st) {
+         p.dry_run = true;
+         st.window_runs = {t0 - 300 * s, t0 - 200 * s, t0 - 100 * s};
+       },
+       t0, Verdict::skip, SkipReason::rate_limited},
+      {"dry run beats approval",
+       [](Plan& p, PolicyState&) {
+         p.dry_run = true;
+         p.requires_approval = true;
+       },
+       t0, Verdict::skip, SkipReason::dry_run},
+      {"half-open trial still needs an approval",
+       [](Plan& p, PolicyState& st) {
+         p.requires_approval = true;
+         st.breaker.phase = BreakerPhase::open;
+         st.breaker.opened_at = t0 - 601 * s;
+       },
+       t0, Verdict::request_approval, SkipReason::none, true},
+      {"half-open trial with an approval runs as the trial",
+       [](Plan& p, PolicyState& st) {
+         p.requires_approval = true;
+         st.breaker.phase = BreakerPhase::half_open;
+         st.approval = {3, ApprovalStatus::approved, t0 + s, t0};
+       },
+       t0, Verdict::run, SkipReason::none, true},
+      {"half-open trial still respects cooldown",
+       [](Plan&, PolicyState& st) {
+         st.breaker.phase = BreakerPhase::half_open;
+         st.last_run_at = t0 - s;
+       },
+       t0, Verdict::skip, SkipReason::cooldown},
+  };
+  for (const auto& row : rows) {
+    CAPTURE(row.name);
+    Plan p = base_plan();
+    PolicyState st;
+    row.setup(p, st);
+    const Decision d = decide(p, st, row.now);
+    CHECK(d.verdict == row.verdict);
+    CHECK(d.reason == row.reason);
+    CHECK(d.half_open_trial == row.trial);
+    if (row.not_before >= 0) CHECK(d.not_before == row.not_before);
+    CHECK_FALSE(d.detail.empty());
+  }
+}
+
+TEST_CASE("decide is pure: the same inputs give the same answer") {
+  Plan p = base_plan();
+  PolicyState st;
+  st.last_run_at = t0 - 10 * s;
+  const Decision a = decide(p, st, t0);
+  const Decision b = decide(p, st, t0);
+  CHECK(a.verdict == b.verdict);
+  CHECK(a.reason == b.reason);
+  CHECK(a.not_before == b.not_before);
+}
+
+TEST_CASE("a cooldown lifts exactly when the fake clock reaches it") {
+  FakeClock clock(t0);
+  Plan p = base_plan();
+  PolicyState st;
+  st.last_run_at = clock.now_ms();
+  Decision d = decide(p, st, clock.now_ms());
+  REQUIRE(d.reason == SkipReason::cooldown);
+  clock.set(d.not_before - 1);
+  CHECK(decide(p, st, clock.now_ms()).reason == SkipReason::cooldown);
+  clock.set(d.not_before);
+  CHECK(decide(p, st, clock.now_ms()).verdict == Verdict::run);
+}
+
+TEST_CASE("a storm of decisions never lets more runs through than the rate limit") {
+  FakeClock clock(t0);
+  Plan p = base_plan();
+  p.guards.cooldown_secs = 0;
+  p.guards.max_runs = 3;
+  p.guards.per_secs = 3600;
+  PolicyState st;
+  int runs = 0, limited = 0;
+  for (int i = 0; i < 1000; ++i) {  // 1,000 evaluations in one minute
+    const Decision d = decide(p, st, clock.now_ms());
+    if (d.verdict == Verdict::run) {
+      ++runs;
+      st.window_runs.push_back(clock.now_ms());
+    } else if (d.reason == SkipReason::rate_limited) {
+      ++limited;
+    }
+    clock.advance_ms(60);
+  }
+  CHECK(runs == 3);
+  CHECK(limited == 997);
+  clock.set(t0 + 3600 * s + 1);
+  CHECK(decide(p, st, clock.now_ms()).verdict == Verdict::run);
+}
+
+TEST_CASE("the breaker goes closed → open → half-open → closed, opening once") {
+  const BreakerConfig cfg{3, 600};
+  FakeClock clock(t0);
+  BreakerState b;
+  int opened = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto t = breaker_after(b, cfg, false, clock.now_ms());
+    b = t.state;
+    opened += t.opened;
+  }
+  CHECK(b.phase == BreakerPhase::open);
+  CHECK(opened == 1);
+  CHECK(b.opened_at == t0);
+  CHECK(effective_phase(b, cfg, t0 + 599 * s) == BreakerPhase::open);
+  CHECK(effective_phase(b, cfg, t0 + 600 * s) == BreakerPhase::half_open);
+
+  // A failed trial reopens without a new escalation.
+  clock.set(t0 + 700 * s);
+  b.phase = BreakerPhase::half_open;
+  b.trial_in_flight = true;
+  auto t = breaker_after(b, cfg, false, clock.now_ms());
+  CHECK(t.reopened);
+  CHECK_FALSE(t.opened);
+  CHECK(t.state.phase == BreakerPhase::open);
+  CHECK(t.state.opened_at == t0 + 700 * s);
+  CHECK_FALSE(t.state.trial_in_flight);
+  CHECK(t.state.opens == 2);
+
+  // A successful trial closes and resets the count.
+  b = t.state;
+  b.phase = BreakerPhase::half_open;
+  t = breaker_after(b, cfg, true, t0 + 1400 * s);
+  CHECK(t.closed);
+  CHECK(t.state.phase == BreakerPhase::closed);
+  CHECK(t.state.consecutive_failures == 0);
+}
+
+TEST_CASE("a success between failures resets the breaker count") {
+  const BreakerConfig cfg{3, 600};
+  BreakerState b;
+  b = breaker_after(b, cfg, false, t0).state;
+  b = breaker_after(b, cfg, false, t0).state;
+  b = breaker_after(b, cfg, true, t0).state;
+  b = breaker_after(b, cfg, false, t0).state;
+  b = breaker_after(b, cfg, false, t0).state;
+  CHECK(b.phase == BreakerPhase::closed);
+  CHECK(b.consecutive_failures == 2);
+  auto t = breaker_after(b, cfg, false, t0);
+  CHECK(t.opened);
+}
+
+TEST_CASE("backoff doubles, is capped, and the jitter stays within [base/2, base]") {
+  struct R {
+    int attempt;
+    double jitter;
+    std::int64_t expected;
+  };
+  const std::vector<R> rows = {{1, 0.0, 500},  {1, 0.999, 999},  {2, 0.0, 1000},  {3, 0.0, 2000},
+                               {3, 0.5, 3000}, {10, 0.0, 5000},  {10, 0.999, 9995}, {0, 0.0, 500},
+                               {40, 0.0, 5000}};
+  for (const auto& r : rows) {
+    CAPTURE(r.attempt);
+    CAPTURE(r.jitter);
+    CHECK(backoff_ms(r.attempt, 1000, 10'000, r.jitter) == r.expected);
+  }
+}
+
+TEST_CASE("verification compares the rate after with the rate before") {
+  struct R {
+    std::int64_t before, before_ms, after, after_ms;
+    double ratio;
+    bool verified;
+  };
+  const std::vector<R> rows = {
+      {100, 60'000, 0, 2'000, 0.5, true},      // silence after: verified
+      {100, 60'000, 10, 60'000, 0.5, true},    // 100/min → 10/min
+      {100, 60'000, 50, 60'000, 0.5, true},    // exactly half
+      {100, 60'000, 51, 60'000, 0.5, false},   // not enough of a drop
+      {0, 60'000, 1, 60'000, 0.5, false},      // new errors after, none before
+      {60, 60'000, 2, 2'000, 0.5, false},      // 60/min → 60/min over a short window
+      {60, 60'000, 1, 2'000, 0.0, true},       // ratio 0: not worse is enough
+  };
+  for (const auto& r : rows) {
+    const auto v = verify_rates(r.before, r.before_ms, r.after, r.after_ms, r.ratio);
+    CAPTURE(r.before);
+    CAPTURE(r.after);
+    CHECK(v.verified == r.verified);
+  }
+  const auto v = verify_rates(120, 60'000, 10, 60'000, 0.5);
+  CHECK(v.before_per_min == doctest::Approx(120));
+  CHECK(v.after_per_min == doctest::Approx(10));
+}
+
+TEST_CASE("escalating compares the short window with the fingerprint's own baseline") {
+  const UnixMs now = t0 - t0 % 60'000 + 30'000;  // half way through a minute
+  const UnixMs m = now - now % 60'000;
+  std::vector<MinuteCount> flat, spike, small;
+  for (int i = 60; i >= 0; --i) flat.push_back({m - i * 60'000, 10});
+  for (int i = 60; i >= 5; --i) spike.push_back({m - i * 60'000, 2});
+  for (int i = 4; i >= 0; --i) spike.push_back({m - i * 60'000, 30});
+  for (int i = 4; i >= 0; --i) small.push_back({m - i * 60'000, 1});
+  CHECK_FALSE(is_escalating(flat, now, 300'000, 3'600'000, 3.0, 10));
+  CHECK(is_escalating(spike, now, 300'000, 3'600'000, 3.0, 10));
+  CHECK_FALSE(is_escalating(small, now, 300'000, 3'600'000, 3.0, 10));  // below min_count
+  CHECK(is_escalating(small, now, 300'000, 3'600'000, 3.0, 5));         // no baseline at all
+  CHECK(count_in_window(spike, now, 60'000) == 60);                       // current and previous minute
+  CHECK(count_in_window(spike, now, 1'000) == 30);
+}
