@@ -1,0 +1,99 @@
+#include "app/cli.hpp"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "app/config.hpp"
+#include "app/hooks.hpp"
+#include "app/service.hpp"
+#include "app/version.hpp"
+#include "fingerprint/fingerprint.hpp"
+#include "schema/log.hpp"
+#include "schema/sqlite_db.hpp"
+
+namespace selfheal::app {
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"selfheal: turns a firehose of logs into a short, ranked list of distinct errors, and helps fix them."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(version_string));
+  CliState st;
+  int exit_code = 0;
+
+  // serve
+  CliOverrides serve_flags;
+  std::string listen, data_dir, log_level;
+  auto* serve = app.add_subcommand("serve", "Run the server: HTTP API, Loki push, configured sources, healer, LLM.");
+  serve->add_option("-c,--config", st.config_file, "YAML config file (default: built-in defaults)")
+      ->envname("SELFHEAL_CONFIG");
+  serve->add_option("-l,--listen", listen, "HOST:PORT to listen on (port 0 picks a free port)");
+  serve->add_option("-d,--data-dir", data_dir, "Directory holding the SQLite database");
+  serve->add_option("--log-level", log_level, "trace, debug, info, warn, error");
+  serve->callback([&] {
+    if (!listen.empty()) serve_flags.listen = listen;
+    if (!data_dir.empty()) serve_flags.data_dir = data_dir;
+    if (!log_level.empty()) serve_flags.log_level = log_level;
+    auto cfg = load_config(st.config_file, serve_flags);
+    if (!cfg) {
+      std::cerr << "selfheal: config error:\n" << cfg.error().message << "\n";
+      exit_code = 2;
+      return;
+    }
+    log::setup(cfg->log.level, cfg->log.format);
+    exit_code = run_serve(*cfg);
+  });
+
+  // config check
+  auto* config = app.add_subcommand("config", "Inspect the configuration.");
+  config->require_subcommand(1);
+  auto* check = config->add_subcommand("check", "Validate the config and print the effective config (secrets as ***).");
+  CliOverrides check_flags;
+  std::string c_listen, c_data_dir;
+  check->add_option("-c,--config", st.config_file, "YAML config file")->envname("SELFHEAL_CONFIG");
+  check->add_option("-l,--listen", c_listen, "HOST:PORT override");
+  check->add_option("-d,--data-dir", c_data_dir, "data directory override");
+  check->callback([&] {
+    if (!c_listen.empty()) check_flags.listen = c_listen;
+    if (!c_data_dir.empty()) check_flags.data_dir = c_data_dir;
+    auto cfg = load_config(st.config_file, check_flags);
+    if (!cfg) {
+      std::cerr << "selfheal: config error:\n" << cfg.error().message << "\n";
+      exit_code = 2;
+      return;
+    }
+    std::cout << "# effective configuration (" << (cfg->file.empty() ? "built-in defaults" : cfg->file)
+              << " + SELFHEAL_* environment + flags)\n"
+              << cfg->effective_yaml;
+    std::cerr << "config ok\n";
+  });
+
+  auto* version = app.add_subcommand("version", "Print version, fingerprint algorithm and schema versions.");
+  version->callback([&] {
+    std::cout << "selfheal " << version_string << "\nfingerprint algorithm " << fingerprint::algorithm_version
+              << "\nstore schema " << SqliteDb::latest_schema_version() << "\n";
+  });
+
+#ifndef SELFHEAL_NO_FINGERPRINT_CMD
+  register_fingerprint_command(app, exit_code);
+#endif
+  register_query_commands(app, st);
+  register_ingest_commands(app, st);
+  register_healer_commands(app, st);
+  register_llm_commands(app, st);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return 2;
+  }
+  return exit_code != 0 ? exit_code : st.exit_code;
+}
+
+}  // namespace selfheal::app

@@ -1,0 +1,91 @@
+#pragma once
+// The whole configuration: built-in defaults < YAML file < SELFHEAL_* environment < CLI flags.
+// Each module owns its plain config struct (ingest/config.hpp, healer/config.hpp, llm/config.hpp);
+// app/config_<module>.cpp parses its section with ConfigSection. Secrets are never inline: only
+// names of environment variables (`*_env` keys).
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "healer/config.hpp"
+#include "ingest/config.hpp"
+#include "llm/config.hpp"
+#include "schema/result.hpp"
+
+namespace selfheal::app {
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int threads = 8;
+  std::int64_t max_body_bytes = 16 * 1024 * 1024;
+  std::int64_t read_timeout_ms = 10'000;
+};
+
+struct StorageConfig {
+  std::string data_dir = "./selfheal-data";
+  std::int64_t flush_interval_ms = 200;      // <= 250
+  std::int64_t queue_max_events = 500'000;   // above this, submit() answers overloaded (HTTP 429)
+  std::int64_t regression_grace_ms = 60'000;
+  std::int64_t retention_days = 14;
+  bool synchronous_full = false;
+  std::string db_path() const { return data_dir + "/selfheal.db"; }
+};
+
+struct ApiConfig {
+  std::string token_env;  // name of the env var holding the write token; empty: no token
+};
+
+struct PipelineConfig {
+  std::string min_severity = "warning";  // events below are counted, not fingerprinted
+  bool keep_stack_traces = true;         // ...unless they carry a stack trace
+  std::int64_t max_new_fingerprints_per_service_per_hour = 10'000;
+};
+
+struct FingerprintRule {  // user rule, applied before the default algorithm
+  std::string name;
+  std::string message_regex;   // RE2
+  std::string exception_type;
+  std::string service;
+  std::vector<std::pair<std::string, std::string>> labels;
+  std::string fingerprint;     // custom key; the id is derived from rule name + key
+};
+
+struct FingerprintConfig {
+  std::vector<std::pair<std::string, std::string>> user_masks;  // name, RE2
+  std::vector<FingerprintRule> rules;
+  std::int64_t stitch_max_lines = 500;
+  std::int64_t stitch_max_wait_ms = 3000;
+  std::int64_t max_event_bytes = 256 * 1024;
+};
+
+struct LogConfig {
+  std::string level = "info";
+  std::string format = "text";
+};
+
+struct Config {
+  std::string file;  // "" when running on built-in defaults
+  ServerConfig server;
+  StorageConfig storage;
+  ApiConfig api;
+  PipelineConfig pipeline;
+  FingerprintConfig fingerprint;
+  LogConfig log;
+  ingest::IngestConfig ingest;
+  healer::HealerConfig healer;
+  llm::LlmConfig llm;
+  std::string effective_yaml;  // after defaults, env and flags; secrets masked
+};
+
+struct CliOverrides {
+  std::optional<std::string> listen;
+  std::optional<std::string> data_dir;
+  std::optional<std::string> log_level;
+};
+
+/// Loads and validates everything. Errors are ErrorCode::config with every problem, each located.
+Result<Config> load_config(const std::string& file, const CliOverrides& flags);
+
+}  // namespace selfheal::app

@@ -1,0 +1,215 @@
+#include "app/config_section.hpp"
+
+#include <algorithm>
+
+#include "schema/time_format.hpp"
+
+namespace selfheal::app {
+
+std::string Diagnostics::joined() const {
+  std::string out;
+  for (const auto& e : errors) {
+    if (!out.empty()) out += "\n";
+    out += e;
+  }
+  return out;
+}
+
+ConfigSection::ConfigSection(YAML::Node node, std::string file, std::string path, Diagnostics& diag)
+    : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)), diag_(diag) {}
+
+std::string ConfigSection::where(std::string_view key) const {
+  YAML::Mark mark = node_.Mark();
+  if (!key.empty() && node_.IsMap()) {
+    for (auto it = node_.begin(); it != node_.end(); ++it) {
+      if (it->first.Scalar() == key) {
+        mark = it->first.Mark();
+        break;
+      }
+    }
+  }
+  if (mark.is_null() || mark.line < 0) return file_;
+  return file_ + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+}
+
+void ConfigSection::error(std::string_view key, const std::string& message) {
+  std::string full = path_.empty() ? std::string(key) : (key.empty() ? path_ : path_ + "." + std::string(key));
+  diag_.add(where(key) + ": " + full + ": " + message);
+}
+
+void ConfigSection::allow_only(std::initializer_list<std::string_view> allowed) {
+  std::vector<std::string> v(allowed.begin(), allowed.end());
+  allow_only(v);
+}
+
+void ConfigSection::allow_only(const std::vector<std::string>& allowed) {
+  if (!node_ || node_.IsNull()) return;
+  if (!node_.IsMap()) {
+    diag_.add(where() + ": " + (path_.empty() ? "config" : path_) + ": expected a mapping");
+    return;
+  }
+  for (auto it = node_.begin(); it != node_.end(); ++it) {
+    const std::string k = it->first.Scalar();
+    if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    auto m = it->first.Mark();
+    std::string loc = file_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+    diag_.add(loc + ": unknown key '" + (path_.empty() ? k : path_ + "." + k) + "'; accepted keys: " + list);
+  }
+}
+
+bool ConfigSection::has(std::string_view key) const {
+  return node_ && node_.IsMap() && node_[std::string(key)] && !node_[std::string(key)].IsNull();
+}
+
+template <typename T>
+bool ConfigSection::scalar(std::string_view key, T& out, const char* type_name) {
+  const std::string k(key);
+  if (!node_ || !node_.IsMap() || !node_[k] || node_[k].IsNull()) {
+    if (node_ && (node_.IsMap() || node_.IsNull())) node_[k] = out;  // materialise the default
+    return false;
+  }
+  YAML::Node v = node_[k];
+  if (!v.IsScalar()) {
+    error(key, std::string("expected ") + type_name);
+    return false;
+  }
+  try {
+    out = v.as<T>();
+    return true;
+  } catch (const YAML::Exception&) {
+    error(key, std::string("expected ") + type_name + ", got '" + v.Scalar() + "'");
+    return false;
+  }
+}
+
+void ConfigSection::get(std::string_view key, std::string& out) { scalar(key, out, "a string"); }
+void ConfigSection::get(std::string_view key, bool& out) { scalar(key, out, "a boolean (true/false)"); }
+
+void ConfigSection::get(std::string_view key, std::int64_t& out, std::int64_t min, std::int64_t max) {
+  // Durations given as strings ("30s") are accepted for *_ms and *_secs keys.
+  const std::string k(key);
+  if (has(key) && node_[k].IsScalar()) {
+    const std::string raw = node_[k].Scalar();
+    if (!raw.empty() && !std::isdigit(static_cast<unsigned char>(raw.back())) && raw[0] != '-') {
+      auto ms = parse_duration_ms(raw);
+      bool is_ms = k.size() > 3 && k.ends_with("_ms");
+      bool is_secs = k.ends_with("_secs");
+      if (ms && (is_ms || is_secs)) {
+        out = is_ms ? *ms : *ms / 1000;
+        if (out < min || out > max) error(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+        return;
+      }
+    }
+  }
+  if (scalar(key, out, "an integer") && (out < min || out > max))
+    error(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+                   std::to_string(out));
+}
+
+void ConfigSection::get(std::string_view key, int& out, int min, int max) {
+  std::int64_t v = out;
+  get(key, v, min, max);
+  out = static_cast<int>(v);
+}
+
+void ConfigSection::get(std::string_view key, double& out, double min, double max) {
+  if (scalar(key, out, "a number") && (out < min || out > max))
+    error(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+}
+
+void ConfigSection::get(std::string_view key, std::vector<std::string>& out) {
+  const std::string k(key);
+  if (!has(key)) {
+    if (node_ && (node_.IsMap() || node_.IsNull())) node_[k] = out;
+    return;
+  }
+  YAML::Node v = node_[k];
+  if (v.IsScalar()) {
+    out = {v.Scalar()};
+    return;
+  }
+  if (!v.IsSequence()) {
+    error(key, "expected a list of strings");
+    return;
+  }
+  out.clear();
+  for (const auto& item : v) {
+    if (!item.IsScalar()) {
+      error(key, "expected a list of strings");
+      return;
+    }
+    out.push_back(item.Scalar());
+  }
+}
+
+void ConfigSection::get_enum(std::string_view key, std::string& out, std::initializer_list<std::string_view> choices) {
+  if (!scalar(key, out, "a string")) return;
+  if (std::find(choices.begin(), choices.end(), out) == choices.end()) {
+    std::string list;
+    for (auto c : choices) list += (list.empty() ? "" : ", ") + std::string(c);
+    error(key, "'" + out + "' is not one of: " + list);
+  }
+}
+
+void ConfigSection::get_listen(std::string_view key, std::string& host, int& port) {
+  std::string v = host + ":" + std::to_string(port);
+  if (!scalar(key, v, "HOST:PORT")) return;
+  auto colon = v.rfind(':');
+  if (colon == std::string::npos || colon + 1 >= v.size()) {
+    error(key, "expected HOST:PORT, got '" + v + "'");
+    return;
+  }
+  try {
+    std::size_t used = 0;
+    int p = std::stoi(v.substr(colon + 1), &used);
+    if (used != v.size() - colon - 1 || p < 0 || p > 65535) throw std::out_of_range("port");
+    host = v.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host.empty()) host = "0.0.0.0";
+    port = p;
+  } catch (const std::exception&) {
+    error(key, "expected HOST:PORT with a port 0-65535, got '" + v + "'");
+  }
+}
+
+ConfigSection ConfigSection::child(std::string_view key) {
+  const std::string k(key);
+  std::string path = path_.empty() ? k : path_ + "." + k;
+  if (!node_ || !(node_.IsMap() || node_.IsNull())) return ConfigSection(YAML::Node(YAML::NodeType::Map), file_, path, diag_);
+  YAML::Node c = node_[k];
+  if (!c || c.IsNull()) {
+    node_[k] = YAML::Node(YAML::NodeType::Map);
+    c = node_[k];
+  } else if (!c.IsMap()) {
+    error(key, "expected a mapping");
+    return ConfigSection(YAML::Node(YAML::NodeType::Map), file_, path, diag_);
+  }
+  return ConfigSection(c, file_, path, diag_);
+}
+
+std::vector<ConfigSection> ConfigSection::list(std::string_view key) {
+  const std::string k(key);
+  std::vector<ConfigSection> out;
+  if (!has(key)) return out;
+  YAML::Node v = node_[k];
+  if (!v.IsSequence()) {
+    error(key, "expected a list");
+    return out;
+  }
+  std::size_t i = 0;
+  for (auto item : v) {
+    std::string path = (path_.empty() ? k : path_ + "." + k) + "[" + std::to_string(i++) + "]";
+    if (!item.IsMap()) {
+      auto m = item.Mark();
+      diag_.add(file_ + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": " + path +
+                ": expected a mapping");
+      continue;
+    }
+    out.emplace_back(item, file_, path, diag_);
+  }
+  return out;
+}
+
+}  // namespace selfheal::app

@@ -1,0 +1,160 @@
+#include "app/server.hpp"
+
+#include <httplib.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "app/hooks.hpp"
+#include "app/pipeline.hpp"
+#include "schema/log.hpp"
+
+#include <filesystem>
+#include <sstream>
+
+namespace selfheal::app {
+
+void json_error(httplib::Response& res, int status, std::string_view message) {
+  res.status = status;
+  nlohmann::json j = {{"error", std::string(message)}, {"status", status}};
+  res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+}
+
+bool require_token(const AppContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  if (ctx.api_token.empty()) return true;
+  std::string given;
+  auto auth = req.get_header_value("Authorization");
+  if (auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
+  if (given.empty()) given = req.get_header_value("X-Selfheal-Token");
+  // Constant-time comparison.
+  bool ok = given.size() == ctx.api_token.size();
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < ctx.api_token.size(); ++i)
+    diff |= static_cast<unsigned char>((i < given.size() ? given[i] : 0) ^ ctx.api_token[i]);
+  if (ok && diff == 0) return true;
+  res.set_header("WWW-Authenticate", "Bearer");
+  json_error(res, 401, given.empty() ? "this endpoint needs the API token (Authorization: Bearer <token>)"
+                                     : "invalid API token");
+  return false;
+}
+
+namespace {
+void register_process_metrics(Metrics& m) {
+  auto& rss = m.gauge("selfheal_process_resident_memory_bytes", "Resident set size of the process.");
+  auto& cpu = m.gauge("selfheal_process_cpu_seconds", "User and system CPU time used by the process.");
+  auto& fds = m.gauge("selfheal_process_open_fds", "Open file descriptors.");
+  auto& threads = m.gauge("selfheal_process_threads", "Threads of the process.");
+  auto& start = m.gauge("selfheal_process_start_time_seconds", "Start time of the process since the Unix epoch.");
+  start.set(static_cast<double>(std::time(nullptr)));
+  m.on_collect([&rss, &cpu, &fds, &threads] {
+    std::ifstream statm("/proc/self/statm");
+    long pages_total = 0, pages_rss = 0;
+    if (statm >> pages_total >> pages_rss) rss.set(static_cast<double>(pages_rss) * static_cast<double>(sysconf(_SC_PAGESIZE)));
+    std::ifstream stat("/proc/self/stat");
+    std::string content((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    auto close = content.rfind(')');
+    if (close != std::string::npos) {
+      std::istringstream in(content.substr(close + 2));
+      std::vector<std::string> f;
+      std::string tok;
+      while (in >> tok) f.push_back(tok);
+      // fields after ')' start at field 3 (state); utime=14, stime=15, num_threads=20 (1-based)
+      if (f.size() > 17) {
+        double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+        cpu.set((std::stod(f[11]) + std::stod(f[12])) / ticks);
+        threads.set(std::stod(f[17]));
+      }
+    }
+    std::size_t n = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec);
+         !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
+      ++n;
+    fds.set(static_cast<double>(n));
+  });
+}
+}  // namespace
+
+HttpServer::HttpServer(AppContext& ctx) : ctx_(ctx), svr_(std::make_unique<httplib::Server>()) {
+  auto& svr = *svr_;
+  svr.new_task_queue = [threads = ctx_.config.server.threads] {
+    return new httplib::ThreadPool(static_cast<std::size_t>(threads));
+  };
+  svr.set_payload_max_length(static_cast<std::size_t>(ctx_.config.server.max_body_bytes));
+  svr.set_read_timeout(std::chrono::milliseconds(ctx_.config.server.read_timeout_ms));
+  register_process_metrics(ctx_.metrics);
+
+  auto& m = ctx_.metrics;
+  auto* req_2xx = &m.counter("selfheal_http_requests_total", "HTTP requests answered.", {{"code", "2xx"}});
+  auto* req_4xx = &m.counter("selfheal_http_requests_total", "HTTP requests answered.", {{"code", "4xx"}});
+  auto* req_5xx = &m.counter("selfheal_http_requests_total", "HTTP requests answered.", {{"code", "5xx"}});
+  svr.set_logger([=](const httplib::Request&, const httplib::Response& res) {
+    if (res.status >= 500) req_5xx->inc();
+    else if (res.status >= 400) req_4xx->inc();
+    else req_2xx->inc();
+  });
+  svr.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "internal error";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    spdlog::error("HTTP handler failed. error=\"{}\"", what);
+    json_error(res, 500, "internal error");
+  });
+
+  svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("{\"status\":\"alive\"}", "application/json");
+  });
+  svr.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    nlohmann::json checks = nlohmann::json::object();
+    bool ready = true;
+    auto integrity = ctx_.store.fingerprint_count();
+    checks["store"] = integrity ? "ok" : integrity.error().message;
+    ready = ready && integrity.has_value();
+    for (const auto& c : ctx_.components) {
+      std::string why;
+      bool ok = c->healthy(why);
+      checks[std::string(c->name())] = ok ? std::string("ok") : why;
+      ready = ready && ok;
+    }
+    res.status = ready ? 200 : 503;
+    res.set_content(nlohmann::json{{"ready", ready}, {"checks", checks}}.dump(), "application/json");
+  });
+  svr.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    res.set_content(ctx_.metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+
+  mount_loki_routes(svr, ctx_);
+  mount_fingerprint_routes(svr, ctx_);
+  mount_healing_routes(svr, ctx_);
+  mount_suggestion_routes(svr, ctx_);
+}
+
+HttpServer::~HttpServer() { stop(); }
+
+Result<int> HttpServer::bind(const std::string& host, int port) {
+  int bound = port;
+  if (port == 0) {
+    bound = svr_->bind_to_any_port(host);
+  } else if (!svr_->bind_to_port(host, port)) {
+    bound = -1;
+  }
+  if (bound <= 0)
+    return Error{ErrorCode::unavailable, "cannot listen on " + host + ":" + std::to_string(port) +
+                                             " (address in use or not permitted)"};
+  return bound;
+}
+
+void HttpServer::run() { svr_->listen_after_bind(); }
+
+void HttpServer::stop() {
+  if (svr_ && svr_->is_running()) svr_->stop();
+}
+
+httplib::Server& HttpServer::raw() { return *svr_; }
+
+}  // namespace selfheal::app

@@ -1,0 +1,32 @@
+#pragma once
+// The HTTP server of `selfheal serve` (cpp-httplib): core routes (/healthz, /readyz, /metrics) and every
+// module's routes through the mount_* hooks.
+#include <memory>
+#include <string>
+
+#include "app/context.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace selfheal::app {
+
+class HttpServer {
+ public:
+  explicit HttpServer(AppContext& ctx);
+  ~HttpServer();
+  /// Binds host:port (port 0 picks a free one). Returns the bound port. Errors: unavailable.
+  Result<int> bind(const std::string& host, int port);
+  /// Serves until stop(); blocks. Call on its own thread.
+  void run();
+  /// Stops accepting and returns when in-flight requests are done. Idempotent.
+  void stop();
+  httplib::Server& raw();
+
+ private:
+  AppContext& ctx_;
+  std::unique_ptr<httplib::Server> svr_;
+};
+
+}  // namespace selfheal::app

@@ -1,0 +1,31 @@
+-- 0002: lifecycle, merges, audit, hourly roll-up.
+ALTER TABLE fingerprints ADD COLUMN status_changed_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE fingerprints ADD COLUMN status_changed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE fingerprints ADD COLUMN ignore_until_ms INTEGER NOT NULL DEFAULT 0;     -- 0: no time bound
+ALTER TABLE fingerprints ADD COLUMN ignore_until_count INTEGER NOT NULL DEFAULT 0;  -- total count that ends it
+ALTER TABLE fingerprints ADD COLUMN ignore_rate_per_min INTEGER NOT NULL DEFAULT 0; -- a minute above this ends it
+ALTER TABLE fingerprints ADD COLUMN service TEXT NOT NULL DEFAULT '';               -- first service seen (caps)
+CREATE INDEX fingerprints_by_status ON fingerprints(status, last_seen);
+
+CREATE TABLE fingerprint_hours (       -- minutes older than the roll-up age are summed here
+  fingerprint_id TEXT NOT NULL,
+  hour           INTEGER NOT NULL,       -- hour start, Unix ms
+  count          INTEGER NOT NULL,
+  PRIMARY KEY (fingerprint_id, hour)
+) WITHOUT ROWID;
+
+CREATE TABLE merges (                   -- future events of source_id count on target_id
+  source_id  TEXT PRIMARY KEY,
+  target_id  TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  created_by TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+
+CREATE TABLE audit_log (                -- every lifecycle, merge and rule change: who and when
+  id      INTEGER PRIMARY KEY AUTOINCREMENT,
+  ts      INTEGER NOT NULL,
+  actor   TEXT NOT NULL,
+  action  TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  detail  TEXT NOT NULL DEFAULT ''
+);

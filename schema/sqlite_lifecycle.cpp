@@ -1,0 +1,177 @@
+#include "schema/sqlite_lifecycle.hpp"
+
+#include "schema/detail/sqlite_access.hpp"
+
+namespace selfheal {
+namespace {
+void audit_row(SQLite::Database& db, UnixMs now, const std::string& actor, const std::string& action,
+               const std::string& subject, const std::string& detail) {
+  SQLite::Statement q(db, "INSERT INTO audit_log(ts, actor, action, subject, detail) VALUES(?1,?2,?3,?4,?5)");
+  q.bind(1, static_cast<int64_t>(now));
+  q.bind(2, actor.empty() ? std::string("anonymous") : actor);
+  q.bind(3, action);
+  q.bind(4, subject);
+  q.bind(5, detail);
+  q.exec();
+}
+bool exists(SQLite::Database& db, const std::string& id) {
+  SQLite::Statement q(db, "SELECT 1 FROM fingerprints WHERE id = ?1");
+  q.bind(1, id);
+  return q.executeStep();
+}
+Error not_found(const std::string& id) { return Error{ErrorCode::not_found, "fingerprint " + id + " not found"}; }
+}  // namespace
+
+SqliteLifecycle::SqliteLifecycle(std::shared_ptr<SqliteDb> db, const Clock& clock) : db_(std::move(db)), clock_(clock) {}
+
+Result<void> SqliteLifecycle::resolve(const std::string& id, const std::string& actor) {
+  const UnixMs now = clock_.now_ms();
+  return detail::with_writer(*db_, [&](SQLite::Database& db) -> Result<void> {
+    SQLite::Transaction tx(db);
+    SQLite::Statement q(db,
+                        "UPDATE fingerprints SET status='resolved', resolved_at=?2, status_changed_at=?2, "
+                        "status_changed_by=?3, ignore_until_ms=0, ignore_until_count=0, ignore_rate_per_min=0 "
+                        "WHERE id=?1");
+    q.bind(1, id);
+    q.bind(2, static_cast<int64_t>(now));
+    q.bind(3, actor);
+    if (q.exec() == 0) return not_found(id);
+    audit_row(db, now, actor, "resolve", id, "");
+    tx.commit();
+    return {};
+  });
+}
+
+Result<void> SqliteLifecycle::unresolve(const std::string& id, const std::string& actor) {
+  const UnixMs now = clock_.now_ms();
+  return detail::with_writer(*db_, [&](SQLite::Database& db) -> Result<void> {
+    SQLite::Transaction tx(db);
+    SQLite::Statement q(db,
+                        "UPDATE fingerprints SET status='unresolved', status_changed_at=?2, status_changed_by=?3, "
+                        "ignore_until_ms=0, ignore_until_count=0, ignore_rate_per_min=0 WHERE id=?1");
+    q.bind(1, id);
+    q.bind(2, static_cast<int64_t>(now));
+    q.bind(3, actor);
+    if (q.exec() == 0) return not_found(id);
+    audit_row(db, now, actor, "unresolve", id, "");
+    tx.commit();
+    return {};
+  });
+}
+
+Result<void> SqliteLifecycle::ignore(const std::string& id, const IgnoreSpec& spec, const std::string& actor) {
+  const UnixMs now = clock_.now_ms();
+  if (spec.until_ms < 0 || spec.more_events < 0 || spec.rate_per_min < 0)
+    return Error{ErrorCode::bad_input, "ignore bounds must not be negative"};
+  return detail::with_writer(*db_, [&](SQLite::Database& db) -> Result<void> {
+    SQLite::Transaction tx(db);
+    SQLite::Statement q(db,
+                        "UPDATE fingerprints SET status='ignored', status_changed_at=?2, status_changed_by=?3, "
+                        "ignore_until_ms=?4, ignore_until_count=CASE WHEN ?5 > 0 THEN count + ?5 ELSE 0 END, "
+                        "ignore_rate_per_min=?6 WHERE id=?1");
+    q.bind(1, id);
+    q.bind(2, static_cast<int64_t>(now));
+    q.bind(3, actor);
+    q.bind(4, static_cast<int64_t>(spec.until_ms));
+    q.bind(5, static_cast<int64_t>(spec.more_events));
+    q.bind(6, static_cast<int64_t>(spec.rate_per_min));
+    if (q.exec() == 0) return not_found(id);
+    audit_row(db, now, actor, "ignore", id,
+              "until_ms=" + std::to_string(spec.until_ms) + " more_events=" + std::to_string(spec.more_events) +
+                  " rate_per_min=" + std::to_string(spec.rate_per_min));
+    tx.commit();
+    return {};
+  });
+}
+
+Result<void> SqliteLifecycle::merge(const std::string& source, const std::string& target, const std::string& actor) {
+  const UnixMs now = clock_.now_ms();
+  if (source == target) return Error{ErrorCode::bad_input, "cannot merge a fingerprint into itself"};
+  return detail::with_writer(*db_, [&](SQLite::Database& db) -> Result<void> {
+    SQLite::Transaction tx(db);
+    if (!exists(db, source)) return not_found(source);
+    if (!exists(db, target)) return not_found(target);
+    // Resolve the target through existing merges so chains never form.
+    std::string final_target = target;
+    {
+      SQLite::Statement q(db, "SELECT target_id FROM merges WHERE source_id = ?1");
+      q.bind(1, target);
+      if (q.executeStep()) final_target = q.getColumn(0).getString();
+    }
+    if (final_target == source) return Error{ErrorCode::conflict, "target is already merged into the source"};
+    SQLite::Statement ins(db,
+                          "INSERT INTO merges(source_id, target_id, created_at, created_by) VALUES(?1,?2,?3,?4) "
+                          "ON CONFLICT(source_id) DO UPDATE SET target_id=excluded.target_id, "
+                          "created_at=excluded.created_at, created_by=excluded.created_by");
+    ins.bind(1, source);
+    ins.bind(2, final_target);
+    ins.bind(3, static_cast<int64_t>(now));
+    ins.bind(4, actor);
+    ins.exec();
+    // Anything merged into the source now points at the final target (flatten).
+    SQLite::Statement flat(db, "UPDATE merges SET target_id=?2 WHERE target_id=?1");
+    flat.bind(1, source);
+    flat.bind(2, final_target);
+    flat.exec();
+    SQLite::Statement mark(db,
+                           "UPDATE fingerprints SET merged_into=?2 WHERE id=?1 OR id IN (SELECT source_id FROM merges "
+                           "WHERE target_id=?2)");
+    mark.bind(1, source);
+    mark.bind(2, final_target);
+    mark.exec();
+    audit_row(db, now, actor, "merge", source, "into " + final_target);
+    tx.commit();
+    return {};
+  });
+}
+
+Result<void> SqliteLifecycle::unmerge(const std::string& source, const std::string& actor) {
+  const UnixMs now = clock_.now_ms();
+  return detail::with_writer(*db_, [&](SQLite::Database& db) -> Result<void> {
+    SQLite::Transaction tx(db);
+    SQLite::Statement del(db, "DELETE FROM merges WHERE source_id=?1");
+    del.bind(1, source);
+    if (del.exec() == 0) return Error{ErrorCode::not_found, "fingerprint " + source + " is not merged"};
+    SQLite::Statement mark(db, "UPDATE fingerprints SET merged_into='' WHERE id=?1");
+    mark.bind(1, source);
+    mark.exec();
+    audit_row(db, now, actor, "unmerge", source, "");
+    tx.commit();
+    return {};
+  });
+}
+
+Result<std::unordered_map<std::string, std::string>> SqliteLifecycle::merges() {
+  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::unordered_map<std::string, std::string>> {
+    std::unordered_map<std::string, std::string> out;
+    SQLite::Statement q(db, "SELECT source_id, target_id FROM merges");
+    while (q.executeStep()) out.emplace(q.getColumn(0).getString(), q.getColumn(1).getString());
+    return out;
+  });
+}
+
+Result<std::vector<AuditEntry>> SqliteLifecycle::audit(std::int64_t after_id, std::size_t limit) {
+  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<AuditEntry>> {
+    SQLite::Statement q(db,
+                        "SELECT id, ts, actor, action, subject, detail FROM audit_log WHERE id > ?1 ORDER BY id "
+                        "LIMIT ?2");
+    q.bind(1, static_cast<int64_t>(after_id));
+    q.bind(2, static_cast<int64_t>(limit));
+    std::vector<AuditEntry> out;
+    while (q.executeStep())
+      out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getString(),
+                     q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getString()});
+    return out;
+  });
+}
+
+Result<void> SqliteLifecycle::append_audit(const std::string& actor, const std::string& action,
+                                           const std::string& subject, const std::string& detail) {
+  const UnixMs now = clock_.now_ms();
+  return detail::with_writer(*db_, [&](SQLite::Database& db) -> Result<void> {
+    audit_row(db, now, actor, action, subject, detail);
+    return {};
+  });
+}
+
+}  // namespace selfheal

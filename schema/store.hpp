@@ -1,0 +1,119 @@
+#pragma once
+// Narrow store interfaces (one class may implement several). Implementations: schema/sqlite_store.hpp.
+// Contract for every implementation:
+//  - commit() applies a WriteBatch atomically: counts, positions and dead letters land together or not
+//    at all, so a source that stores its position in the batch never loses or double-counts a line.
+//  - All methods are thread-safe. Errors come back as Result, never as exceptions.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "schema/model.hpp"
+#include "schema/result.hpp"
+#include "schema/write_batch.hpp"
+
+namespace selfheal {
+
+struct CommitReceipt {
+  std::int64_t events = 0;
+  std::int64_t fingerprints = 0;           // distinct fingerprints touched
+  std::vector<std::string> touched_ids;    // every fingerprint this commit updated
+  std::vector<std::string> new_ids;        // fingerprints seen for the first time
+  std::vector<std::string> regressed_ids;  // resolved fingerprints that came back (after the grace window)
+  double seconds = 0;                      // transaction latency
+};
+
+class EventStore {
+ public:
+  virtual ~EventStore() = default;
+  /// Commits the batch in one transaction. Blocks for the duration of the transaction.
+  virtual Result<CommitReceipt> commit(const WriteBatch& batch) = 0;
+};
+
+class PositionStore {
+ public:
+  virtual ~PositionStore() = default;
+  /// Every stored position of a source instance (e.g. all partitions of a Kafka source).
+  virtual Result<std::vector<SourcePosition>> positions(std::string_view source) = 0;
+};
+
+struct DeadLetterQuery {
+  std::int64_t after_id = 0;  // cursor: ids greater than this
+  std::size_t limit = 50;
+  std::string source;         // empty: all
+};
+
+class DeadLetterStore {
+ public:
+  virtual ~DeadLetterStore() = default;
+  virtual Result<std::vector<DeadLetter>> dead_letters(const DeadLetterQuery& q) = 0;
+  virtual Result<std::int64_t> dead_letter_count() = 0;
+  virtual Result<void> mark_replayed(std::int64_t id) = 0;
+};
+
+struct NamedCount {
+  std::string name;
+  std::int64_t count = 0;
+};
+
+struct MinuteCount {
+  UnixMs minute = 0;
+  std::int64_t count = 0;
+};
+
+/// What the API, the healer and the LLM context builder read about one fingerprint.
+struct FingerprintSummary {
+  std::string id;
+  std::string template_text;
+  std::string exception_type;
+  std::string frames_json;
+  std::string status;    // unresolved | resolved | ignored
+  std::string severity;  // debug..critical
+  std::int64_t count = 0;
+  UnixMs first_seen = 0;
+  UnixMs last_seen = 0;
+  std::vector<NamedCount> services;
+  std::vector<NamedCount> hosts;
+  std::string merged_into;  // non-empty when merged into another fingerprint
+  UnixMs resolved_at = 0;
+  UnixMs regressed_at = 0;  // last regression (0: never)
+};
+
+struct StoredSample {
+  UnixMs ts = 0;
+  std::string kind;  // first | recent | reservoir
+  std::string message;
+  std::string service;
+  std::string host;
+  std::string labels_json;
+};
+
+struct ValueCount {
+  int position = 0;
+  std::string value;
+  std::int64_t count = 0;
+};
+
+struct SourceStat {
+  std::string source;
+  std::string service;
+  std::int64_t lines = 0;
+  std::int64_t events = 0;
+  std::int64_t kept = 0;
+};
+
+class QueryStore {
+ public:
+  virtual ~QueryStore() = default;
+  virtual Result<std::optional<FingerprintSummary>> fingerprint(std::string_view id) = 0;
+  /// Per-minute counts in [from, to), ascending; minutes without events are absent.
+  virtual Result<std::vector<MinuteCount>> series(std::string_view id, UnixMs from, UnixMs to) = 0;
+  virtual Result<std::vector<StoredSample>> samples(std::string_view id, std::size_t limit) = 0;
+  virtual Result<std::vector<ValueCount>> values(std::string_view id, std::size_t per_position) = 0;
+  virtual Result<std::vector<SourceStat>> source_stats() = 0;
+  virtual Result<std::int64_t> fingerprint_count() = 0;
+};
+
+}  // namespace selfheal

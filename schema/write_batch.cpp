@@ -1,0 +1,111 @@
+#include "schema/write_batch.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace selfheal {
+namespace {
+void bump(std::map<std::string, std::int64_t>& m, const std::string& key, std::int64_t n, std::size_t cap) {
+  auto it = m.find(key);
+  if (it != m.end()) {
+    it->second += n;
+  } else if (m.size() < cap) {
+    m.emplace(key, n);
+  } else {
+    m["(other)"] += n;  // bounded: everything past the cap is folded into one bucket
+  }
+}
+std::string clip(std::string_view s, std::size_t n) { return std::string(s.substr(0, n)); }
+}  // namespace
+
+std::string labels_to_json(const Labels& labels) {
+  nlohmann::json j = nlohmann::json::object();
+  for (const auto& [k, v] : labels) j[k] = v;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void WriteBatch::count(const LogEvent& e, bool kept) {
+  auto& c = counts_[{e.source, e.service}];
+  c.lines += e.lines;
+  c.events += 1;
+  if (kept) c.kept += 1;
+}
+
+void WriteBatch::add(const LogEvent& e, const FingerprintInfo& fp, Severity sev) {
+  ++events_;
+  auto [it, inserted] = fps_.try_emplace(fp.id);
+  auto& d = it->second;
+  if (inserted) {
+    d.info = fp;
+    d.info.values.clear();
+    d.first = e.ts;
+    d.last = e.ts;
+    d.max_level = sev;
+  }
+  d.count += 1;
+  d.first = std::min(d.first, e.ts);
+  d.last = std::max(d.last, e.ts);
+  if (static_cast<int>(sev) > static_cast<int>(d.max_level)) d.max_level = sev;
+  d.minutes[minute_of(e.ts)] += 1;
+  bump(d.services, e.service, 1, max_services_per_fp);
+  if (!e.host.empty()) bump(d.hosts, e.host, 1, max_services_per_fp);
+  for (std::size_t i = 0; i < fp.values.size() && i < max_value_positions; ++i) {
+    auto key = std::make_pair(static_cast<int>(i), clip(fp.values[i], 128));
+    auto vit = d.values.find(key);
+    if (vit != d.values.end()) {
+      vit->second += 1;
+    } else {
+      // Bound per position: count how many distinct values this position already has.
+      std::size_t n = 0;
+      for (auto p = d.values.lower_bound({static_cast<int>(i), std::string()});
+           p != d.values.end() && p->first.first == static_cast<int>(i); ++p)
+        ++n;
+      if (n < max_values_per_position) d.values.emplace(std::move(key), 1);
+    }
+  }
+  // Samples: keep the first few of the batch and the latest ones (the store keeps its own bounds).
+  ++d.reservoir_seen;
+  Sample s{e.ts, clip(e.message, max_sample_bytes), e.service, e.host, labels_to_json(e.labels)};
+  if (d.samples.size() < max_samples_per_fp) {
+    d.samples.push_back(std::move(s));
+  } else {
+    d.samples.back() = std::move(s);  // the last slot always holds the most recent
+  }
+}
+
+void WriteBatch::set_position(SourcePosition p) { positions_[{p.source, p.key}] = std::move(p.value); }
+
+void WriteBatch::add_dead_letter(DeadLetter d) { dead_letters_.push_back(std::move(d)); }
+
+void WriteBatch::absorb(WriteBatch&& other) {
+  for (auto& [id, od] : other.fps_) {
+    auto [it, inserted] = fps_.try_emplace(id);
+    if (inserted) {
+      it->second = std::move(od);
+      continue;
+    }
+    auto& d = it->second;
+    d.count += od.count;
+    d.first = std::min(d.first, od.first);
+    d.last = std::max(d.last, od.last);
+    if (static_cast<int>(od.max_level) > static_cast<int>(d.max_level)) d.max_level = od.max_level;
+    for (auto& [m, c] : od.minutes) d.minutes[m] += c;
+    for (auto& [k, c] : od.services) bump(d.services, k, c, max_services_per_fp);
+    for (auto& [k, c] : od.hosts) bump(d.hosts, k, c, max_services_per_fp);
+    for (auto& [k, c] : od.values) d.values[k] += c;
+    for (auto& s : od.samples)
+      if (d.samples.size() < max_samples_per_fp) d.samples.push_back(std::move(s));
+    d.reservoir_seen += od.reservoir_seen;
+  }
+  for (auto& [k, c] : other.counts_) {
+    auto& t = counts_[k];
+    t.lines += c.lines;
+    t.events += c.events;
+    t.kept += c.kept;
+  }
+  for (auto& [k, v] : other.positions_) positions_.try_emplace(k, std::move(v));  // ours are newer
+  for (auto& dl : other.dead_letters_) dead_letters_.push_back(std::move(dl));
+  events_ += other.events_;
+  other = WriteBatch{};
+}
+
+}  // namespace selfheal

@@ -1,0 +1,84 @@
+#pragma once
+// In-memory aggregation of everything one flush commits: per-fingerprint deltas, per-minute counts,
+// bounded samples and value counts, line counts per source and service, source positions and dead
+// letters. The pipeline adds events to a WriteBatch and the store commits it in ONE transaction, so a
+// flush costs one upsert per distinct fingerprint/minute, never a row per log line.
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "schema/model.hpp"
+
+namespace selfheal {
+
+struct Sample {
+  UnixMs ts = 0;
+  std::string message;
+  std::string service;
+  std::string host;
+  std::string labels_json;  // {"k":"v",...}
+};
+
+struct FingerprintDelta {
+  FingerprintInfo info;  // from the first event of this batch
+  Severity max_level = Severity::info;
+  std::int64_t count = 0;
+  UnixMs first = 0;
+  UnixMs last = 0;
+  std::map<UnixMs, std::int64_t> minutes;            // minute start (ms) -> count
+  std::map<std::string, std::int64_t> services;      // bounded by the caps below
+  std::map<std::string, std::int64_t> hosts;
+  std::vector<Sample> samples;                       // first `first_samples` + the latest ones
+  std::map<std::pair<int, std::string>, std::int64_t> values;  // (<*> position, value) -> count
+  std::uint64_t reservoir_seen = 0;                  // events seen, for reservoir sampling
+};
+
+struct LineCount {
+  std::int64_t lines = 0;   // physical lines received
+  std::int64_t events = 0;  // stitched events
+  std::int64_t kept = 0;    // events fingerprinted (at or above the severity threshold)
+};
+
+class WriteBatch {
+ public:
+  static constexpr std::size_t max_samples_per_fp = 6;
+  static constexpr std::size_t max_services_per_fp = 32;
+  static constexpr std::size_t max_values_per_position = 64;
+  static constexpr std::size_t max_value_positions = 16;
+  static constexpr std::size_t max_sample_bytes = 16 * 1024;
+
+  /// Counts an event (kept or not) for its source and service.
+  void count(const LogEvent& e, bool kept);
+  /// Adds a kept event to its fingerprint's delta.
+  void add(const LogEvent& e, const FingerprintInfo& fp, Severity sev);
+  void set_position(SourcePosition p);
+  void add_dead_letter(DeadLetter d);
+  /// Moves everything from `other` into this batch (used when a commit failed and is retried).
+  void absorb(WriteBatch&& other);
+
+  bool empty() const { return fps_.empty() && counts_.empty() && positions_.empty() && dead_letters_.empty(); }
+  std::int64_t events() const { return events_; }
+
+  const std::unordered_map<std::string, FingerprintDelta>& fingerprints() const { return fps_; }
+  const std::map<std::pair<std::string, std::string>, LineCount>& counts() const { return counts_; }
+  const std::map<std::pair<std::string, std::string>, std::string>& positions() const { return positions_; }
+  const std::vector<DeadLetter>& dead_letters() const { return dead_letters_; }
+
+ private:
+  std::unordered_map<std::string, FingerprintDelta> fps_;
+  std::map<std::pair<std::string, std::string>, LineCount> counts_;      // (source, service)
+  std::map<std::pair<std::string, std::string>, std::string> positions_;  // (source, key) -> value
+  std::vector<DeadLetter> dead_letters_;
+  std::int64_t events_ = 0;
+};
+
+/// Minute bucket start for a timestamp.
+inline UnixMs minute_of(UnixMs t) { return t - ((t % 60000) + 60000) % 60000; }
+
+/// {"k":"v"} JSON for a label set (escaped).
+std::string labels_to_json(const Labels& labels);
+
+}  // namespace selfheal

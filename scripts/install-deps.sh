@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency from Debian's apt (and npm for the Loki client tests).
+# Idempotent: packages already present are skipped and nothing is printed for them.
+set -euo pipefail
+
+APT_PACKAGES=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config git ca-certificates curl python3 ccache
+  # design card
+  librdkafka-dev libre2-dev libssl-dev libsqlitecpp-dev libsqlite3-dev doctest-dev
+  # well-kept Debian libraries we use instead of hand-written code
+  libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
+  libsnappy-dev libprotobuf-dev protobuf-compiler libxxhash-dev libcurl4-openssl-dev
+  libbenchmark-dev zlib1g-dev
+  # test peers: Kafka producer, promtool, PostgreSQL, Node for the npm Loki clients, fuzzing runtime
+  kcat prometheus postgresql libpq-dev sqlite3 clang libclang-rt-14-dev
+)
+# Node.js may come from NodeSource (npm bundled, conflicts with Debian's npm): only add Debian's when absent.
+if ! command -v npm >/dev/null 2>&1; then APT_PACKAGES+=(nodejs npm); fi
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]})); then
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  echo "install-deps: installing ${#missing[@]} package(s): ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The prometheus package starts a server we do not want; we only need promtool.
+  if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+fi
+
+# npm packages for the Loki push client tests (winston-loki, pino-loki), pinned in tests/npm.
+here="$(cd "$(dirname "$0")/.." && pwd)"
+if [[ -f "$here/tests/npm/package.json" ]]; then
+  if [[ ! -d "$here/tests/npm/node_modules" ]] || [[ "$here/tests/npm/package.json" -nt "$here/tests/npm/node_modules" ]]; then
+    (cd "$here/tests/npm" && npm install --no-audit --no-fund --loglevel=error >/dev/null && touch node_modules)
+  fi
+fi
