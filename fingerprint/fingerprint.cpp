@@ -18,10 +18,12 @@ using sv = std::string_view;
 
 constexpr std::size_t max_cache_entries = 1 << 16;
 
-struct Xxh3 {
-  using is_transparent = void;
-  std::size_t operator()(sv s) const noexcept { return XXH3_64bits(s.data(), s.size()); }
-  std::size_t operator()(const std::string& s) const noexcept { return (*this)(sv(s)); }
+struct CacheKey {
+  std::uint64_t lo = 0, hi = 0;
+  bool operator==(const CacheKey&) const = default;
+};
+struct CacheKeyHash {
+  std::size_t operator()(const CacheKey& k) const noexcept { return static_cast<std::size_t>(k.lo); }
 };
 
 // Up to two non-empty lines of a non-trace event, log header removed from the first.
@@ -130,10 +132,12 @@ class EngineState {
   }
 
   std::string id_of(const CanonicalEncoder& enc) {
-    const std::string& key = enc.bytes();
-    auto it = cache_.find(sv(key));
+    const std::string& bytes = enc.bytes();
+    const XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
+    const CacheKey key{h.low64, h.high64};
+    auto it = cache_.find(key);
     if (it != cache_.end()) return it->second;
-    std::string id = hasher_.short_id(key);
+    std::string id = hasher_.short_id(bytes);
     if (cache_.size() >= max_cache_entries) cache_.clear();
     cache_.emplace(key, id);
     return id;
@@ -158,8 +162,10 @@ class EngineState {
       event = event.substr(0, opts_.max_event_bytes);
       fp.truncated = true;
     }
-    w.trace = parse_stack_trace(event);
-    if (w.trace.has_trace() && !w.trace.chain.empty()) {
+    // A stack trace needs at least two lines; single lines skip the parser (hot path).
+    const bool multi_line = event.find('\n') != sv::npos;
+    if (multi_line) w.trace = parse_stack_trace(event);
+    if (multi_line && w.trace.has_trace() && !w.trace.chain.empty()) {
       w.is_trace = true;
       const ParsedException& root = w.trace.chain.back();
       fp.exception_type = normalize_symbol(root.type);
@@ -179,11 +185,20 @@ class EngineState {
       // Sentry's order of evidence: the value counts only when no app frame does.
       if (w.choice.basis != "app") enc_.add("value", norm_.text);
     } else {
-      w.message = message_text(event);
-      if (!masks_.empty()) w.message = apply_user_masks(std::move(w.message));
-      normalize_into(w.message, norm_);
-      fp.template_text = norm_.text;
-      fp.values = norm_.values;
+      sv text;
+      if (multi_line || !masks_.empty()) {
+        w.message = multi_line ? message_text(event) : std::string(strip_header(event));
+        if (!masks_.empty()) w.message = apply_user_masks(std::move(w.message));
+        text = w.message;
+      } else {
+        text = strip_header(event);
+      }
+      normalize_into(text, norm_);
+      fp.template_text = norm_.text;  // a copy keeps norm_'s capacity for the next event
+      if (!norm_.values.empty()) {
+        fp.values.swap(norm_.values);  // hand over the value strings without copying them
+        norm_.values.reserve(16);
+      }
       enc_.reset("message", algorithm_version);
       enc_.add("template", fp.template_text);
     }
@@ -244,7 +259,7 @@ class EngineState {
       j["frames"] = frames;
       j["line_numbers_hashed"] = false;
     } else {
-      j["message"] = w.message;
+      j["message"] = w.message.empty() ? std::string(strip_header(event.substr(0, 4096))) : w.message;
       j["components"] = json::array({"template:" + w.fp.template_text});
     }
     return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -256,8 +271,9 @@ class EngineState {
   Sha256Hasher hasher_;
   CanonicalEncoder enc_{"", algorithm_version};
   Normalized norm_;
-  // Invariant: maps canonical encoding bytes to their id; bounded by max_cache_entries.
-  std::unordered_map<std::string, std::string, Xxh3, std::equal_to<>> cache_;
+  // Invariant: maps XXH3-128 of the canonical encoding to its SHA-256 id; bounded by
+  // max_cache_entries. 128 bits make a wrong hit practically impossible (~2^-96 per lookup).
+  std::unordered_map<CacheKey, std::string, CacheKeyHash> cache_;
 };
 
 }  // namespace detail

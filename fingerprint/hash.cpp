@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <charconv>
 #include <cstdio>
 #include <stdexcept>
 
@@ -11,8 +12,10 @@ CanonicalEncoder::CanonicalEncoder(std::string_view domain, int version) { reset
 
 void CanonicalEncoder::reset(std::string_view domain, int version) {
   bytes_.clear();
+  char num[16];
+  auto r = std::to_chars(num, num + sizeof num, version);
   bytes_ += "fp";
-  bytes_ += std::to_string(version);
+  bytes_.append(num, r.ptr);
   bytes_.push_back('\0');
   bytes_.append(domain);
   bytes_.push_back('\0');
@@ -21,7 +24,9 @@ void CanonicalEncoder::reset(std::string_view domain, int version) {
 void CanonicalEncoder::add(std::string_view tag, std::string_view value) {
   bytes_.append(tag);
   bytes_.push_back('\0');
-  bytes_ += std::to_string(value.size());
+  char num[24];
+  auto r = std::to_chars(num, num + sizeof num, value.size());
+  bytes_.append(num, r.ptr);
   bytes_.push_back(':');
   bytes_.append(value);
 }

@@ -47,25 +47,55 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+constexpr std::uint64_t pack(std::string_view t) {
+  std::uint64_t v = 0;
+  for (char c : t) v = (v << 8) | static_cast<unsigned char>(c);
+  return v;
+}
+
+// Lower-cased letters of t packed into an integer; 0 when t is empty, longer than 8 or holds a
+// non-letter (so one integer compare replaces a case-insensitive string compare).
+std::uint64_t pack_lower_alpha(std::string_view t) {
+  if (t.empty() || t.size() > 8) return 0;
+  std::uint64_t v = 0;
+  for (char c : t) {
+    if (!is_alpha(c)) return 0;
+    v = (v << 8) | static_cast<unsigned char>(lower(c));
+  }
+  return v;
+}
+
 // Units that follow a number as a separate token ("5.2 KB", "160 ms"). Size and time units only.
 bool is_unit(std::string_view w) {
-  static constexpr std::string_view units[] = {"b",  "kb", "mb",  "gb",  "tb",   "pb",  "kib", "mib",
-                                               "gib", "tib", "bytes", "ms", "us", "µs", "ns", "s",
-                                               "sec", "secs", "min", "mins", "h", "hrs"};
+  if (w == "\xc2\xb5s") return true;  // µs
+  static constexpr std::uint64_t units[] = {
+      pack("b"),  pack("kb"),   pack("mb"), pack("gb"), pack("tb"), pack("pb"),  pack("kib"),
+      pack("mib"), pack("gib"), pack("tib"), pack("bytes"), pack("ms"), pack("us"), pack("ns"),
+      pack("s"),  pack("sec"),  pack("secs"), pack("min"), pack("mins"), pack("h"), pack("hrs")};
+  const std::uint64_t v = pack_lower_alpha(w);
+  if (v == 0) return false;
   for (auto u : units)
-    if (iequals(w, u)) return true;
+    if (u == v) return true;
   return false;
 }
 
 bool is_tld(std::string_view t) {
   // Common generic and country TLDs plus private suffixes (Sentry's <hostname> idea, shorter);
   // country codes that double as file extensions (py, sh, md, pl, rs...) are left out.
-  static constexpr std::string_view tlds[] = {
-      "com", "net", "org", "edu", "gov", "mil", "int", "io", "co", "uk", "de", "fr", "jp", "cn",
-      "ru", "br", "au", "nl", "it", "es", "ca", "ch", "se", "eu", "us", "info", "biz", "local",
-      "localdomain", "lan", "internal", "arpa", "om", "kr", "in"};
+  static constexpr std::uint64_t tlds[] = {
+      pack("com"), pack("net"), pack("org"), pack("edu"), pack("gov"), pack("mil"), pack("int"),
+      pack("io"), pack("co"), pack("uk"), pack("de"), pack("fr"), pack("jp"), pack("cn"),
+      pack("ru"), pack("br"), pack("au"), pack("nl"), pack("it"), pack("es"), pack("ca"),
+      pack("ch"), pack("se"), pack("eu"), pack("us"), pack("info"), pack("biz"), pack("local"),
+      pack("lan"), pack("internal"), pack("arpa"), pack("om"), pack("kr"), pack("in")};
+  if (t.size() < 2 || t.size() > 8) return t.size() == 11 && iequals(t, "localdomain");
+  std::uint64_t v = 0;
+  for (char c : t) {
+    if (!is_alpha(c)) return false;
+    v = (v << 8) | static_cast<unsigned char>(lower(c));
+  }
   for (auto x : tlds)
-    if (iequals(t, x)) return true;
+    if (x == v) return true;
   return false;
 }
 
@@ -89,28 +119,22 @@ class Scanner {
       out_.values.emplace_back(raw.substr(0, opts_.max_value_bytes));
   }
 
-  // A word: a maximal run of non-delimiter characters inside a token.
-  void word(std::string_view w) {
-    bool digit = false;
-    bool all_hex_letters = true;
-    for (char c : w) {
-      if (is_digit(c)) {
-        digit = true;
-        break;
-      }
-      if (!(is_hex(c))) all_hex_letters = false;
-    }
-    if (digit) return mask(w);
+  // A word: a maximal run of non-delimiter characters inside a token. `seen` is the OR of the
+  // class bits of its characters, `hex_only` whether all of them are hex digits.
+  void word(std::string_view w, std::uint8_t seen, bool hex_only, bool has_dot, bool has_at) {
+    if (seen & k_digit) return mask(w);
     if (w.size() >= 2 && (w[0] == '/' || (w[0] == '~' && w[1] == '/') ||
                           (w[0] == '.' && w.size() > 2 && w[1] == '/') ||
                           (w[0] == '.' && w.size() > 3 && w[1] == '.' && w[2] == '/')))
       return mask(w);  // a path
-    if (w.size() >= 8 && all_hex_letters) return mask(w);  // hex without digits, e.g. a hash
-    if (opts_.mask_hostnames && is_hostname(w)) return mask(w);
-    if (auto at = w.find('@'); at != std::string_view::npos && at > 0 && at + 1 < w.size() &&
-                               w.find('.', at) != std::string_view::npos && is_alnum(w[at - 1]) &&
-                               is_alnum(w[at + 1]))
-      return mask(w);  // an e-mail address
+    if (w.size() >= 8 && hex_only) return mask(w);  // hex without digits, e.g. a hash
+    if (has_dot && opts_.mask_hostnames && is_hostname(w)) return mask(w);
+    if (has_at) {
+      auto at = w.find('@');
+      if (at > 0 && at + 1 < w.size() && w.find('.', at) != std::string_view::npos &&
+          is_alnum(w[at - 1]) && is_alnum(w[at + 1]))
+        return mask(w);  // an e-mail address
+    }
     out_.text.append(w);
   }
 
@@ -143,24 +167,38 @@ class Scanner {
         while (i < n && tok[i] == '.') out_.text.push_back(tok[i++]);
         continue;
       }
-      if (is_hex(c) || c == ':') {
+      std::size_t j = i;
+      std::uint8_t seen = 0;
+      bool hex_only = true, has_dot = false, has_at = false;
+      for (; j < n; ++j) {
+        const char ch = tok[j];
+        const std::uint8_t cls = k_table[static_cast<unsigned char>(ch)];
+        if (cls & k_delim) break;
+        if (ch == '.') {
+          if (j + 1 < n && tok[j + 1] == '.') break;
+          has_dot = true;
+        }
+        has_at |= ch == '@';
+        seen |= cls;
+        hex_only &= (cls & k_hex) != 0;
+      }
+      if (j < n && tok[j] == ':' && is_hex(c)) {  // IPv6, MAC: "fe80:0:..", "5c:50:15:.."
         if (std::size_t r = colon_hex_run(tok.substr(i)); r > 0) {
           mask(tok.substr(i, r));
           i += r;
           continue;
         }
       }
-      std::size_t j = i;
-      while (j < n && !is_delim(tok[j]) && !(tok[j] == '.' && j + 1 < n && tok[j + 1] == '.')) ++j;
-      word(tok.substr(i, j - i));
+      word(tok.substr(i, j - i), seen, hex_only, has_dot, has_at);
       i = j;
     }
   }
 
   // Returns true when the whole token became exactly one wildcard.
-  bool token(std::string_view tok) {
+  // url_at: offset of "://" in tok, or npos.
+  bool token(std::string_view tok, std::size_t url_at) {
     const std::size_t before = out_.text.size();
-    if (auto p = tok.find("://"); p != std::string_view::npos && p > 0 && is_alpha(tok[p - 1])) {
+    if (auto p = url_at; p != std::string_view::npos && p > 0 && is_alpha(tok[p - 1])) {
       std::size_t s = p;
       while (s > 0 && (is_alnum(tok[s - 1]) || tok[s - 1] == '+' || tok[s - 1] == '.' ||
                        tok[s - 1] == '-'))
@@ -189,7 +227,11 @@ class Scanner {
       while (i < n && is_space(line[i])) ++i;
       if (i >= n) break;
       std::size_t j = i;
-      while (j < n && !is_space(line[j])) ++j;
+      std::size_t url_at = std::string_view::npos;
+      for (; j < n && !is_space(line[j]); ++j)
+        if (line[j] == ':' && url_at == std::string_view::npos && j + 2 < n && line[j + 1] == '/' &&
+            line[j + 2] == '/')
+          url_at = j - i;
       std::string_view tok = line.substr(i, j - i);
       i = j;
       if (prev_pure_mask) {
@@ -206,7 +248,7 @@ class Scanner {
       first = false;
       bool was_mask = prev_pure_mask;
       std::size_t before = out_.text.size();
-      prev_pure_mask = token(tok);
+      prev_pure_mask = token(tok, url_at);
       if (opts_.collapse_wildcards && was_mask && prev_pure_mask && before > 0)
         out_.text.resize(before - 1);  // "<*> <*>" -> "<*>": lists of variable length
     }
@@ -228,19 +270,23 @@ bool is_level_word(std::string_view w) {
 }
 
 bool is_month(std::string_view w) {
-  static constexpr std::string_view months[] = {"jan", "feb", "mar", "apr", "may", "jun",
-                                                "jul", "aug", "sep", "oct", "nov", "dec"};
+  static constexpr std::uint64_t months[] = {pack("jan"), pack("feb"), pack("mar"), pack("apr"),
+                                             pack("may"), pack("jun"), pack("jul"), pack("aug"),
+                                             pack("sep"), pack("oct"), pack("nov"), pack("dec")};
   if (w.size() < 3) return false;
+  const std::uint64_t v = pack_lower_alpha(w.substr(0, 3));
   for (auto m : months)
-    if (iequals(w.substr(0, 3), m)) return true;
+    if (m == v) return true;
   return false;
 }
 
 bool is_weekday(std::string_view w) {
-  static constexpr std::string_view days[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+  static constexpr std::uint64_t days[] = {pack("mon"), pack("tue"), pack("wed"), pack("thu"),
+                                           pack("fri"), pack("sat"), pack("sun")};
   if (w.size() < 3) return false;
+  const std::uint64_t v = pack_lower_alpha(w.substr(0, 3));
   for (auto d : days)
-    if (iequals(w.substr(0, 3), d)) return true;
+    if (d == v) return true;
   return false;
 }
 
