@@ -1,0 +1,68 @@
+#pragma once
+// Kafka source: a librdkafka high-level consumer in a consumer group, driven by one SourceRunner
+// thread (ingest/runner.hpp). Stage diagram and invariants at the top of kafka_source.cpp; the pure
+// decisions it relies on are in ingest/kafka_commit.hpp; record decoding in ingest/kafka_record.hpp.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ingest/config.hpp"
+#include "ingest/kafka_commit.hpp"
+#include "ingest/source.hpp"
+#include "schema/clock.hpp"
+#include "schema/metrics.hpp"
+#include "schema/store.hpp"
+
+namespace selfheal::ingest {
+
+/// Bounds of one stitched multiline event (from the fingerprint section of the config).
+struct StitchLimits {
+  std::size_t max_lines = 500;
+  std::int64_t max_wait_ms = 3000;
+  std::size_t max_bytes = 256 * 1024;
+};
+
+class KafkaSource final : public PullSource {
+ public:
+  /// `positions` is read at every partition assignment (never cached) and must outlive the source.
+  /// `stitch` bounds multiline events (ignored when cfg.multiline is false).
+  KafkaSource(KafkaConfig cfg, PositionStore& positions, Metrics& metrics, const Clock& clock,
+              StitchLimits stitch = {});
+  ~KafkaSource() override;
+  KafkaSource(const KafkaSource&) = delete;
+  KafkaSource& operator=(const KafkaSource&) = delete;
+
+  std::string_view name() const override;
+  /// Creates the consumer and subscribes (no broker round trip). `stored` is not used: positions are
+  /// read fresh from the PositionStore when partitions are assigned. Errors: config (bad property).
+  Result<void> start(const std::vector<SourcePosition>& stored) override;
+  /// Collects records for at most max_wait (returns early once records stop arriving). Rebalance
+  /// callbacks run inside. The batch carries one position per partition that moved.
+  Result<Batch> poll(std::chrono::milliseconds max_wait) override;
+  /// Stores the batch's offsets in Kafka (committed by librdkafka's auto-commit) for partitions
+  /// still assigned. Kafka's offset is only for lag tools and for other members: resuming uses the
+  /// store's positions.
+  Result<void> commit(const Batch& stored) override;
+  /// Emits every pending stitched event with positions (shutdown).
+  Batch drain() override;
+  SourceHealth health() const override;
+  /// Leaves the group cleanly (revoke callback, final Kafka commit). Idempotent.
+  void close() override;
+
+  /// Called inside poll() before partitions are revoked (not when they were lost): must make every
+  /// batch submitted so far durable and commit() it, so the next owner resumes from exact positions.
+  /// Set by whoever submits the batches (SourceRunner::settle via app/kafka_components.cpp).
+  void set_before_revoke(std::function<void()> fn);
+  /// Test hook: destroys the consumer like a crash would (no close, no final commit, no leave).
+  void abandon();
+  /// Partitions currently assigned, sorted.
+  std::vector<kafka::TopicPartition> assignment() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace selfheal::ingest
