@@ -1,0 +1,226 @@
+// The Loki push handler: header dispatch, status codes, dead letters, stitching and labels.
+#include <doctest/doctest.h>
+#include <zlib.h>
+
+#include <string>
+
+#include "ingest/event_fields.hpp"
+#include "ingest/loki_push.hpp"
+#include "schema/clock.hpp"
+
+using namespace selfheal;
+using namespace selfheal::ingest;
+
+namespace {
+
+detail::DecodedPush one_stream(Labels labels, std::vector<std::string> lines, std::int64_t ts0_ns = 1732300000000000000LL) {
+  detail::DecodedPush p;
+  auto& s = p.streams.emplace_back();
+  s.labels = std::move(labels);
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    s.entries.push_back({ts0_ns + static_cast<std::int64_t>(i) * 1'000'000, lines[i], {}});
+  return p;
+}
+
+std::string snappy_proto(const detail::DecodedPush& p) {
+  return detail::snappy_block_encode(detail::encode_push_protobuf(p));
+}
+
+std::string gzip(std::string_view raw) {
+  z_stream zs{};
+  deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&zs, raw.size()) + 32, '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
+  zs.avail_in = static_cast<uInt>(raw.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, Z_FINISH);
+  out.resize(zs.total_out);
+  deflateEnd(&zs);
+  return out;
+}
+
+struct Fixture {
+  FakeClock clock{1'800'000'000'000};
+  LokiPushOptions opts;
+  Fixture() { opts.config.max_body_bytes = 1 << 20; }
+  PushOutcome push(std::string_view ct, std::string_view body, std::string_view enc = {}, std::string_view tenant = {}) {
+    LokiPushHandler h(opts, clock);
+    PushRequest r;
+    r.content_type = ct;
+    r.content_encoding = enc;
+    r.tenant = tenant;
+    r.body = body;
+    return h.handle(r);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a snappy protobuf push becomes events with labels, metadata, tenant and extracted fields") {
+  Fixture f;
+  detail::DecodedPush p = one_stream({{"app", "checkout"}, {"host", "web-1"}, {"level", "error"}}, {"payment failed"});
+  p.streams[0].entries[0].metadata = {{"trace_id", "4bf92f35"}, {"app", "ignored: stream label wins"}};
+  auto out = f.push("application/x-protobuf", snappy_proto(p), {}, "team-a");
+  REQUIRE(out.accepted());
+  CHECK(out.status == 204);
+  CHECK(out.entries == 1);
+  REQUIRE(out.batch.events.size() == 1);
+  CHECK(out.batch.dead_letters.empty());
+  const LogEvent& e = out.batch.events[0];
+  CHECK(e.ts == 1732300000000LL);
+  CHECK(e.message == "payment failed");
+  CHECK(e.source == "loki_push");
+  CHECK(e.tenant == "team-a");
+  CHECK(e.service == "checkout");
+  CHECK(e.host == "web-1");
+  REQUIRE(e.level);
+  CHECK(*e.level == Severity::error);
+  CHECK(e.labels == Labels{{"app", "checkout"}, {"host", "web-1"}, {"level", "error"}, {"trace_id", "4bf92f35"}});
+}
+
+TEST_CASE("Content-Encoding snappy and Content-Type parameters do not change the decoder") {
+  Fixture f;
+  auto body = snappy_proto(one_stream({{"app", "a"}}, {"x"}));
+  CHECK(f.push("application/x-protobuf", body, "snappy").accepted());
+  CHECK(f.push("Application/X-Protobuf; charset=utf-8", body).accepted());
+  CHECK(f.push("application/octet-stream", body).accepted());
+}
+
+TEST_CASE("JSON, gzip JSON and the legacy shape are accepted") {
+  Fixture f;
+  const std::string json = R"({"streams":[{"stream":{"app":"a"},"values":[["1732300000123456789","one"],["1732300000123456790","two"]]}]})";
+  auto plain = f.push("application/json", json);
+  REQUIRE(plain.accepted());
+  CHECK(plain.entries == 2);
+  auto gz = f.push("application/json; charset=utf-8", gzip(json), "gzip");
+  REQUIRE(gz.accepted());
+  CHECK(gz.batch.events.size() == plain.batch.events.size());
+
+  LokiPushHandler h(f.opts, f.clock);
+  PushRequest legacy;
+  legacy.content_type = "application/json";
+  legacy.body = R"({"streams":[{"labels":"{app=\"a\"}","entries":[{"ts":"2024-11-22T18:26:40Z","line":"x"}]}]})";
+  legacy.json_shape = detail::JsonShape::legacy;
+  CHECK(h.handle(legacy).accepted());
+}
+
+TEST_CASE("rejections carry Loki's status, a reason and exactly one dead letter") {
+  Fixture f;
+  f.opts.config.max_decompressed_bytes = 4096;
+  const auto good = snappy_proto(one_stream({{"app", "a"}}, {"x"}));
+  struct Case {
+    std::string name, ct, enc, body, tenant;
+    int status;
+    PushReject code;
+  };
+  const Case cases[] = {
+      {"no content type", "", "", good, "", 400, PushReject::bad_content_type},
+      {"garbage content type", "protobuf", "", good, "", 400, PushReject::bad_content_type},
+      {"unknown encoding", "application/x-protobuf", "br", good, "", 400, PushReject::bad_encoding},
+      {"bad snappy", "application/x-protobuf", "", "\x05garbage", "", 400, PushReject::bad_compression},
+      {"truncated protobuf", "application/x-protobuf", "", detail::snappy_block_encode(detail::encode_push_protobuf(one_stream({{"app", "a"}}, {"x"})).substr(0, 9)), "", 400, PushReject::bad_protobuf},
+      {"bad labels", "application/x-protobuf", "", detail::snappy_block_encode(std::string("\x0a\x05\x0a\x03{a}", 7)), "", 400, PushReject::bad_labels},
+      {"bad json", "application/json", "", "{\"streams\":[", "", 400, PushReject::bad_json},
+      {"json without labels", "application/json", "", R"({"streams":[{"stream":{},"values":[["1","x"]]}]})", "", 400, PushReject::bad_labels},
+      {"bad gzip", "application/json", "gzip", "\x1f\x8bnot really gzip", "", 400, PushReject::bad_compression},
+      {"no streams", "application/json", "", R"({"streams":[]})", "", 422, PushReject::no_streams},
+      {"bad tenant", "application/x-protobuf", "", good, "a|b", 400, PushReject::bad_tenant},
+      {"over the body limit", "application/x-protobuf", "", std::string((1 << 20) + 1, 'x'), "", 413, PushReject::too_large},
+      {"over the decompressed limit", "application/x-protobuf", "", detail::snappy_block_encode(std::string(5000, 'x')), "", 413, PushReject::too_large},
+      {"gzip bomb", "application/json", "gzip", gzip(std::string(100'000, ' ')), "", 413, PushReject::too_large},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.name);
+    auto out = f.push(c.ct, c.body, c.enc, c.tenant);
+    CHECK(!out.accepted());
+    CHECK(out.status == c.status);
+    CHECK(out.reject == c.code);
+    CHECK(!out.reason.empty());
+    CHECK(out.batch.events.empty());
+    REQUIRE(out.batch.dead_letters.size() == 1);
+    const DeadLetter& d = out.batch.dead_letters[0];
+    CHECK(d.source == "loki_push");
+    CHECK(d.ts == f.clock.now_ms());
+    CHECK(d.size == c.body.size());
+    CHECK(d.reason.find(std::string(to_string(c.code))) == 0);
+    CHECK(d.payload == std::string_view(c.body).substr(0, f.opts.max_dead_letter_bytes));
+  }
+}
+
+TEST_CASE("a dead letter remembers how to decode its payload again") {
+  Fixture f;
+  const std::string json = R"({"streams":[{"stream":{"app":"a"},"values":[["1","x"]]}]})";
+  LokiPushHandler h(f.opts, f.clock);
+  DeadLetter d = h.dead_letter("application/json", "GZIP", gzip(json), 10, "test", detail::JsonShape::legacy);
+  CHECK(d.content_type == "application/json; selfheal-encoding=gzip; selfheal-shape=legacy");
+  PushRequest r = replay_request(d);
+  CHECK(r.content_type == "application/json");
+  CHECK(r.content_encoding == "gzip");
+  CHECK(r.json_shape == detail::JsonShape::legacy);
+  CHECK(r.body == d.payload);
+  r.json_shape = detail::JsonShape::v1;
+  CHECK(h.handle(r).accepted());
+}
+
+TEST_CASE("a stack trace pushed one line per entry is stitched into one event per stream") {
+  Fixture f;
+  detail::DecodedPush p = one_stream({{"app", "a"}},
+                                     {"2026-11-23 10:00:00 ERROR request failed", "java.lang.IllegalStateException: boom",
+                                      "\tat com.x.A.run(A.java:10)", "\tat com.x.B.call(B.java:20)",
+                                      "2026-11-23 10:00:01 INFO next request"});
+  p.streams[0].entries[0].metadata = {{"trace_id", "t1"}};
+  p.streams[0].entries[4].metadata = {{"trace_id", "t2"}};
+  // A second stream interleaved in the same request must not be glued to the first.
+  auto& other = p.streams.emplace_back();
+  other.labels = {{"app", "b"}};
+  other.entries.push_back({1732300000000000000LL, "\tat looks.like.a.Frame(F.java:1)", {}});
+  auto out = f.push("application/x-protobuf", snappy_proto(p));
+  REQUIRE(out.accepted());
+  CHECK(out.entries == 6);
+  REQUIRE(out.batch.events.size() == 3);
+  const auto& trace = out.batch.events[0];
+  CHECK(trace.lines == 4);
+  CHECK(trace.message.find("IllegalStateException") != std::string::npos);
+  CHECK(trace.message.find("B.call") != std::string::npos);
+  CHECK(label(trace.labels, "trace_id") == "t1");
+  CHECK(out.batch.events[1].lines == 1);
+  CHECK(label(out.batch.events[1].labels, "trace_id") == "t2");
+  CHECK(out.batch.events[2].service == "b");
+  CHECK(out.batch.events[2].lines == 1);
+}
+
+TEST_CASE("an entry already merged by Promtail's multiline stage stays one event") {
+  Fixture f;
+  auto out = f.push("application/x-protobuf",
+                    snappy_proto(one_stream({{"app", "a"}}, {"first", "Traceback (most recent call last):\n  File \"x.py\", line 1\nValueError: x\n", "last"})));
+  REQUIRE(out.accepted());
+  REQUIRE(out.batch.events.size() == 3);
+  CHECK(out.batch.events[1].lines == 3);
+  CHECK(out.batch.events[1].message.back() == 'x');  // trailing newline stripped
+  std::uint32_t total = 0;
+  for (const auto& e : out.batch.events) total += e.lines;
+  CHECK(total == 5);
+}
+
+TEST_CASE("lines over max_line_bytes are truncated and flagged, not rejected") {
+  Fixture f;
+  f.opts.config.max_line_bytes = 16;
+  auto out = f.push("application/x-protobuf", snappy_proto(one_stream({{"app", "a"}}, {std::string(100, 'y'), "short"})));
+  REQUIRE(out.accepted());
+  REQUIRE(out.batch.events.size() == 2);
+  CHECK(out.batch.events[0].truncated);
+  CHECK(out.batch.events[0].message.size() == 16);
+  CHECK(!out.batch.events[1].truncated);
+}
+
+TEST_CASE("tenant ids follow Loki's character set") {
+  CHECK(valid_tenant("team-payments"));
+  CHECK(valid_tenant("a_b.c*d'e(f)!"));
+  CHECK(!valid_tenant(""));
+  CHECK(!valid_tenant("."));
+  CHECK(!valid_tenant(".."));
+  CHECK(!valid_tenant("a|b"));
+  CHECK(!valid_tenant("with space"));
+  CHECK(!valid_tenant(std::string(151, 'a')));
+}
