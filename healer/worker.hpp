@@ -1,0 +1,161 @@
+#pragma once
+// The healer loop.
+//
+//   pipeline commit ──enqueue(ids)──► queue ─┐
+//   periodic tick (tick_ms) ─────────────────┼─► loop thread: facts (QueryStore) → select_strategy
+//                                            │     → plan(step) → PolicyState (stores) → decide()
+//                                            │     → record decision (HealingLog)
+//                                            │     → run: executor pool thread → Action → record outcome
+//                                            │            → breaker update (PolicyStateStore)
+//                                            │            → schedule verification at end + window
+//   tick: due verifications, approved / expired approvals, due throttle restores
+//
+// Invariants: every decision (ran, skipped with its reason, approval requested) is one HealingLog row;
+// an action never starts without decide() answering run; in_flight_ counts jobs queued or running per
+// target and is what the concurrency guard sees; the breaker is persisted before the next decision.
+// Threading: enqueue/simulate/stats are thread-safe; the loop and executor threads are internal.
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "healer/actions/notify.hpp"
+#include "healer/config.hpp"
+#include "healer/policy.hpp"
+#include "healer/strategy.hpp"
+#include "healer/suggestion.hpp"
+#include "schema/clock.hpp"
+#include "schema/healing_store.hpp"
+#include "schema/metrics.hpp"
+#include "schema/store.hpp"
+
+namespace selfheal::healer {
+
+struct WorkerDeps {
+  const Clock& clock;
+  Metrics& metrics;
+  QueryStore& query;
+  HealingLog& log;
+  PolicyStateStore& state;
+  ApprovalStore& approvals;
+  SuggestionRequester* suggester = nullptr;  // may be null: suggest actions then fail (config)
+};
+
+/// What would happen for one fingerprint now. Nothing is executed or recorded.
+struct Simulation {
+  bool found = false;
+  std::vector<std::string> matching;  // every matching strategy, priority order
+  std::string strategy;               // the one that would handle it ("" none)
+  Plan plan;
+  Decision decision;
+  PolicyState state;
+  std::vector<std::string> argv;  // exec: the argv that would run
+  std::string body;               // http / notify: the body that would be sent
+  std::string error;              // e.g. a field that fails validation
+};
+
+class Worker {
+ public:
+  /// Errors: config (bad strategies).
+  static Result<std::unique_ptr<Worker>> create(HealerConfig cfg, WorkerDeps deps);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  /// Starts the loop and executor threads; resumes verifications left pending by a restart.
+  void start();
+  /// Stops and joins (running actions are asked to stop and their children killed). Idempotent.
+  void stop();
+  /// Queues fingerprints for evaluation. Cheap, never blocks on I/O (pipeline commit listener).
+  void enqueue(const std::vector<std::string>& fingerprint_ids);
+  /// Wakes the loop now (e.g. after an approval was granted).
+  void wake();
+
+  Result<Simulation> simulate(const std::string& fingerprint_id);
+  /// Switches a failover action back to its primary target.
+  Result<ActionOutcome> reset_failover(const std::string& strategy, const std::string& action);
+
+  const std::vector<std::unique_ptr<Strategy>>& strategies() const { return strategies_; }
+  const HealerConfig& config() const { return cfg_; }
+  /// Jobs queued or running.
+  int in_flight() const;
+  /// Evaluations performed so far (tests wait on it).
+  std::uint64_t evaluations() const { return evaluations_.load(); }
+
+ private:
+  struct Job {
+    Plan plan;
+    std::int64_t run_id = 0;
+    HealingRun run;
+    bool trial = false;
+    bool escalation = false;
+    std::int64_t fingerprint_count = 0;
+  };
+  struct VerifyTask {
+    std::int64_t run_id = 0;
+    Plan plan;
+    UnixMs started = 0;
+    UnixMs ended = 0;
+    UnixMs due = 0;
+    std::int64_t count_at_end = -1;  // -1: unknown (resumed after a restart): use the series
+    double before_per_min = 0;
+  };
+
+  Worker(HealerConfig cfg, WorkerDeps deps, std::vector<std::unique_ptr<Strategy>> strategies);
+  void loop(std::stop_token st);
+  void executor(std::stop_token st);
+  void tick();
+  void evaluate(const std::string& fingerprint_id, const Strategy* only = nullptr, int step = -1,
+                bool escalation = false);
+  Result<FingerprintFacts> facts(const std::string& id);
+  Result<PolicyState> gather_state(const Plan& plan);
+  void execute(Job job, std::stop_token st);
+  ActionOutcome perform(const Job& job, std::stop_token st);
+  void finish_attempt(const Plan& plan, HealingRun& run, bool success);
+  void on_breaker_result(const Plan& plan, bool success, const std::string& why);
+  void verify(const VerifyTask& t);
+  void restore_throttles();
+  void handle_approvals();
+  void record_skip(const Plan& plan, const Decision& d, std::int64_t approval_id = 0);
+  void count_decision(const std::string& decision, const std::string& reason);
+  const Strategy* strategy_by_name(const std::string& name) const;
+  double rate_before(const std::string& fp, UnixMs start, std::int64_t window_ms);
+
+  HealerConfig cfg_;
+  WorkerDeps deps_;
+  std::vector<std::unique_ptr<Strategy>> strategies_;
+  Notifier notifier_;
+
+  mutable std::mutex mu_;
+  std::condition_variable_any cv_;       // loop wake-ups
+  std::condition_variable_any jobs_cv_;  // executor wake-ups
+  std::set<std::string> queue_;          // fingerprints to evaluate (deduplicated)
+  std::deque<Job> jobs_;
+  std::map<std::string, int> in_flight_;                     // Invariant: per target, jobs queued or running
+  std::map<std::pair<std::string, std::string>, int> step_;  // (strategy, fingerprint) → next step
+  std::vector<VerifyTask> verifications_;
+  struct Escalation {
+    std::string fingerprint_id;
+    std::string strategy;
+    int step = 0;
+  };
+  std::vector<Escalation> escalations_;  // next steps to evaluate on the loop thread
+  std::mt19937_64 rng_{std::random_device{}()};
+  std::atomic<std::uint64_t> evaluations_{0};
+  std::jthread loop_;
+  std::vector<std::jthread> executors_;
+  bool started_ = false;
+
+  Counter* auto_heals_;
+  Counter* circuit_breaks_;
+};
+
+}  // namespace selfheal::healer
