@@ -1,18 +1,281 @@
-// HTTP routes and components of the llm module. Owned with llm/.
+// HTTP routes and the worker component of the llm module. Owned with llm/.
+//   GET  /api/v1/suggestions                        cursor-paginated, filters: fingerprint, status, min_confidence
+//   GET  /api/v1/suggestions/calibration            accept rate per confidence bucket + Brier score
+//   GET  /api/v1/suggestions/{id}                   one suggestion with its fingerprint's attempts
+//   POST /api/v1/fingerprints/{id}/suggest          queue (deduplicated) {"force": bool}
+//   GET  /api/v1/fingerprints/{id}/suggest/preview  the exact request body; sends nothing
+//   POST /api/v1/suggestions/{id}/{accept,reject,apply}  {"who": "...", "comment": "..."}
+#include "app/api_suggestions.hpp"
+
 #include <httplib.h>
 
+#include <nlohmann/json.hpp>
+
 #include "app/hooks.hpp"
+#include "llm/calibration.hpp"
+#include "llm/factory.hpp"
+#include "llm/worker.hpp"
+#include "schema/log.hpp"
+#include "schema/sqlite_suggestion_store.hpp"
+#include "schema/time_format.hpp"
 
 namespace selfheal::app {
+namespace {
+
+using nlohmann::json;
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+json parse_or(const std::string& text, json fallback) {
+  json j = json::parse(text, nullptr, false);
+  return j.is_discarded() ? fallback : j;
+}
+
+std::string time_or_null(UnixMs t) { return t ? format_rfc3339(t) : std::string(); }
+
+json suggestion_json(const StoredSuggestion& s, bool with_raw) {
+  json j = {{"id", s.id},
+            {"fingerprint_id", s.fingerprint_id},
+            {"status", s.status},
+            {"summary", s.summary},
+            {"root_cause", s.root_cause},
+            {"suggested_fix", s.suggested_fix},
+            {"evidence", parse_or(s.evidence_json, json::array())},
+            {"confidence", s.confidence},
+            {"model_confidence", s.model_confidence},
+            {"confidence_detail", parse_or(s.confidence_detail_json, json::object())},
+            {"provider", s.provider},
+            {"model", s.model},
+            {"context_hash", s.context_hash},
+            {"usage",
+             {{"prompt_tokens", s.prompt_tokens},
+              {"completion_tokens", s.completion_tokens},
+              {"cost_usd", s.cost_usd},
+              {"latency_ms", s.latency_ms}}},
+            {"requested_by", s.requested_by},
+            {"created_at", format_rfc3339(s.created_at)},
+            {"review", {{"by", s.reviewed_by}, {"at", time_or_null(s.reviewed_at)}, {"comment", s.review_comment}}},
+            {"applied", {{"by", s.applied_by}, {"at", time_or_null(s.applied_at)}, {"comment", s.apply_comment}}}};
+  if (with_raw) j["raw"] = s.raw;
+  return j;
+}
+
+int status_for(ErrorCode c) {
+  switch (c) {
+    case ErrorCode::bad_input: return 400;
+    case ErrorCode::not_found: return 404;
+    case ErrorCode::conflict: return 409;
+    case ErrorCode::overloaded: return 429;
+    case ErrorCode::unauthorized: return 401;
+    case ErrorCode::config: return 503;
+    default: return 503;
+  }
+}
+
+/// The LLM worker and everything it owns; registered in ctx.components as "llm".
+class LlmComponent final : public Component {
+ public:
+  std::string_view name() const override { return "llm"; }
+  Result<void> start() override {
+    if (provider_->name() == "github_models") {
+      spdlog::warn("GitHub Models was retired on 2026-07-30 and answers 410; suggestions will fail until another "
+                   "provider is configured. provider=github_models");
+    }
+    worker_->start();
+    return ok();
+  }
+  void stop() override { worker_->stop(); }
+
+  static Result<std::unique_ptr<LlmComponent>> create(AppContext& ctx) {
+    auto c = std::unique_ptr<LlmComponent>(new LlmComponent());
+    const auto& cfg = ctx.config.llm;
+    auto redactor = llm::Redactor::create(cfg.redact);
+    if (!redactor) return redactor.error();
+    c->redactor_ = std::move(redactor).value();
+    c->http_ = llm::make_curl_http_client();
+    c->waiter_ = std::make_shared<llm::CancellableWaiter>();
+    auto provider = llm::make_provider(cfg, c->http_, c->waiter_, &ctx.clock);
+    if (!provider) return provider.error();
+    c->provider_ = std::move(provider).value();
+    c->store_ = std::make_unique<SqliteSuggestionStore>(ctx.db);
+    c->service_ = std::make_unique<llm::SuggestionService>(ctx.store, *c->store_, *c->provider_, *c->redactor_,
+                                                           ctx.clock, llm::service_options(cfg));
+    auto http = c->http_;
+    auto waiter = c->waiter_;
+    c->worker_ = std::make_unique<llm::LlmWorker>(*c->service_, static_cast<std::size_t>(cfg.queue_max), &ctx.metrics,
+                                                  [http, waiter] {
+                                                    http->cancel();
+                                                    waiter->cancel();
+                                                  });
+    return c;
+  }
+
+  llm::LlmWorker& worker() { return *worker_; }
+  llm::SuggestionService& service() { return *service_; }
+
+ private:
+  LlmComponent() = default;
+  std::unique_ptr<llm::Redactor> redactor_;
+  std::shared_ptr<llm::HttpClient> http_;
+  std::shared_ptr<llm::CancellableWaiter> waiter_;
+  std::unique_ptr<llm::LlmProvider> provider_;
+  std::unique_ptr<SqliteSuggestionStore> store_;
+  std::unique_ptr<llm::SuggestionService> service_;
+  std::unique_ptr<llm::LlmWorker> worker_;  // Invariant: declared last, destroyed (stopped) first
+};
+
+LlmComponent* find_llm(AppContext& ctx) {
+  for (auto& c : ctx.components) {
+    if (c && c->name() == "llm") return dynamic_cast<LlmComponent*>(c.get());
+  }
+  return nullptr;
+}
+
+class LazyRequester final : public healer::SuggestionRequester {
+ public:
+  explicit LazyRequester(AppContext& ctx) : ctx_(ctx) {}
+  Result<void> request_suggestion(const std::string& fingerprint_id) override {
+    LlmComponent* llm = find_llm(ctx_);
+    if (!llm) return make_error(ErrorCode::config, "LLM suggestions are not configured (llm.provider)");
+    return llm->worker().request(fingerprint_id, false, "healer");
+  }
+
+ private:
+  AppContext& ctx_;
+};
+
+}  // namespace
+
+std::unique_ptr<healer::SuggestionRequester> make_suggestion_requester(AppContext& ctx) {
+  return std::make_unique<LazyRequester>(ctx);
+}
 
 void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
-  (void)svr;
-  (void)ctx;
+  // Reviews work without a configured provider (e.g. after switching it off).
+  auto store = std::make_shared<SqliteSuggestionStore>(ctx.db);
+
+  svr.Get("/api/v1/suggestions", [store](const httplib::Request& req, httplib::Response& res) {
+    SuggestionQuery q;
+    try {
+      if (req.has_param("limit")) q.limit = static_cast<std::size_t>(std::clamp(std::stoll(req.get_param_value("limit")), 1LL, 500LL));
+      if (req.has_param("cursor")) q.before_id = std::stoll(req.get_param_value("cursor"));
+      if (req.has_param("min_confidence")) q.min_confidence = std::stod(req.get_param_value("min_confidence"));
+    } catch (const std::exception&) {
+      return json_error(res, 400, "limit, cursor and min_confidence must be numbers");
+    }
+    if (req.has_param("fingerprint")) q.fingerprint_id = req.get_param_value("fingerprint");
+    if (req.has_param("status")) {
+      q.status = req.get_param_value("status");
+      if (q.status != "proposed" && q.status != "accepted" && q.status != "rejected" && q.status != "applied") {
+        return json_error(res, 400, "status must be proposed, accepted, rejected or applied");
+      }
+    }
+    const std::size_t want = q.limit;
+    q.limit = want + 1;  // one more tells whether there is a next page
+    auto items = store->suggestions(q);
+    if (!items) return json_error(res, 503, items.error().message);
+    json arr = json::array();
+    for (std::size_t i = 0; i < items->size() && i < want; ++i) arr.push_back(suggestion_json((*items)[i], false));
+    json j = {{"items", arr}, {"next_cursor", nullptr}};
+    if (items->size() > want) j["next_cursor"] = std::to_string((*items)[want - 1].id);
+    res.set_content(dump(j), "application/json");
+  });
+
+  svr.Get("/api/v1/suggestions/calibration", [store](const httplib::Request&, httplib::Response& res) {
+    auto reviewed = store->reviewed();
+    if (!reviewed) return json_error(res, 503, reviewed.error().message);
+    std::vector<llm::ReviewedPoint> points;
+    for (const auto& s : *reviewed) points.push_back({s.confidence, s.status == "accepted" || s.status == "applied"});
+    auto rep = llm::calibrate(points, 5);
+    json buckets = json::array();
+    for (const auto& b : rep.buckets) {
+      buckets.push_back({{"lo", b.lo},
+                         {"hi", b.hi},
+                         {"reviewed", b.reviewed},
+                         {"accepted", b.accepted},
+                         {"accept_rate", b.accept_rate},
+                         {"mean_confidence", b.mean_confidence}});
+    }
+    json j = {{"reviewed", rep.reviewed}, {"accepted", rep.accepted}, {"brier", rep.brier}, {"buckets", buckets}};
+    res.set_content(dump(j), "application/json");
+  });
+
+  svr.Get(R"(/api/v1/suggestions/(\d+))", [store](const httplib::Request& req, httplib::Response& res) {
+    auto s = store->suggestion(std::stoll(req.matches[1]));
+    if (!s) return json_error(res, 503, s.error().message);
+    if (!s->has_value()) return json_error(res, 404, "no such suggestion");
+    json j = suggestion_json(**s, true);
+    auto attempts = store->attempts((*s)->fingerprint_id, 20);
+    json arr = json::array();
+    if (attempts) {
+      for (const auto& a : *attempts) {
+        arr.push_back({{"id", a.id},
+                       {"at", format_rfc3339(a.ts)},
+                       {"provider", a.provider},
+                       {"model", a.model},
+                       {"outcome", a.outcome},
+                       {"error_code", a.error_code},
+                       {"error", a.error},
+                       {"raw", a.raw},
+                       {"prompt_tokens", a.prompt_tokens},
+                       {"completion_tokens", a.completion_tokens},
+                       {"latency_ms", a.latency_ms},
+                       {"http_attempts", a.http_attempts},
+                       {"suggestion_id", a.suggestion_id}});
+      }
+    }
+    j["attempts"] = arr;
+    res.set_content(dump(j), "application/json");
+  });
+
+  svr.Post(R"(/api/v1/suggestions/(\d+)/(accept|reject|apply))",
+           [&ctx, store](const httplib::Request& req, httplib::Response& res) {
+             if (!require_token(ctx, req, res)) return;
+             json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
+             if (body.is_discarded() || !body.is_object()) return json_error(res, 400, "body must be a JSON object");
+             std::string who = body.value("who", std::string("api"));
+             std::string comment = body.value("comment", std::string());
+             if (who.empty() || who.size() > 200 || comment.size() > 4000) {
+               return json_error(res, 400, "who must be 1..200 characters, comment at most 4000");
+             }
+             auto s = store->review(std::stoll(req.matches[1]), req.matches[2].str(), who, comment, ctx.clock.now_ms());
+             if (!s) return json_error(res, status_for(s.error().code), s.error().message);
+             res.set_content(dump(suggestion_json(*s, false)), "application/json");
+           });
+
+  svr.Post(R"(/api/v1/fingerprints/([^/]+)/suggest)", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    if (!require_token(ctx, req, res)) return;
+    LlmComponent* llm = find_llm(ctx);
+    if (!llm) return json_error(res, 503, "LLM suggestions are not configured (llm.provider)");
+    json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) return json_error(res, 400, "body must be a JSON object");
+    const std::string id = req.matches[1];
+    auto fp = ctx.store.fingerprint(id);
+    if (!fp) return json_error(res, 503, fp.error().message);
+    if (!fp->has_value()) return json_error(res, 404, "no such fingerprint");
+    bool force = body.value("force", false);
+    std::string by = body.value("requested_by", std::string("api"));
+    auto r = llm->worker().request(id, force, by.substr(0, 200));
+    if (!r) return json_error(res, status_for(r.error().code), r.error().message);
+    res.status = 202;
+    res.set_content(dump({{"queued", true}, {"fingerprint_id", id}}), "application/json");
+  });
+
+  svr.Get(R"(/api/v1/fingerprints/([^/]+)/suggest/preview)", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    LlmComponent* llm = find_llm(ctx);
+    if (!llm) return json_error(res, 503, "LLM suggestions are not configured (llm.provider)");
+    auto body = llm->service().preview(req.matches[1]);
+    if (!body) return json_error(res, status_for(body.error().code), body.error().message);
+    res.set_content(*body, "application/json");
+  });
 }
 
 Result<void> add_llm_components(AppContext& ctx) {
-  (void)ctx;
-  return {};
+  if (!ctx.config.llm.enabled) return ok();
+  auto c = LlmComponent::create(ctx);
+  if (!c) return c.error();
+  ctx.components.push_back(std::move(c).value());
+  return ok();
 }
 
 }  // namespace selfheal::app
