@@ -241,7 +241,9 @@ class EngineState {
       for (const auto& e : w.trace.chain) chain.push_back({{"type", e.type}, {"frames", e.frames.size()}});
       j["chain"] = chain;
       j["components"] = json::array({"type:" + w.fp.exception_type});
-      for (const Frame* f : w.choice.used) j["components"].push_back("frame:" + f->module + "." + f->function);
+      for (const Frame* f : w.choice.used)
+        j["components"].push_back(opts_.frame_module_only ? "frame:" + f->module
+                                                          : "frame:" + f->module + "." + f->function);
       if (w.choice.used.empty()) j["components"].push_back("value:" + w.fp.template_text);
       json frames = json::array();
       const ParsedException& root = w.trace.chain.back();
@@ -252,7 +254,8 @@ class EngineState {
         const char* why = used ? "used"
                           : root.kinds[i] == FrameKind::library ? "skipped: runtime/library frame"
                           : root.kinds[i] == FrameKind::test    ? "skipped: test-harness frame"
-                                                                : "skipped: beyond the frame limit or recursion";
+                          : is_error_helper(f) ? "skipped: builds or raises the error"
+                                               : "skipped: beyond the frame limit or recursion";
         frames.push_back({{"module", f.module}, {"function", f.function}, {"file", f.file},
                           {"line", f.line}, {"in_app", f.in_app}, {"why", why}});
       }

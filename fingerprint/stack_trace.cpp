@@ -72,7 +72,7 @@ bool looks_like_type(sv t, bool allow_plain) {
   if (ends_with(t, "Exception") || ends_with(t, "Error") || ends_with(t, "Throwable") ||
       ends_with(t, "Failure") || ends_with(t, "Exit") || ends_with(t, "Interrupt"))
     return true;
-  return dotted && t.find('.') != sv::npos &&
+  return dotted &&
          (t.find("Exception") != sv::npos || t.find("Error") != sv::npos ||
           t.find("Throwable") != sv::npos || t.find("Failure") != sv::npos);
 }
@@ -144,7 +144,7 @@ struct Parser {
     if (sp != sv::npos && s.back() == ')') {
       sv loc = s.substr(sp + 2, s.size() - sp - 3);
       if (is_node_loc(loc) || starts_with(loc, "node:") || loc == "<anonymous>" ||
-          loc == "native") {
+          loc == "native" || starts_with(loc, "index ")) {
         node_loc = true;
         sv fn = s.substr(0, sp);
         if (starts_with(fn, "async ")) fn.remove_prefix(6);

@@ -201,7 +201,7 @@ void Stitcher::note_appended(Open& o, std::string_view line, LineRole role) {
 
 void Stitcher::flush_expired(std::int64_t now_ms, std::vector<StitchedEvent>& out) {
   for (auto& [name, st] : streams_)
-    if (st.active && now_ms - st.open.last_ts_ms > opts_.max_wait_ms) emit(st, out);
+    if (st.active && now_ms - st.open.last_ts_ms >= opts_.max_wait_ms) emit(st, out);
 }
 
 void Stitcher::flush_all(std::vector<StitchedEvent>& out) {

@@ -41,7 +41,7 @@ class Stitcher {
   /// Feeds one line (without its newline). Completed events are appended to out.
   void push(std::string_view stream, std::string_view line, std::int64_t ts_ms,
             std::vector<StitchedEvent>& out);
-  /// Emits events whose last line arrived more than max_wait_ms before now_ms.
+  /// Emits events whose last line arrived max_wait_ms or more before now_ms.
   void flush_expired(std::int64_t now_ms, std::vector<StitchedEvent>& out);
   void flush_all(std::vector<StitchedEvent>& out);
   /// Number of streams with an open event.

@@ -1,0 +1,173 @@
+// Engine-level contract: id format, what is (not) hashed, order and restart independence.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+#include <algorithm>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "fingerprint/fingerprint.hpp"
+#include "tests/fingerprint/test_data.hpp"
+
+namespace fp = selfheal::fingerprint;
+using fp::test::fixture;
+
+namespace {
+bool is_hex16(const std::string& id) {
+  return id.size() == 16 && std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+std::string replace_all(std::string s, const std::string& from, const std::string& to) {
+  for (auto p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
+  return s;
+}
+
+const std::vector<std::string>& sample_events() {
+  static const std::vector<std::string> events = [] {
+    std::vector<std::string> e = {
+        "Failed password for root from 5.36.59.76 port 42393 ssh2",
+        "Failed password for admin from 10.0.0.1 port 22 ssh2",
+        "Received block blk_-4411589101766563890 of size 67108864 from /10.250.14.38",
+        "2024-01-01T00:00:00.000Z ERROR [main] app - disk /dev/sda1 is 91% full",
+        "",
+        std::string("nul\0inside 12", 13),
+        "caf\xc3 invalid \xff utf8 99",
+    };
+    for (const char* f : {"traces/java_caused_by.txt", "traces/python_chained.txt", "traces/go_panic.txt",
+                          "traces/node_type_error.txt", "traces/dotnet_inner.txt", "traces/ruby34.txt",
+                          "traces/php_uncaught.txt"})
+      e.push_back(fixture(f));
+    return e;
+  }();
+  return events;
+}
+}  // namespace
+
+TEST_CASE("ids are 16 lowercase hex chars, and equal events get equal ids") {
+  fp::Engine engine;
+  for (const auto& e : sample_events()) {
+    auto a = engine.compute(e);
+    auto b = engine.compute(e);
+    CHECK(is_hex16(a.id));
+    CHECK(a.id == b.id);
+    CHECK(a.template_text == b.template_text);
+  }
+}
+
+TEST_CASE("ids do not depend on input order, on the engine instance or on a restart") {
+  std::map<std::string, std::string> first;
+  {
+    fp::Engine engine;
+    for (const auto& e : sample_events()) first[e] = engine.compute(e).id;
+  }
+  std::mt19937 rng(42);
+  for (int round = 0; round < 5; ++round) {
+    auto events = sample_events();
+    std::shuffle(events.begin(), events.end(), rng);
+    fp::Engine fresh;  // a new instance stands for a restarted process: no state carries over
+    for (const auto& e : events) CHECK(fresh.compute(e).id == first[e]);
+  }
+}
+
+TEST_CASE("the log header before an event does not influence its id") {
+  fp::Engine engine;
+  const std::string trace = fixture("traces/java_caused_by.txt");
+  auto bare = engine.compute(trace);
+  auto h1 = engine.compute("2024-01-01T00:00:00.000Z ERROR [main] app - unhandled exception\n" + trace);
+  auto h2 = engine.compute("2025-06-30 23:59:59,999 WARN [pool-3] c.a.Worker: request failed\n" + trace);
+  CHECK(h1.id == bare.id);
+  CHECK(h2.id == bare.id);
+  auto m1 = engine.compute("2024-01-01T00:00:00.000Z ERROR [main] app - disk /dev/sda1 is 91% full");
+  auto m2 = engine.compute("2024-02-03 04:05:06 ERROR [worker-9] app - disk /dev/sdb2 is 97% full");
+  auto m3 = engine.compute("disk /dev/sdc is 12% full");
+  CHECK(m1.id == m2.id);
+  CHECK(m1.id == m3.id);
+}
+
+TEST_CASE("line numbers are never hashed") {
+  fp::Engine engine;
+  const std::string trace = fixture("traces/java_caused_by.txt");
+  auto a = engine.compute(trace);
+  auto b = engine.compute(replace_all(replace_all(trace, "Repo.java:31", "Repo.java:3100"), ".java:88", ".java:1"));
+  CHECK(a.id == b.id);
+}
+
+TEST_CASE("a trace fingerprint carries the root cause, all its frames and the app flag") {
+  fp::Engine engine;
+  auto f = engine.compute(fixture("traces/java_caused_by.txt"));
+  CHECK(f.exception_type == "java.sql.SQLTransientConnectionException");
+  CHECK(f.frames.size() == 3);
+  CHECK(f.template_text.rfind("java.sql.SQLTransientConnectionException: ", 0) == 0);
+  CHECK(f.template_text.find('\n') == std::string::npos);
+  // different root cause type -> different id
+  auto g = engine.compute(replace_all(fixture("traces/java_caused_by.txt"), "SQLTransientConnectionException",
+                                      "SQLSyntaxErrorException"));
+  CHECK(g.id != f.id);
+  // a message with the same words is not the trace
+  auto m = engine.compute("java.sql.SQLTransientConnectionException: pool-1 - Connection is not available");
+  CHECK(m.id != f.id);
+  CHECK(m.exception_type.empty());
+}
+
+TEST_CASE("variable values in a message do not change its id; other words do") {
+  fp::Engine engine;
+  CHECK(engine.compute("Failed password for root from 5.36.59.76 port 42393 ssh2").id ==
+        engine.compute("Failed password for root from 10.0.0.1 port 22 ssh2").id);
+  CHECK(engine.compute("Failed password for root").id != engine.compute("Accepted password for root").id);
+  auto f = engine.compute("Failed password for root from 5.36.59.76 port 42393 ssh2");
+  CHECK(f.template_text == "Failed password for root from <*> port <*>");  // "<*> <*>" collapses
+  CHECK(f.values == std::vector<std::string>{"5.36.59.76", "42393", "ssh2"});
+}
+
+TEST_CASE("over-long events are truncated and flagged, never rejected") {
+  fp::Options o;
+  o.max_event_bytes = 1024;
+  fp::Engine engine(o);
+  auto f = engine.compute(std::string(1 << 20, 'x'));
+  CHECK(f.truncated);
+  CHECK(is_hex16(f.id));
+  CHECK_FALSE(engine.compute("short").truncated);
+}
+
+TEST_CASE("user masks (RE2) apply before the built-in scanner; bad patterns are ignored") {
+  fp::Options o;
+  o.user_masks = {{"order", "ORD-[A-Z]+"}, {"broken", "(unclosed"}};
+  fp::Engine engine(o);
+  auto a = engine.compute("order ORD-ABC shipped");
+  auto b = engine.compute("order ORD-XYZ shipped");
+  CHECK(a.id == b.id);
+  CHECK(a.template_text == "order <*> shipped");
+}
+
+TEST_CASE("custom ids use the same scheme in their own domain") {
+  auto a = fp::custom_id("rule", "key");
+  CHECK(is_hex16(a));
+  CHECK(a == fp::custom_id("rule", "key"));
+  CHECK(a != fp::custom_id("rule", "key2"));
+  CHECK(a != fp::custom_id("rulek", "ey"));  // length-prefixed components: no ambiguity
+  fp::Engine engine;
+  CHECK(engine.id_for_template("key") != fp::custom_id("rule", "key"));
+}
+
+TEST_CASE("explain_json names the components that made the id") {
+  fp::Engine engine;
+  auto trace = fixture("traces/java_caused_by.txt");
+  auto j = nlohmann::json::parse(engine.explain_json(trace));
+  CHECK(j["id"] == engine.compute(trace).id);
+  CHECK(j["kind"] == "trace");
+  CHECK(j["algorithm_version"] == fp::algorithm_version);
+  CHECK(j["line_numbers_hashed"] == false);
+  REQUIRE(j["components"].size() >= 2);
+  CHECK(j["components"][0] == "type:java.sql.SQLTransientConnectionException");
+  bool skipped_helper = false;
+  for (const auto& fr : j["frames"]) skipped_helper |= fr["why"] == "skipped: builds or raises the error";
+  CHECK(skipped_helper);
+
+  auto m = nlohmann::json::parse(engine.explain_json("caf\xc3 disk 91% full"));  // invalid UTF-8 stays valid JSON
+  CHECK(m["kind"] == "message");
+  CHECK(m["template"] == "caf\xef\xbf\xbd disk <*> full");
+}
