@@ -295,7 +295,10 @@ void Worker::record_skip(const Plan& plan, const Decision& d, std::int64_t appro
 }
 
 void Worker::evaluate(const std::string& id, const Strategy* only, int step, bool escalation) {
-  ++evaluations_;
+  struct Count {  // counted when the evaluation is complete (its job, if any, is queued)
+    std::atomic<std::uint64_t>& n;
+    ~Count() { ++n; }
+  } count{evaluations_};
   auto f = facts(id);
   if (!f) return;
   const Strategy* s = only ? only : select_strategy(strategies_, *f);
@@ -561,14 +564,14 @@ void Worker::execute(Job job, std::stop_token st) {
   (void)deps_.log.update(r);
   spdlog::info("Healer action finished. strategy={} fingerprint={} action={} outcome={} exit={} ms={}", p.strategy,
                p.fingerprint_id, p.action.name, r.outcome, r.exit_code, r.duration_ms);
-  {
-    std::lock_guard l(mu_);
-    if (--in_flight_[p.target] <= 0) in_flight_.erase(p.target);
-  }
   if (!o.success) {
     finish_attempt(p, r, false);
   } else if (!verifiable) {
     finish_attempt(p, r, true);
+  }
+  {
+    std::lock_guard l(mu_);
+    if (--in_flight_[p.target] <= 0) in_flight_.erase(p.target);
   }
   cv_.notify_all();
 }

@@ -1,0 +1,378 @@
+// The worker end to end below the HTTP layer: real SQLite, real processes, a real webhook receiver,
+// and a FakeClock for every time window (cooldowns, verification, expiry). No sleeps: wait_until.
+#include <doctest/doctest.h>
+#include <httplib.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "healer/worker.hpp"
+#include "schema/sqlite_db.hpp"
+#include "schema/sqlite_healing_store.hpp"
+#include "schema/sqlite_store.hpp"
+#include "schema/write_batch.hpp"
+#include "tests/support/support.hpp"
+
+using namespace selfheal;
+using namespace selfheal::healer;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Webhook {
+  httplib::Server svr;
+  int port = 0;
+  std::thread th;
+  std::mutex mu;
+  std::vector<std::string> bodies;
+  Webhook() {
+    svr.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard l(mu);
+      bodies.push_back(req.body);
+      res.status = 200;
+    });
+    port = svr.bind_to_any_port("127.0.0.1");
+    th = std::thread([this] { svr.listen_after_bind(); });
+    REQUIRE(test::wait_until([this] { return svr.is_running(); }));
+  }
+  ~Webhook() {
+    svr.stop();
+    th.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/hook"; }
+  std::size_t count(const std::string& level) {
+    std::lock_guard l(mu);
+    std::size_t n = 0;
+    for (const auto& b : bodies)
+      if (nlohmann::json::parse(b)["level"] == level) ++n;
+    return n;
+  }
+};
+
+struct Env {
+  test::TempDir dir;
+  FakeClock clock{1'700'000'000'000};
+  Metrics metrics;
+  std::shared_ptr<SqliteDb> db;
+  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<SqliteHealingStore> healing;
+  std::string script;
+  Env() { open(); script = recorder(); }
+  void open() {
+    auto d = SqliteDb::open({dir.file("selfheal.db")});
+    REQUIRE(d);
+    db = *d;
+    store = std::make_unique<SqliteStore>(db, clock);
+    healing = std::make_unique<SqliteHealingStore>(db);
+  }
+  // Appends its argv to $1 (one run per line, args separated by |) and exits with the content of $2.
+  std::string recorder() {
+    const std::string path = dir.file("record.sh");
+    test::write_file(path, "#!/bin/sh\nout=\"$1\"; shift; code=$(cat \"$1\"); shift\nline=\"\"\nfor a in \"$@\"; do "
+                           "line=\"$line|$a\"; done\nprintf '%s\\n' \"$line\" >> \"$out\"\nexit \"$code\"\n");
+    ::chmod(path.c_str(), 0755);
+    test::write_file(dir.file("code"), "0");
+    return path;
+  }
+  void exit_code(int c) { test::write_file(dir.file("code"), std::to_string(c)); }
+  std::vector<std::string> recorded() {
+    std::vector<std::string> out;
+    std::string all = std::filesystem::exists(dir.file("argv.log")) ? test::read_file(dir.file("argv.log")) : "";
+    std::size_t pos = 0;
+    while (pos < all.size()) {
+      auto nl = all.find('\n', pos);
+      out.push_back(all.substr(pos, nl - pos));
+      pos = nl + 1;
+    }
+    return out;
+  }
+  /// Commits `n` error events of one fingerprint at the fake clock's time.
+  void events(const std::string& fp, int n, const std::string& service = "checkout-api",
+              const std::string& message = "Connection refused to db:5432") {
+    WriteBatch b;
+    for (int i = 0; i < n; ++i) {
+      LogEvent e;
+      e.ts = clock.now_ms();
+      e.message = message;
+      e.service = service;
+      e.host = "h1";
+      e.source = "test";
+      FingerprintInfo info;
+      info.id = fp;
+      info.template_text = "Connection refused to <*>";
+      info.exception_type = "ConnectException";
+      b.count(e, true);
+      b.add(e, info, Severity::error);
+    }
+    REQUIRE(store->commit(b));
+  }
+  StrategyConfig exec_strategy(const std::string& name) {
+    StrategyConfig s;
+    s.name = name;
+    s.match.exception_type = "ConnectException";
+    ActionConfig a;
+    a.type = "exec";
+    a.delivery.type = "exec";
+    a.delivery.exec.argv = {script, dir.file("argv.log"), dir.file("code"), "restart", "{service}",
+                            "{fingerprint_id}"};
+    s.actions.push_back(a);
+    s.guards.cooldown_secs = 60;
+    s.guards.max_runs = 3;
+    s.guards.per_secs = 3600;
+    s.guards.breaker = {3, 600};
+    s.verification.window_secs = 2;
+    return s;
+  }
+  std::unique_ptr<Worker> worker(HealerConfig cfg) {
+    cfg.enabled = true;
+    cfg.tick_ms = 10;
+    auto w = Worker::create(cfg, WorkerDeps{clock, metrics, *store, *healing, *healing, *healing, nullptr});
+    REQUIRE(w);
+    (*w)->start();
+    return std::move(*w);
+  }
+  std::vector<HealingRun> runs(const std::string& decision = "", const std::string& reason = "") {
+    RunQuery q;
+    q.limit = 10000;
+    q.decision = decision;
+    q.reason = reason;
+    return *healing->runs(q);
+  }
+  bool settled(Worker& w) { return w.in_flight() == 0; }
+};
+
+HealerConfig base_config(StrategyConfig s) {
+  HealerConfig c;
+  c.backstop = false;
+  c.strategies.push_back(std::move(s));
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("a matching fingerprint runs the configured argv once, then verifies after the window") {
+  Env env;
+  auto w = env.worker(base_config(env.exec_strategy("restart")));
+  env.events("fp1", 20);
+  w->enqueue({"fp1"});
+  REQUIRE(test::wait_until([&] {
+    auto r = env.runs("ran");
+    return r.size() == 1 && r[0].verification == "pending";
+  }));
+  CHECK(env.recorded() == std::vector<std::string>{"|restart|checkout-api|fp1"});
+  // No new events; the window passes on the fake clock.
+  env.clock.advance(3s);
+  REQUIRE(test::wait_until([&] { return env.runs("ran")[0].verification == "verified"; }));
+  auto r = env.runs("ran")[0];
+  CHECK(r.outcome == "success");
+  CHECK(r.rate_before > 0);
+  CHECK(r.rate_after == 0);
+  // Within the cooldown a new burst is skipped and recorded with its reason.
+  env.events("fp1", 5);
+  w->enqueue({"fp1"});
+  REQUIRE(test::wait_until([&] { return env.runs("skipped", "cooldown").size() == 1; }));
+  CHECK(env.recorded().size() == 1);
+  CHECK(env.metrics.render().find("selfheal_healer_auto_heals_total 1") != std::string::npos);
+}
+
+TEST_CASE("errors that keep coming after the action are not verified and escalate to the next action") {
+  Env env;
+  auto s = env.exec_strategy("restart");
+  ActionConfig heavy = s.actions[0];
+  heavy.name = "rollback";
+  heavy.delivery.exec.argv[3] = "rollback";
+  s.actions[0].name = "restart";
+  s.actions.push_back(heavy);
+  auto w = env.worker(base_config(s));
+  env.events("fp1", 10);
+  w->enqueue({"fp1"});
+  REQUIRE(test::wait_until([&] { return env.runs("ran").size() == 1 && env.runs("ran")[0].verification == "pending"; }));
+  env.events("fp1", 30);  // the rate does not drop
+  env.clock.advance(3s);
+  REQUIRE(test::wait_until([&] { return env.runs("ran").size() == 2 && env.settled(*w); }));
+  auto runs = env.runs("ran");
+  CHECK(runs[1].verification == "not_verified");
+  CHECK(runs[0].action == "rollback");
+  CHECK(env.recorded() == std::vector<std::string>{"|restart|checkout-api|fp1", "|rollback|checkout-api|fp1"});
+}
+
+TEST_CASE("a storm: runs stay within the rate limit, the breaker opens once with one critical notification") {
+  Env env;
+  Webhook hook;
+  auto s = env.exec_strategy("restart");
+  s.guards.cooldown_secs = 0;
+  s.guards.max_runs = 5;
+  s.guards.breaker = {3, 600};
+  HealerConfig cfg = base_config(s);
+  cfg.notify.channels = {{"ops", hook.url(), {"critical", "warning"}, {}, 2000}};
+  auto w = env.worker(cfg);
+  env.exit_code(1);
+  // 1,000 events over one minute in 100 commits; the worker evaluates after each.
+  for (int i = 0; i < 100; ++i) {
+    env.events("fp1", 10);
+    const auto before = w->evaluations();
+    w->enqueue({"fp1"});
+    REQUIRE(test::wait_until([&] { return w->evaluations() > before && env.settled(*w); }));
+    env.clock.advance(600ms);
+  }
+  const auto ran = env.runs("ran");
+  std::size_t exec_runs = 0;
+  for (const auto& r : ran) exec_runs += r.action_type == "exec";
+  CHECK(exec_runs == 3);  // the breaker opened after 3 failures, below the rate limit of 5
+  CHECK(env.recorded().size() == 3);
+  REQUIRE(test::wait_until([&] { return hook.count("critical") == 1; }));
+  CHECK(hook.count("critical") == 1);
+  auto b = env.healing->breaker("restart", "checkout-api");
+  REQUIRE(b);
+  REQUIRE(*b);
+  CHECK((*b)->phase == "open");
+  const auto skipped = env.runs("skipped");
+  CHECK(skipped.size() == 97);
+  for (const auto& r : skipped) {
+    CHECK_FALSE(r.reason.empty());
+    CHECK((r.reason == "breaker_open" || r.reason == "concurrency"));
+  }
+  CHECK(env.runs("skipped", "breaker_open").size() >= 90);
+  CHECK(env.metrics.render().find("selfheal_healer_circuit_breaks_total 1") != std::string::npos);
+}
+
+TEST_CASE("the rate limit caps successful runs in a storm") {
+  Env env;
+  auto s = env.exec_strategy("restart");
+  s.guards.cooldown_secs = 0;
+  s.guards.max_runs = 3;
+  s.verification.enabled = false;
+  auto w = env.worker(base_config(s));
+  for (int i = 0; i < 50; ++i) {
+    env.events("fp1", 20);
+    const auto before = w->evaluations();
+    w->enqueue({"fp1"});
+    REQUIRE(test::wait_until([&] { return w->evaluations() > before && env.settled(*w); }));
+    env.clock.advance(1s);
+  }
+  CHECK(env.recorded().size() == 3);
+  CHECK(env.runs("skipped", "rate_limited").size() == 47);
+}
+
+TEST_CASE("approval: requested, granted, run once; an unanswered one expires; both survive a restart") {
+  Env env;
+  auto s = env.exec_strategy("restart");
+  s.requires_approval = true;
+  s.approval_ttl_secs = 60;
+  auto cfg = base_config(s);
+  std::int64_t approval_id = 0;
+  {
+    auto w = env.worker(cfg);
+    env.events("fp1", 5);
+    w->enqueue({"fp1"});
+    REQUIRE(test::wait_until([&] { return env.runs("approval_requested").size() == 1; }));
+    approval_id = env.runs("approval_requested")[0].approval_id;
+    CHECK(approval_id > 0);
+    env.events("fp1", 5);
+    w->enqueue({"fp1"});
+    REQUIRE(test::wait_until([&] { return env.runs("skipped", "awaiting_approval").size() == 1; }));
+    CHECK(env.recorded().empty());
+    w->stop();
+  }
+  env.open();  // restart: the pending approval is still there
+  auto pending = env.healing->approvals("pending", 10);
+  REQUIRE(pending);
+  REQUIRE(pending->size() == 1);
+  CHECK(pending->front().plan_json.find("checkout-api") != std::string::npos);
+  auto w = env.worker(cfg);
+  REQUIRE(env.healing->decide_approval(approval_id, true, "alice", env.clock.now_ms(), ""));
+  w->wake();
+  REQUIRE(test::wait_until([&] { return env.recorded().size() == 1 && env.settled(*w); }));
+  CHECK((*env.healing->approval(approval_id))->status == "consumed");
+  CHECK(env.runs("ran")[0].approval_id == approval_id);
+
+  // Next time (after the cooldown) a new approval is requested, and left to expire.
+  env.clock.advance(61s);
+  env.events("fp1", 5);
+  w->enqueue({"fp1"});
+  REQUIRE(test::wait_until([&] { return env.runs("approval_requested").size() == 2; }));
+  env.clock.advance(61s);
+  REQUIRE(test::wait_until([&] { return env.runs("skipped", "approval_expired").size() == 1; }));
+  CHECK(env.recorded().size() == 1);
+}
+
+TEST_CASE("an open breaker survives a restart and allows one half-open trial after open_secs") {
+  Env env;
+  auto s = env.exec_strategy("restart");
+  s.guards.cooldown_secs = 0;
+  s.guards.max_runs = 0;
+  auto cfg = base_config(s);
+  env.exit_code(1);
+  {
+    auto w = env.worker(cfg);
+    for (int i = 0; i < 3; ++i) {
+      env.events("fp1", 5);
+      w->enqueue({"fp1"});
+      REQUIRE(test::wait_until([&] { return env.recorded().size() == static_cast<std::size_t>(i + 1) && env.settled(*w); }));
+    }
+    REQUIRE(test::wait_until([&] {
+      auto b = env.healing->breaker("restart", "checkout-api");
+      return b && *b && (*b)->phase == "open";
+    }));
+  }
+  env.open();
+  auto w = env.worker(cfg);
+  env.events("fp1", 5);
+  w->enqueue({"fp1"});
+  REQUIRE(test::wait_until([&] { return env.runs("skipped", "breaker_open").size() == 1; }));
+  CHECK(env.recorded().size() == 3);
+  env.exit_code(0);
+  env.clock.advance(601s);
+  env.events("fp1", 5);
+  w->enqueue({"fp1"});
+  REQUIRE(test::wait_until([&] { return env.recorded().size() == 4 && env.settled(*w); }));
+  env.clock.advance(3s);  // verification window, no new events: the trial succeeds and closes the breaker
+  REQUIRE(test::wait_until([&] {
+    auto b = env.healing->breaker("restart", "checkout-api");
+    return b && *b && (*b)->phase == "closed";
+  }));
+}
+
+TEST_CASE("dry run records what would happen and runs nothing; simulate executes nothing") {
+  Env env;
+  auto s = env.exec_strategy("restart");
+  s.dry_run = true;
+  auto w = env.worker(base_config(s));
+  env.events("fp1", 5);
+  auto sim = w->simulate("fp1");
+  REQUIRE(sim);
+  CHECK(sim->found);
+  CHECK(sim->strategy == "restart");
+  CHECK(sim->argv.back() == "fp1");
+  CHECK(sim->decision.reason == SkipReason::dry_run);
+  CHECK(env.runs().empty());
+  w->enqueue({"fp1"});
+  REQUIRE(test::wait_until([&] { return env.runs("skipped", "dry_run").size() == 1; }));
+  CHECK(env.recorded().empty());
+  auto none = w->simulate("nope");
+  REQUIRE(none);
+  CHECK_FALSE(none->found);
+}
+
+TEST_CASE("a log message with shell metacharacters never reaches argv") {
+  Env env;
+  auto s = env.exec_strategy("restart");
+  s.match.exception_type.clear();
+  s.match.message_regex = "rm -rf";
+  s.actions[0].delivery.exec.argv = {env.script, env.dir.file("argv.log"), env.dir.file("code"), "{service}",
+                                     "{fingerprint_id}"};
+  auto w = env.worker(base_config(s));
+  const std::string evil = "boom $(touch " + env.dir.file("pwned") + "); `rm -rf /` | nc x 1 && echo";
+  // The service name comes from logs too: an unsafe one makes the action refuse to run at all.
+  env.events("fp1", 3, "svc;$(id)", evil);
+  w->enqueue({"fp1"});
+  REQUIRE(test::wait_until([&] { return env.runs("ran").size() == 1 && env.settled(*w); }));
+  auto r = env.runs("ran")[0];
+  CHECK(r.outcome == "error");
+  CHECK(r.error.find("not in [A-Za-z0-9._:-]") != std::string::npos);
+  CHECK(env.recorded().empty());
+  CHECK_FALSE(std::filesystem::exists(env.dir.file("pwned")));
+}
