@@ -1,0 +1,24 @@
+#pragma once
+// Ingest pieces of app/ shared by the HTTP routes (app/api_loki.cpp) and the CLI (app/cmd_ingest.cpp).
+#include <cstdint>
+
+#include "app/context.hpp"
+#include "ingest/loki_push.hpp"
+
+namespace selfheal::app {
+
+struct ReplayOutcome {
+  std::int64_t events = 0;   // events after stitching
+  std::int64_t entries = 0;  // push entries decoded
+};
+
+/// Decodes a stored Loki push dead letter again, ingests it through ctx.pipeline (waiting until it is
+/// durable) and marks it replayed. Errors: conflict (already replayed and !force, not a Loki push
+/// dead letter, payload kept only in part), bad_input (still undecodable), overloaded/unavailable.
+Result<ReplayOutcome> replay_dead_letter_now(AppContext& ctx, const ingest::LokiPushHandler& handler,
+                                             const DeadLetter& d, bool force);
+
+/// The Loki push handler options `selfheal serve` uses, from the config.
+ingest::LokiPushOptions loki_push_options(const Config& cfg);
+
+}  // namespace selfheal::app
