@@ -164,7 +164,15 @@ class EngineState {
     }
     // A stack trace needs at least two lines; single lines skip the parser (hot path).
     const bool multi_line = event.find('\n') != sv::npos;
-    if (multi_line) w.trace = parse_stack_trace(event);
+    if (multi_line) {
+      try {
+        w.trace = parse_stack_trace(event);
+      } catch (const std::exception&) {
+        // Invariant violation in the parser (a bug, found by fuzzing): fall back to the message
+        // path rather than failing the event. Never crash on input.
+        w.trace = ParsedTrace{};
+      }
+    }
     if (multi_line && w.trace.has_trace() && !w.trace.chain.empty()) {
       w.is_trace = true;
       const ParsedException& root = w.trace.chain.back();

@@ -251,7 +251,7 @@ struct Parser {
     if (starts_with(fn, "created by ")) return true;
     Frame f;
     auto plus = s.find(" +0x");
-    sv loc = plus == sv::npos ? s : s.substr(0, plus);
+    sv loc = (plus != sv::npos && plus > go) ? s.substr(0, plus) : s;
     f.file.assign(loc.substr(0, go + 3));
     f.line = parse_int(loc.substr(go + 4));
     auto open = fn.rfind('(');
