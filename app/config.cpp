@@ -14,7 +14,7 @@ extern char** environ;
 namespace selfheal::app {
 namespace {
 
-const std::vector<std::string> top_level_keys = {"server", "storage", "api", "pipeline", "fingerprint",
+const std::vector<std::string> top_level_keys = {"server", "storage", "api", "pipeline", "fingerprint", "stats",
                                                  "log", "ingest", "healer", "llm"};
 
 // SELFHEAL_<SECTION>_<KEY>=value overrides scalar keys of the flat sections; a few short aliases too.
@@ -134,6 +134,22 @@ void parse_core(ConfigSection& root, Config& c) {
       r.error("", "a fingerprint rule needs at least one of message_regex, exception_type, service, labels");
     c.fingerprint.rules.push_back(std::move(rule));
   }
+
+  auto stats = root.child("stats");
+  stats.allow_only({"new_window_ms", "regression_window_ms", "escalation_window_min", "escalation_baseline_min",
+                    "escalation_factor", "escalation_min_events", "forecast_threshold_per_min",
+                    "minute_rollup_after_ms", "prune_interval_ms"});
+  stats.get("new_window_ms", c.stats.new_window_ms, 60'000, 30LL * 86'400'000);
+  stats.get("regression_window_ms", c.stats.regression_window_ms, 60'000, 30LL * 86'400'000);
+  stats.get("escalation_window_min", c.stats.escalation_window_min, 1, 120);
+  stats.get("escalation_baseline_min", c.stats.escalation_baseline_min, 5, 1440);
+  stats.get("escalation_factor", c.stats.escalation_factor, 1.0, 1000.0);
+  stats.get("escalation_min_events", c.stats.escalation_min_events, 1, 1'000'000);
+  stats.get("forecast_threshold_per_min", c.stats.forecast_threshold_per_min, 0.0, 1e9);
+  stats.get("minute_rollup_after_ms", c.stats.minute_rollup_after_ms, 3'600'000, 30LL * 86'400'000);
+  stats.get("prune_interval_ms", c.stats.prune_interval_ms, 1'000, 86'400'000);
+  if (c.stats.escalation_baseline_min <= c.stats.escalation_window_min)
+    stats.error("escalation_baseline_min", "must be longer than escalation_window_min");
 
   auto log = root.child("log");
   log.allow_only({"level", "format"});

@@ -60,6 +60,18 @@ struct FingerprintConfig {
   std::int64_t max_event_bytes = 256 * 1024;
 };
 
+struct StatsConfig {
+  std::int64_t new_window_ms = 3'600'000;         // "new" while first seen within this window
+  std::int64_t regression_window_ms = 86'400'000; // "regressed" flag shown this long after a regression
+  std::int64_t escalation_window_min = 5;         // short window compared with the baseline
+  std::int64_t escalation_baseline_min = 60;
+  double escalation_factor = 3.0;
+  std::int64_t escalation_min_events = 10;
+  double forecast_threshold_per_min = 100.0;      // forecast: when the rate crosses this (0 = off)
+  std::int64_t minute_rollup_after_ms = 86'400'000;  // per-minute counts older than this become hourly
+  std::int64_t prune_interval_ms = 600'000;       // how often retention runs
+};
+
 struct LogConfig {
   std::string level = "info";
   std::string format = "text";
@@ -72,6 +84,7 @@ struct Config {
   ApiConfig api;
   PipelineConfig pipeline;
   FingerprintConfig fingerprint;
+  StatsConfig stats;
   LogConfig log;
   ingest::IngestConfig ingest;
   healer::HealerConfig healer;

@@ -23,6 +23,7 @@ struct Response;
 namespace selfheal::app {
 
 class Pipeline;
+class Fingerprinting;
 
 /// A long-running part of `selfheal serve` (a source runner, the healer worker...).
 class Component {
@@ -50,6 +51,8 @@ struct AppContext {
   std::string api_token;  // resolved from config.api.token_env; empty: writes are open
   /// Components register here (by the factories in app/service.cpp) and are started in order.
   std::vector<std::unique_ptr<Component>> components;
+  /// The fingerprinting front (engine pool, user rules, merge table); reload merges after a merge.
+  std::shared_ptr<Fingerprinting> fingerprinting = nullptr;
 };
 
 // ---- HTTP helpers shared by app/api_*.cpp ----

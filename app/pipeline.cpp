@@ -22,6 +22,10 @@ Pipeline::Pipeline(const Config& cfg, EventStore& store, const Clock& clock, Met
   commit_seconds_ = &metrics_.histogram("selfheal_store_commit_duration_seconds",
                                         "Latency of one store commit (one transaction per flush).",
                                         latency_buckets_seconds());
+  new_fingerprints_ = &metrics_.counter("selfheal_pipeline_fingerprints_created_total", "New fingerprints created.");
+  cap_exceeded_ = &metrics_.counter(
+      "selfheal_pipeline_fingerprint_cap_exceeded_total",
+      "New fingerprints beyond pipeline.max_new_fingerprints_per_service_per_hour (likely a masking failure).");
   queue_gauge_ = &metrics_.gauge("selfheal_pipeline_queue_events", "Events accepted but not yet committed.");
 }
 
@@ -133,9 +137,32 @@ Result<CommitReceipt> Pipeline::flush_now() {
   }
   auto r = commit_pending(lock);
   lock.unlock();
-  if (r)
+  if (r) {
+    check_cardinality(*r);
     for (auto& l : listeners_) l(*r);
+  }
   return r;
+}
+
+void Pipeline::check_cardinality(const CommitReceipt& r) {
+  static log::RateLimit limit(6);
+  const UnixMs hour = clock_.now_ms() / 3'600'000;
+  new_fingerprints_->inc(r.new_ids.size());
+  for (const auto& [service, id] : r.new_by_service) {
+    auto& [h, n] = new_per_service_[service];
+    if (h != hour) {
+      h = hour;
+      n = 0;
+    }
+    if (++n > cfg_.pipeline.max_new_fingerprints_per_service_per_hour) {
+      cap_exceeded_->inc();
+      std::uint64_t suppressed = 0;
+      if (limit.allow(suppressed))
+        spdlog::warn("New-fingerprint creation exploded; a variable part is probably not masked. service={} "
+                     "new_this_hour={} cap={} example_id={} suppressed={}",
+                     service, n, cfg_.pipeline.max_new_fingerprints_per_service_per_hour, id, suppressed);
+    }
+  }
 }
 
 void Pipeline::start() {

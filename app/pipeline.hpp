@@ -84,6 +84,11 @@ class Pipeline final : public ingest::EventSink {
   Counter* commits_failed_;
   Histogram* commit_seconds_;
   Gauge* queue_gauge_;
+  Counter* new_fingerprints_;
+  Counter* cap_exceeded_;
+  // New fingerprints per service in the current hour (a masking failure shows up as an explosion here).
+  std::unordered_map<std::string, std::pair<UnixMs, std::int64_t>> new_per_service_;  // guarded by commit_mu_
+  void check_cardinality(const CommitReceipt& r);
 };
 
 }  // namespace selfheal::app

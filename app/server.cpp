@@ -106,6 +106,11 @@ HttpServer::HttpServer(AppContext& ctx) : ctx_(ctx), svr_(std::make_unique<httpl
     json_error(res, 500, "internal error");
   });
 
+  // Anything unanswered (unknown path, wrong method) still gets a JSON error body.
+  svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.body.empty()) json_error(res, res.status, res.status == 404 ? "no such endpoint" : "request failed");
+  });
+
   svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("{\"status\":\"alive\"}", "application/json");
   });

@@ -12,6 +12,7 @@
 #include "app/context.hpp"
 #include "app/fingerprinting.hpp"
 #include "app/hooks.hpp"
+#include "app/maintenance.hpp"
 #include "app/pipeline.hpp"
 #include "app/server.hpp"
 #include "app/store_admin.hpp"
@@ -45,7 +46,7 @@ int run_serve(const Config& cfg) {
   std::string token;
   if (!cfg.api.token_env.empty())
     if (const char* v = std::getenv(cfg.api.token_env.c_str())) token = v;
-  AppContext ctx{cfg, clock, metrics, *db, store, pipeline, token, {}};
+  AppContext ctx{cfg, clock, metrics, *db, store, pipeline, token, {}, fp};
 
   auto& fps_known = metrics.gauge("selfheal_store_fingerprints", "Distinct fingerprints known to the store.");
   auto& dead = metrics.gauge("selfheal_store_dead_letters", "Dead letters kept in the store.");
@@ -60,6 +61,7 @@ int run_serve(const Config& cfg) {
     spdlog::error("Cannot start the HTTP server. error=\"{}\"", bound.error().message);
     return 1;
   }
+  ctx.components.push_back(make_maintenance_component(ctx));
   for (auto* add : {&add_ingest_components, &add_healer_components, &add_llm_components}) {
     auto r = add(ctx);
     if (!r) {

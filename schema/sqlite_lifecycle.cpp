@@ -99,6 +99,23 @@ Result<void> SqliteLifecycle::merge(const std::string& source, const std::string
       if (q.executeStep()) final_target = q.getColumn(0).getString();
     }
     if (final_target == source) return Error{ErrorCode::conflict, "target is already merged into the source"};
+    {
+      SQLite::Statement already(db, "SELECT target_id FROM merges WHERE source_id = ?1");
+      already.bind(1, source);
+      if (already.executeStep())
+        return Error{ErrorCode::conflict, "fingerprint " + source + " is already merged into " +
+                                              already.getColumn(0).getString() + "; unmerge it first"};
+    }
+    // The target shows the source's counts (and those already folded into the source) from now on.
+    SQLite::Statement carry(db,
+                            "UPDATE fingerprints SET merged_count = merged_count + (SELECT count + merged_count FROM "
+                            "fingerprints WHERE id = ?1) WHERE id = ?2");
+    carry.bind(1, source);
+    carry.bind(2, final_target);
+    carry.exec();
+    SQLite::Statement zero(db, "UPDATE fingerprints SET merged_count = 0 WHERE id = ?1");
+    zero.bind(1, source);
+    zero.exec();
     SQLite::Statement ins(db,
                           "INSERT INTO merges(source_id, target_id, created_at, created_by) VALUES(?1,?2,?3,?4) "
                           "ON CONFLICT(source_id) DO UPDATE SET target_id=excluded.target_id, "
@@ -129,9 +146,22 @@ Result<void> SqliteLifecycle::unmerge(const std::string& source, const std::stri
   const UnixMs now = clock_.now_ms();
   return detail::with_writer(*db_, [&](SQLite::Database& db) -> Result<void> {
     SQLite::Transaction tx(db);
+    std::string target;
+    {
+      SQLite::Statement q(db, "SELECT target_id FROM merges WHERE source_id=?1");
+      q.bind(1, source);
+      if (!q.executeStep()) return Error{ErrorCode::not_found, "fingerprint " + source + " is not merged"};
+      target = q.getColumn(0).getString();
+    }
+    SQLite::Statement give_back(db,
+                                "UPDATE fingerprints SET merged_count = max(0, merged_count - (SELECT count FROM "
+                                "fingerprints WHERE id = ?1)) WHERE id = ?2");
+    give_back.bind(1, source);
+    give_back.bind(2, target);
+    give_back.exec();
     SQLite::Statement del(db, "DELETE FROM merges WHERE source_id=?1");
     del.bind(1, source);
-    if (del.exec() == 0) return Error{ErrorCode::not_found, "fingerprint " + source + " is not merged"};
+    del.exec();
     SQLite::Statement mark(db, "UPDATE fingerprints SET merged_into='' WHERE id=?1");
     mark.bind(1, source);
     mark.exec();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <random>
 
 #include "schema/detail/sqlite_access.hpp"
@@ -20,18 +21,28 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
     if (!batch.fingerprints().empty()) {
       SQLite::Statement up(db,
                            "INSERT INTO fingerprints(id, template, exception_type, frames, count, first_seen, "
-                           "last_seen, severity, samples_seen) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?5) "
+                           "last_seen, severity, samples_seen, service) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?5,?9) "
                            "ON CONFLICT(id) DO UPDATE SET count = count + excluded.count, "
                            "first_seen = min(first_seen, excluded.first_seen), "
                            "last_seen = max(last_seen, excluded.last_seen), "
                            "severity = max(severity, excluded.severity), "
                            "samples_seen = samples_seen + excluded.count "
-                           "RETURNING count, status, resolved_at, samples_seen");
+                           "RETURNING count, status, resolved_at, samples_seen, ignore_until_ms, ignore_until_count, "
+                           "ignore_rate_per_min");
+      SQLite::Statement unignore(db,
+                                 "UPDATE fingerprints SET status='unresolved', status_changed_at=?2, "
+                                 "status_changed_by='ignore-bound', ignore_until_ms=0, ignore_until_count=0, "
+                                 "ignore_rate_per_min=0 WHERE id=?1");
+      SQLite::Statement hll_get(db, "SELECT registers FROM fingerprint_value_hll WHERE fingerprint_id=?1 AND position=?2");
+      SQLite::Statement hll_put(db,
+                                "INSERT OR REPLACE INTO fingerprint_value_hll(fingerprint_id, position, registers) "
+                                "VALUES(?1,?2,?3)");
       SQLite::Statement reopen(db,
                                "UPDATE fingerprints SET status='unresolved', regressed_at=?2 WHERE id=?1");
       SQLite::Statement minute(db,
                                "INSERT INTO fingerprint_minutes(fingerprint_id, minute, count) VALUES(?1,?2,?3) "
-                               "ON CONFLICT(fingerprint_id, minute) DO UPDATE SET count = count + excluded.count");
+                               "ON CONFLICT(fingerprint_id, minute) DO UPDATE SET count = count + excluded.count "
+                               "RETURNING count");
       SQLite::Statement name(db,
                              "INSERT INTO fingerprint_names(fingerprint_id, kind, name, count) VALUES(?1,?2,?3,?4) "
                              "ON CONFLICT(fingerprint_id, kind, name) DO UPDATE SET count = count + excluded.count");
@@ -58,13 +69,21 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
         up.bind(6, static_cast<int64_t>(d.first));
         up.bind(7, static_cast<int64_t>(d.last));
         up.bind(8, static_cast<int>(d.max_level));
-        std::int64_t total = 0, resolved_at = 0, seen = 0;
+        std::string main_service;
+        std::int64_t main_count = -1;
+        for (const auto& [name, c] : d.services)
+          if (c > main_count) main_service = name, main_count = c;
+        up.bind(9, main_service);
+        std::int64_t total = 0, resolved_at = 0, seen = 0, ig_until = 0, ig_count = 0, ig_rate = 0;
         std::string status;
         if (up.executeStep()) {
           total = up.getColumn(0).getInt64();
           status = up.getColumn(1).getString();
           resolved_at = up.getColumn(2).getInt64();
           seen = up.getColumn(3).getInt64();
+          ig_until = up.getColumn(4).getInt64();
+          ig_count = up.getColumn(5).getInt64();
+          ig_rate = up.getColumn(6).getInt64();
         }
         up.reset();
         up.clearBindings();
@@ -72,7 +91,10 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
         receipt.touched_ids.push_back(id);
         receipt.events += d.count;
         const bool is_new = total == d.count;
-        if (is_new) receipt.new_ids.push_back(id);
+        if (is_new) {
+          receipt.new_ids.push_back(id);
+          receipt.new_by_service.emplace_back(main_service, id);
+        }
         if (status == "resolved" && d.last > resolved_at + opts_.regression_grace_ms) {
           reopen.bind(1, id);
           reopen.bind(2, static_cast<int64_t>(now));
@@ -80,12 +102,41 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
           reopen.reset();
           receipt.regressed_ids.push_back(id);
         }
+        std::int64_t busiest_minute = 0;
         for (const auto& [m, c] : d.minutes) {
           minute.bind(1, id);
           minute.bind(2, static_cast<int64_t>(m));
           minute.bind(3, static_cast<int64_t>(c));
-          minute.exec();
+          if (minute.executeStep()) busiest_minute = std::max(busiest_minute, minute.getColumn(0).getInt64());
           minute.reset();
+        }
+        // An ignore ends when its bound is reached: a time, N more events, or a minute above a rate.
+        if (status == "ignored" && ((ig_until > 0 && now >= ig_until) || (ig_count > 0 && total >= ig_count) ||
+                                    (ig_rate > 0 && busiest_minute > ig_rate))) {
+          unignore.bind(1, id);
+          unignore.bind(2, static_cast<int64_t>(now));
+          unignore.exec();
+          unignore.reset();
+          receipt.unignored_ids.push_back(id);
+        }
+        for (const auto& [pos, regs] : d.hll) {
+          std::array<std::uint8_t, 64> merged = regs;
+          hll_get.bind(1, id);
+          hll_get.bind(2, pos);
+          if (hll_get.executeStep()) {
+            auto blob = hll_get.getColumn(0);
+            if (blob.getBytes() == 64) {
+              std::array<std::uint8_t, 64> old{};
+              std::memcpy(old.data(), blob.getBlob(), 64);
+              hll_merge(merged, old);
+            }
+          }
+          hll_get.reset();
+          hll_put.bind(1, id);
+          hll_put.bind(2, pos);
+          hll_put.bind(3, merged.data(), 64);
+          hll_put.exec();
+          hll_put.reset();
         }
         auto names = [&](const std::map<std::string, std::int64_t>& m, const char* kind) {
           for (const auto& [n, c] : m) {
@@ -121,7 +172,9 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
         const std::int64_t seen_before = seen - d.count;
         for (std::size_t i = 0; i < d.samples.size(); ++i) {
           const auto& s = d.samples[i];
-          const std::int64_t ordinal = seen_before + static_cast<std::int64_t>(i);
+          // The batch keeps its first samples in order and overwrites its last slot with its latest event.
+          const bool is_latest = i + 1 == d.samples.size() && d.count > static_cast<std::int64_t>(d.samples.size());
+          const std::int64_t ordinal = is_latest ? seen - 1 : seen_before + static_cast<std::int64_t>(i);
           if (static_cast<std::size_t>(ordinal) < opts_.first_samples) {
             first_sample.bind(1, id);
             first_sample.bind(2, static_cast<int64_t>(ordinal));
@@ -346,6 +399,250 @@ Result<std::vector<SourceStat>> SqliteStore::source_stats() {
 Result<std::int64_t> SqliteStore::fingerprint_count() {
   return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::int64_t> {
     return db.execAndGet("SELECT count(*) FROM fingerprints").getInt64();
+  });
+}
+
+}  // namespace selfheal
+
+namespace selfheal {
+namespace {
+constexpr const char* summary_columns =
+    "f.id, f.template, f.exception_type, f.frames, f.status, f.severity, f.count, f.first_seen, f.last_seen, "
+    "f.merged_into, f.resolved_at, f.regressed_at, f.count + f.merged_count";
+
+FingerprintSummary read_summary(SQLite::Statement& q) {
+  FingerprintSummary s;
+  s.id = q.getColumn(0).getString();
+  s.template_text = q.getColumn(1).getString();
+  s.exception_type = q.getColumn(2).getString();
+  s.frames_json = q.getColumn(3).getString();
+  s.status = q.getColumn(4).getString();
+  s.severity = std::string(to_string(static_cast<Severity>(std::clamp(q.getColumn(5).getInt(), 0, 4))));
+  s.count = q.getColumn(6).getInt64();
+  s.first_seen = q.getColumn(7).getInt64();
+  s.last_seen = q.getColumn(8).getInt64();
+  s.merged_into = q.getColumn(9).getString();
+  s.resolved_at = q.getColumn(10).getInt64();
+  s.regressed_at = q.getColumn(11).getInt64();
+  return s;
+}
+
+bool valid_id(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  return true;
+}
+
+// Cursor: "<sort>.<key>.<id>" where key is the sort key of the last row (integer).
+struct Cursor {
+  char sort;
+  std::int64_t key;
+  std::string id;
+};
+std::optional<Cursor> parse_cursor(const std::string& c) {
+  auto d1 = c.find('.');
+  auto d2 = c.find('.', d1 == std::string::npos ? 0 : d1 + 1);
+  if (d1 != 1 || d2 == std::string::npos) return std::nullopt;
+  Cursor out{c[0], 0, c.substr(d2 + 1)};
+  if (out.sort != 'c' && out.sort != 'l' && out.sort != 'r') return std::nullopt;
+  const std::string key = c.substr(2, d2 - 2);
+  if (key.empty() || key.size() > 19) return std::nullopt;
+  std::size_t i = key[0] == '-' ? 1 : 0;
+  if (i == key.size()) return std::nullopt;
+  for (; i < key.size(); ++i)
+    if (!std::isdigit(static_cast<unsigned char>(key[i]))) return std::nullopt;
+  out.key = std::stoll(key);
+  if (!valid_id(out.id)) return std::nullopt;
+  return out;
+}
+}  // namespace
+
+Result<FingerprintPage> SqliteStore::list(const FingerprintQuery& fq) {
+  const char sort_code = fq.sort == FingerprintSort::count ? 'c' : fq.sort == FingerprintSort::last_seen ? 'l' : 'r';
+  std::optional<Cursor> cursor;
+  if (!fq.cursor.empty()) {
+    cursor = parse_cursor(fq.cursor);
+    if (!cursor || cursor->sort != sort_code)
+      return Error{ErrorCode::bad_input, "invalid cursor (it must come from next_cursor of the same sort)"};
+  }
+  if (fq.limit == 0 || fq.limit > 1000) return Error{ErrorCode::bad_input, "limit must be between 1 and 1000"};
+  const UnixMs rate_from = fq.now - fq.rate_window_ms;
+  int min_sev = 0;
+  if (!fq.min_severity.empty()) {
+    auto s = parse_severity(fq.min_severity);
+    if (!s) return Error{ErrorCode::bad_input, "unknown severity '" + fq.min_severity + "'"};
+    min_sev = static_cast<int>(*s);
+  }
+  std::string sql = std::string("SELECT ") + summary_columns;
+  std::string key_expr;
+  if (fq.sort == FingerprintSort::rate) {
+    sql += ", coalesce(r.c, 0) AS recent FROM fingerprints f LEFT JOIN (SELECT fingerprint_id, sum(count) AS c FROM "
+           "fingerprint_minutes WHERE minute >= :rate_from GROUP BY fingerprint_id) r ON r.fingerprint_id = f.id ";
+    key_expr = "-coalesce(r.c, 0)";
+  } else {
+    sql += ", 0 FROM fingerprints f ";
+    key_expr = fq.sort == FingerprintSort::count ? "-(f.count + f.merged_count)" : "-f.last_seen";
+  }
+  sql += "WHERE 1=1";
+  if (!fq.include_merged) sql += " AND f.merged_into = ''";
+  if (!fq.status.empty()) sql += " AND f.status = :status";
+  if (min_sev > 0) sql += " AND f.severity >= :min_sev";
+  if (fq.since > 0) sql += " AND f.last_seen >= :since";
+  if (!fq.service.empty())
+    sql += " AND EXISTS (SELECT 1 FROM fingerprint_names n WHERE n.fingerprint_id = f.id AND n.kind = 'service' AND "
+           "n.name = :service)";
+  if (!fq.q.empty()) sql += " AND (instr(lower(f.template), lower(:q)) > 0 OR f.id LIKE :q_prefix)";
+  if (cursor) sql += " AND (" + key_expr + ", f.id) > (:ckey, :cid)";
+  sql += " ORDER BY " + key_expr + ", f.id LIMIT :limit";
+  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<FingerprintPage> {
+    SQLite::Statement q(db, sql);
+    auto bind_if = [&](const char* name, auto value) {
+      int idx = q.getIndex(name);
+      if (idx > 0) q.bind(idx, value);
+    };
+    bind_if(":rate_from", static_cast<int64_t>(rate_from));
+    bind_if(":status", fq.status);
+    bind_if(":min_sev", min_sev);
+    bind_if(":since", static_cast<int64_t>(fq.since));
+    bind_if(":service", fq.service);
+    bind_if(":q", fq.q);
+    bind_if(":q_prefix", fq.q + "%");
+    if (cursor) {
+      bind_if(":ckey", static_cast<int64_t>(cursor->key));
+      bind_if(":cid", cursor->id);
+    }
+    bind_if(":limit", static_cast<int64_t>(fq.limit + 1));
+    FingerprintPage page;
+    while (q.executeStep()) {
+      FingerprintRow row;
+      row.summary = read_summary(q);
+      row.total = q.getColumn(12).getInt64();
+      row.recent = q.getColumn(13).getInt64();
+      page.rows.push_back(std::move(row));
+    }
+    if (page.rows.size() > fq.limit) {
+      page.rows.pop_back();
+      const auto& last = page.rows.back();
+      std::int64_t key = fq.sort == FingerprintSort::count ? -last.total
+                         : fq.sort == FingerprintSort::last_seen ? -last.summary.last_seen
+                                                                 : -last.recent;
+      page.next_cursor = std::string(1, sort_code) + "." + std::to_string(key) + "." + last.summary.id;
+    }
+    // Services of the page's rows (bounded).
+    SQLite::Statement n(db,
+                        "SELECT kind, name, count FROM fingerprint_names WHERE fingerprint_id = ?1 ORDER BY count DESC, "
+                        "name LIMIT 16");
+    for (auto& row : page.rows) {
+      n.bind(1, row.summary.id);
+      while (n.executeStep()) {
+        NamedCount nc{n.getColumn(1).getString(), n.getColumn(2).getInt64()};
+        (n.getColumn(0).getString() == "service" ? row.summary.services : row.summary.hosts).push_back(std::move(nc));
+      }
+      n.reset();
+    }
+    return page;
+  });
+}
+
+Result<std::vector<std::pair<std::string, std::vector<MinuteCount>>>> SqliteStore::recent_series(
+    const std::vector<std::string>& ids, UnixMs from) {
+  using Out = std::vector<std::pair<std::string, std::vector<MinuteCount>>>;
+  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<Out> {
+    Out out;
+    SQLite::Statement q(db,
+                        "SELECT minute, count FROM fingerprint_minutes WHERE fingerprint_id = ?1 AND minute >= ?2 "
+                        "ORDER BY minute");
+    for (const auto& id : ids) {
+      q.bind(1, id);
+      q.bind(2, static_cast<int64_t>(from));
+      std::vector<MinuteCount> s;
+      while (q.executeStep()) s.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt64()});
+      q.reset();
+      out.emplace_back(id, std::move(s));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<MinuteCount>> SqliteStore::hours(std::string_view id, UnixMs from, UnixMs to) {
+  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<MinuteCount>> {
+    SQLite::Statement q(db,
+                        "SELECT hour, count FROM fingerprint_hours WHERE fingerprint_id = ?1 AND hour >= ?2 AND hour < "
+                        "?3 ORDER BY hour");
+    q.bind(1, std::string(id));
+    q.bind(2, static_cast<int64_t>(from));
+    q.bind(3, static_cast<int64_t>(to));
+    std::vector<MinuteCount> out;
+    while (q.executeStep()) out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt64()});
+    return out;
+  });
+}
+
+Result<std::vector<DistinctEstimate>> SqliteStore::distinct_values(std::string_view id) {
+  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<DistinctEstimate>> {
+    std::vector<DistinctEstimate> out;
+    SQLite::Statement exact(db,
+                            "SELECT count(*) FROM fingerprint_values WHERE fingerprint_id = ?1 AND position = ?2");
+    SQLite::Statement q(db, "SELECT position, registers FROM fingerprint_value_hll WHERE fingerprint_id = ?1 ORDER BY position");
+    q.bind(1, std::string(id));
+    while (q.executeStep()) {
+      const int pos = q.getColumn(0).getInt();
+      auto blob = q.getColumn(1);
+      std::array<std::uint8_t, 64> regs{};
+      if (blob.getBytes() == 64) std::memcpy(regs.data(), blob.getBlob(), 64);
+      exact.bind(1, std::string(id));
+      exact.bind(2, pos);
+      std::int64_t stored = exact.executeStep() ? exact.getColumn(0).getInt64() : 0;
+      exact.reset();
+      // Below the stored cap every distinct value is kept, so the count is exact.
+      std::int64_t est = stored < static_cast<std::int64_t>(opts_.max_values_per_position)
+                             ? stored
+                             : std::max<std::int64_t>(stored, std::llround(hll_estimate(regs)));
+      out.push_back({pos, est});
+    }
+    return out;
+  });
+}
+
+Result<std::vector<std::string>> SqliteStore::merged_children(std::string_view id) {
+  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<std::string>> {
+    SQLite::Statement q(db, "SELECT source_id FROM merges WHERE target_id = ?1 ORDER BY source_id");
+    q.bind(1, std::string(id));
+    std::vector<std::string> out;
+    while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+    return out;
+  });
+}
+
+Result<PruneReport> SqliteStore::prune(const RetentionPolicy& p) {
+  return detail::with_writer(*db_, [&](SQLite::Database& db) -> Result<PruneReport> {
+    PruneReport rep;
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    const UnixMs rollup_cut = minute_of(p.now - p.minute_rollup_after_ms);
+    const UnixMs retention_cut = p.now - p.retention_ms;
+    SQLite::Statement roll(db,
+                           "INSERT INTO fingerprint_hours(fingerprint_id, hour, count) SELECT fingerprint_id, "
+                           "minute - (minute % 3600000), sum(count) FROM fingerprint_minutes WHERE minute < ?1 "
+                           "GROUP BY 1, 2 ON CONFLICT(fingerprint_id, hour) DO UPDATE SET count = count + excluded.count");
+    roll.bind(1, static_cast<int64_t>(rollup_cut));
+    roll.exec();
+    SQLite::Statement del_min(db, "DELETE FROM fingerprint_minutes WHERE minute < ?1");
+    del_min.bind(1, static_cast<int64_t>(rollup_cut));
+    rep.minutes_rolled_up = del_min.exec();
+    SQLite::Statement del_hours(db, "DELETE FROM fingerprint_hours WHERE hour < ?1");
+    del_hours.bind(1, static_cast<int64_t>(retention_cut));
+    rep.hours_pruned = del_hours.exec();
+    SQLite::Statement del_samples(db,
+                                  "DELETE FROM samples WHERE ts < ?1 AND (kind <> 'first' OR fingerprint_id IN (SELECT "
+                                  "id FROM fingerprints WHERE last_seen < ?1))");
+    del_samples.bind(1, static_cast<int64_t>(retention_cut));
+    rep.samples_pruned = del_samples.exec();
+    SQLite::Statement del_dl(db, "DELETE FROM dead_letters WHERE ts < ?1");
+    del_dl.bind(1, static_cast<int64_t>(retention_cut));
+    rep.dead_letters_pruned = del_dl.exec();
+    tx.commit();
+    return rep;
   });
 }
 

@@ -17,7 +17,11 @@ struct StoreOptions {
   std::size_t max_values_per_position = 64;
 };
 
-class SqliteStore final : public EventStore, public PositionStore, public DeadLetterStore, public QueryStore {
+class SqliteStore final : public EventStore,
+                          public PositionStore,
+                          public DeadLetterStore,
+                          public QueryStore,
+                          public MaintenanceStore {
  public:
   SqliteStore(std::shared_ptr<SqliteDb> db, const Clock& clock, StoreOptions opts = {});
 
@@ -32,6 +36,15 @@ class SqliteStore final : public EventStore, public PositionStore, public DeadLe
   Result<std::vector<ValueCount>> values(std::string_view id, std::size_t per_position) override;
   Result<std::vector<SourceStat>> source_stats() override;
   Result<std::int64_t> fingerprint_count() override;
+  Result<FingerprintPage> list(const FingerprintQuery& q) override;
+  Result<std::vector<DistinctEstimate>> distinct_values(std::string_view id) override;
+  Result<std::vector<std::string>> merged_children(std::string_view id) override;
+  Result<PruneReport> prune(const RetentionPolicy& p) override;
+  /// Hourly counts (rolled up from minutes older than a day) in [from, to).
+  Result<std::vector<MinuteCount>> hours(std::string_view id, UnixMs from, UnixMs to);
+  /// Events per fingerprint in [from, now) for the given ids (rate and escalation of a page).
+  Result<std::vector<std::pair<std::string, std::vector<MinuteCount>>>> recent_series(
+      const std::vector<std::string>& ids, UnixMs from);
 
   SqliteDb& db() { return *db_; }
   std::shared_ptr<SqliteDb> db_ptr() { return db_; }

@@ -22,6 +22,8 @@ struct CommitReceipt {
   std::vector<std::string> touched_ids;    // every fingerprint this commit updated
   std::vector<std::string> new_ids;        // fingerprints seen for the first time
   std::vector<std::string> regressed_ids;  // resolved fingerprints that came back (after the grace window)
+  std::vector<std::string> unignored_ids;  // ignored fingerprints whose ignore bound ended
+  std::vector<std::pair<std::string, std::string>> new_by_service;  // (service, id) of new fingerprints
   double seconds = 0;                      // transaction latency
 };
 
@@ -96,6 +98,40 @@ struct ValueCount {
   std::int64_t count = 0;
 };
 
+/// Distinct values seen behind one <*> (HyperLogLog estimate, exact below the stored cap).
+struct DistinctEstimate {
+  int position = 0;
+  std::int64_t distinct = 0;
+};
+
+enum class FingerprintSort { count, last_seen, rate };
+
+/// Listing query. Cursor pagination: `cursor` is the opaque string of the previous page.
+struct FingerprintQuery {
+  std::string service;
+  std::string status;       // unresolved | resolved | ignored | "" (all)
+  std::string min_severity; // debug..critical or ""
+  UnixMs since = 0;         // last_seen >= since
+  std::string q;            // substring of the template or id prefix
+  FingerprintSort sort = FingerprintSort::count;
+  std::size_t limit = 50;
+  std::string cursor;
+  UnixMs now = 0;           // for rate (events in the last rate_window_ms)
+  std::int64_t rate_window_ms = 5 * 60'000;
+  bool include_merged = false;  // merged fingerprints are folded into their target by default
+};
+
+struct FingerprintRow {
+  FingerprintSummary summary;
+  std::int64_t total = 0;   // count including fingerprints merged into this one
+  std::int64_t recent = 0;  // events in the rate window
+};
+
+struct FingerprintPage {
+  std::vector<FingerprintRow> rows;
+  std::string next_cursor;  // empty: last page
+};
+
 struct SourceStat {
   std::string source;
   std::string service;
@@ -114,6 +150,30 @@ class QueryStore {
   virtual Result<std::vector<ValueCount>> values(std::string_view id, std::size_t per_position) = 0;
   virtual Result<std::vector<SourceStat>> source_stats() = 0;
   virtual Result<std::int64_t> fingerprint_count() = 0;
+  /// Errors: bad_input for a malformed cursor.
+  virtual Result<FingerprintPage> list(const FingerprintQuery& q) = 0;
+  virtual Result<std::vector<DistinctEstimate>> distinct_values(std::string_view id) = 0;
+  /// Fingerprints merged into `id`.
+  virtual Result<std::vector<std::string>> merged_children(std::string_view id) = 0;
+};
+
+struct RetentionPolicy {
+  UnixMs now = 0;
+  std::int64_t minute_rollup_after_ms = 24 * 3600'000LL;  // older minutes are summed into hours
+  std::int64_t retention_ms = 14 * 24 * 3600'000LL;       // hours, samples, dead letters older are pruned
+};
+
+struct PruneReport {
+  std::int64_t minutes_rolled_up = 0;
+  std::int64_t hours_pruned = 0;
+  std::int64_t samples_pruned = 0;
+  std::int64_t dead_letters_pruned = 0;
+};
+
+class MaintenanceStore {
+ public:
+  virtual ~MaintenanceStore() = default;
+  virtual Result<PruneReport> prune(const RetentionPolicy& p) = 0;
 };
 
 }  // namespace selfheal

@@ -1,5 +1,6 @@
 #include "schema/write_batch.hpp"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 namespace selfheal {
@@ -16,6 +17,49 @@ void bump(std::map<std::string, std::int64_t>& m, const std::string& key, std::i
 }
 std::string clip(std::string_view s, std::size_t n) { return std::string(s.substr(0, n)); }
 }  // namespace
+
+namespace {
+// FNV-1a then a splitmix64 finaliser: stable across processes and restarts (estimates are persisted).
+std::uint64_t stable_hash(std::string_view v) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : v) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h;
+}
+}  // namespace
+
+void hll_add(std::array<std::uint8_t, 64>& regs, std::string_view value) {
+  const std::uint64_t h = stable_hash(value);
+  const std::size_t idx = h >> 58;       // top 6 bits pick the register
+  const std::uint64_t rest = h << 6;     // remaining 58 bits
+  std::uint8_t rank = rest == 0 ? 59 : static_cast<std::uint8_t>(__builtin_clzll(rest) + 1);
+  if (rank > regs[idx]) regs[idx] = rank;
+}
+
+void hll_merge(std::array<std::uint8_t, 64>& into, const std::array<std::uint8_t, 64>& from) {
+  for (std::size_t i = 0; i < 64; ++i) into[i] = std::max(into[i], from[i]);
+}
+
+double hll_estimate(const std::array<std::uint8_t, 64>& regs) {
+  const double m = 64.0;
+  double sum = 0;
+  int zeros = 0;
+  for (auto r : regs) {
+    sum += std::ldexp(1.0, -static_cast<int>(r));
+    zeros += r == 0;
+  }
+  const double alpha = 0.709;
+  double e = alpha * m * m / sum;
+  if (e <= 2.5 * m && zeros > 0) e = m * std::log(m / zeros);  // small-range correction
+  return e;
+}
 
 std::string labels_to_json(const Labels& labels) {
   nlohmann::json j = nlohmann::json::object();
@@ -49,6 +93,7 @@ void WriteBatch::add(const LogEvent& e, const FingerprintInfo& fp, Severity sev)
   bump(d.services, e.service, 1, max_services_per_fp);
   if (!e.host.empty()) bump(d.hosts, e.host, 1, max_services_per_fp);
   for (std::size_t i = 0; i < fp.values.size() && i < max_value_positions; ++i) {
+    hll_add(d.hll[static_cast<int>(i)], fp.values[i]);
     auto key = std::make_pair(static_cast<int>(i), clip(fp.values[i], 128));
     auto vit = d.values.find(key);
     if (vit != d.values.end()) {
@@ -95,6 +140,7 @@ void WriteBatch::absorb(WriteBatch&& other) {
     for (auto& s : od.samples)
       if (d.samples.size() < max_samples_per_fp) d.samples.push_back(std::move(s));
     d.reservoir_seen += od.reservoir_seen;
+    for (auto& [pos, regs] : od.hll) hll_merge(d.hll[pos], regs);
   }
   for (auto& [k, c] : other.counts_) {
     auto& t = counts_[k];

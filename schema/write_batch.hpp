@@ -3,6 +3,7 @@
 // bounded samples and value counts, line counts per source and service, source positions and dead
 // letters. The pipeline adds events to a WriteBatch and the store commits it in ONE transaction, so a
 // flush costs one upsert per distinct fingerprint/minute, never a row per log line.
+#include <array>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -34,7 +35,13 @@ struct FingerprintDelta {
   std::vector<Sample> samples;                       // first `first_samples` + the latest ones
   std::map<std::pair<int, std::string>, std::int64_t> values;  // (<*> position, value) -> count
   std::uint64_t reservoir_seen = 0;                  // events seen, for reservoir sampling
+  std::map<int, std::array<std::uint8_t, 64>> hll;   // per <*> position: HyperLogLog registers (p = 6)
 };
+
+/// HyperLogLog with 64 registers (~13 % standard error): distinct values behind a <*>.
+void hll_add(std::array<std::uint8_t, 64>& regs, std::string_view value);
+void hll_merge(std::array<std::uint8_t, 64>& into, const std::array<std::uint8_t, 64>& from);
+double hll_estimate(const std::array<std::uint8_t, 64>& regs);
 
 struct LineCount {
   std::int64_t lines = 0;   // physical lines received

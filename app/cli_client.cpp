@@ -1,0 +1,97 @@
+#include "app/cli_client.hpp"
+
+#include <httplib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+
+namespace selfheal::app {
+
+bool stdout_is_tty() { return isatty(STDOUT_FILENO) != 0; }
+
+int terminal_width() {
+  winsize w{};
+  if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col > 20) return w.ws_col;
+  if (const char* c = std::getenv("COLUMNS")) {
+    int n = std::atoi(c);
+    if (n > 20) return n;
+  }
+  return 120;
+}
+
+void add_target_options(CLI::App* sub, CliState& st, bool with_json) {
+  sub->add_option("-c,--config", st.config_file, "YAML config file")->envname("SELFHEAL_CONFIG");
+  sub->add_option("-d,--data-dir", st.data_dir, "Data directory (offline mode reads its database)");
+  sub->add_option("-s,--server", st.server, "Base URL of a running server (default: the configured listen address)")
+      ->envname("SELFHEAL_SERVER");
+  if (with_json) sub->add_flag("--json", st.json, "Print JSON");
+}
+
+namespace {
+bool answers(const std::string& base) {
+  httplib::Client c(base);
+  c.set_connection_timeout(1);
+  c.set_read_timeout(3);
+  auto r = c.Get("/healthz");
+  return r && r->status == 200;
+}
+}  // namespace
+
+Result<CliTarget> resolve_target(const CliState& st) {
+  CliOverrides o;
+  if (!st.data_dir.empty()) o.data_dir = st.data_dir;
+  auto cfg = load_config(st.config_file, o);
+  if (!cfg) return cfg.error();
+  CliTarget t{std::move(*cfg), "", ""};
+  if (!t.config.api.token_env.empty()) {
+    if (const char* v = std::getenv(t.config.api.token_env.c_str())) t.token = v;
+  } else if (const char* v = std::getenv("SELFHEAL_TOKEN")) {
+    t.token = v;
+  }
+  if (!st.server.empty()) {
+    if (!answers(st.server)) return Error{ErrorCode::unavailable, "no selfheal server answers at " + st.server};
+    t.server = st.server;
+    return t;
+  }
+  if (st.data_dir.empty()) {
+    std::string host = t.config.server.host == "0.0.0.0" ? "127.0.0.1" : t.config.server.host;
+    std::string base = "http://" + host + ":" + std::to_string(t.config.server.port);
+    if (t.config.server.port != 0 && answers(base)) t.server = base;
+  }
+  return t;
+}
+
+namespace {
+ApiReply convert(const httplib::Result& r) {
+  ApiReply out;
+  if (!r) return out;
+  out.status = r->status;
+  out.body = nlohmann::json::parse(r->body, nullptr, false);
+  if (out.body.is_discarded()) out.body = {{"error", r->body}};
+  return out;
+}
+httplib::Headers headers_for(const CliTarget& t) {
+  httplib::Headers h;
+  if (!t.token.empty()) h.emplace("Authorization", "Bearer " + t.token);
+  if (const char* u = std::getenv("USER")) h.emplace("X-Selfheal-User", std::string("cli:") + u);
+  return h;
+}
+}  // namespace
+
+ApiReply api_get(const CliTarget& t, const std::string& path) {
+  httplib::Client c(t.server);
+  c.set_connection_timeout(3);
+  c.set_read_timeout(30);
+  return convert(c.Get(path, headers_for(t)));
+}
+
+ApiReply api_post(const CliTarget& t, const std::string& path, const nlohmann::json& body) {
+  httplib::Client c(t.server);
+  c.set_connection_timeout(3);
+  c.set_read_timeout(30);
+  return convert(c.Post(path, headers_for(t), body.dump(), "application/json"));
+}
+
+}  // namespace selfheal::app

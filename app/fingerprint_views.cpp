@@ -1,0 +1,204 @@
+#include "app/fingerprint_views.hpp"
+
+#include <charconv>
+
+#include "app/fingerprinting.hpp"
+#include "schema/time_format.hpp"
+
+namespace selfheal::app {
+namespace {
+using nlohmann::json;
+
+json names_json(const std::vector<NamedCount>& v) {
+  json arr = json::array();
+  for (const auto& n : v) arr.push_back({{"name", n.name}, {"count", n.count}});
+  return arr;
+}
+
+json summary_json(const FingerprintSummary& s, std::int64_t total, const Trend& t, UnixMs now, const StatsConfig& cfg) {
+  json j = {
+      {"id", s.id},
+      {"template", s.template_text},
+      {"count", total},
+      {"own_count", s.count},
+      {"first_seen", format_rfc3339(s.first_seen)},
+      {"last_seen", format_rfc3339(s.last_seen)},
+      {"status", s.status},
+      {"severity", s.severity},
+      {"services", names_json(s.services)},
+      {"hosts", names_json(s.hosts)},
+      {"exception_type", s.exception_type},
+      {"rate_per_min", t.rate_per_min},
+      {"baseline_per_min", t.baseline_per_min},
+      {"is_new", s.first_seen >= now - cfg.new_window_ms},
+      {"regressed", s.regressed_at > 0 && s.status == "unresolved" && s.regressed_at >= now - cfg.regression_window_ms},
+      {"escalating", t.escalating},
+      {"forecast", nullptr},
+  };
+  if (s.regressed_at > 0) j["regressed_at"] = format_rfc3339(s.regressed_at);
+  if (s.resolved_at > 0) j["resolved_at"] = format_rfc3339(s.resolved_at);
+  if (!s.merged_into.empty()) j["merged_into"] = s.merged_into;
+  if (t.forecast_cross_at)
+    j["forecast"] = {{"threshold_per_min", cfg.forecast_threshold_per_min},
+                     {"crosses_at", format_rfc3339(*t.forecast_cross_at)},
+                     {"slope_per_min", t.slope_per_min}};
+  return j;
+}
+
+std::optional<std::int64_t> to_int(const std::string& s) {
+  std::int64_t v = 0;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+}  // namespace
+
+bool valid_fingerprint_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  return true;
+}
+
+TrendOptions trend_options(const StatsConfig& s) {
+  TrendOptions o;
+  o.short_window_min = static_cast<int>(s.escalation_window_min);
+  o.baseline_min = static_cast<int>(s.escalation_baseline_min);
+  o.spike_factor = s.escalation_factor;
+  o.min_events = s.escalation_min_events;
+  return o;
+}
+
+Result<FingerprintQuery> parse_list_params(const std::multimap<std::string, std::string>& params, UnixMs now) {
+  FingerprintQuery q;
+  q.now = now;
+  for (const auto& [k, v] : params) {
+    if (params.count(k) > 1) return Error{ErrorCode::bad_input, "parameter '" + k + "' given more than once"};
+    if (k == "service") {
+      if (v.size() > 256) return Error{ErrorCode::bad_input, "service: at most 256 characters"};
+      q.service = v;
+    } else if (k == "status") {
+      if (v != "unresolved" && v != "resolved" && v != "ignored" && !v.empty())
+        return Error{ErrorCode::bad_input, "status: one of unresolved, resolved, ignored"};
+      q.status = v;
+    } else if (k == "severity") {
+      if (!v.empty() && !parse_severity(v)) return Error{ErrorCode::bad_input, "severity: one of debug, info, warning, error, critical"};
+      q.min_severity = v;
+    } else if (k == "since") {
+      if (auto d = parse_duration_ms(v)) q.since = now - *d;
+      else if (auto t = parse_time(v)) q.since = *t;
+      else return Error{ErrorCode::bad_input, "since: an RFC 3339 time or a duration like 1h"};
+    } else if (k == "q") {
+      if (v.size() > 256) return Error{ErrorCode::bad_input, "q: at most 256 characters"};
+      q.q = v;
+    } else if (k == "sort") {
+      if (v == "count") q.sort = FingerprintSort::count;
+      else if (v == "last_seen") q.sort = FingerprintSort::last_seen;
+      else if (v == "rate") q.sort = FingerprintSort::rate;
+      else return Error{ErrorCode::bad_input, "sort: one of count, last_seen, rate"};
+    } else if (k == "limit") {
+      auto n = to_int(v);
+      if (!n || *n < 1 || *n > 1000) return Error{ErrorCode::bad_input, "limit: an integer between 1 and 1000"};
+      q.limit = static_cast<std::size_t>(*n);
+    } else if (k == "cursor") {
+      if (v.size() > 128) return Error{ErrorCode::bad_input, "invalid cursor"};
+      q.cursor = v;
+    } else if (k == "include_merged") {
+      q.include_merged = v == "true" || v == "1";
+    } else {
+      return Error{ErrorCode::bad_input, "unknown parameter '" + k +
+                                             "'; accepted: service, status, severity, since, q, sort, limit, cursor, "
+                                             "include_merged"};
+    }
+  }
+  return q;
+}
+
+Result<json> list_json(SqliteStore& store, const FingerprintQuery& q, const StatsConfig& stats) {
+  auto page = store.list(q);
+  if (!page) return page.error();
+  std::vector<std::string> ids;
+  for (const auto& r : page->rows) ids.push_back(r.summary.id);
+  const auto opts = trend_options(stats);
+  const UnixMs from = minute_of(q.now) - (opts.baseline_min + opts.short_window_min + 1) * 60'000LL;
+  auto series = store.recent_series(ids, std::min<UnixMs>(from, minute_of(q.now) - (opts.forecast_window_min + 1) * 60'000LL));
+  if (!series) return series.error();
+  json arr = json::array();
+  for (std::size_t i = 0; i < page->rows.size(); ++i) {
+    const auto& row = page->rows[i];
+    Trend t = analyze_trend((*series)[i].second, q.now, stats.forecast_threshold_per_min, opts);
+    arr.push_back(summary_json(row.summary, row.total, t, q.now, stats));
+  }
+  json out = {{"fingerprints", arr}, {"next_cursor", page->next_cursor.empty() ? json(nullptr) : json(page->next_cursor)}};
+  return out;
+}
+
+Result<std::optional<json>> detail_json(SqliteStore& store, Fingerprinting* fp, const std::string& id, UnixMs now,
+                                        const StatsConfig& stats) {
+  auto s = store.fingerprint(id);
+  if (!s) return s.error();
+  if (!*s) return std::optional<json>{};
+  const auto& sum = **s;
+  auto children = store.merged_children(id);
+  if (!children) return children.error();
+  std::int64_t total = sum.count;
+  for (const auto& c : *children)
+    if (auto cs = store.fingerprint(c); cs && *cs) total += (*cs)->count;
+  const auto opts = trend_options(stats);
+  auto minutes = store.series(id, minute_of(now) - 90 * 60'000LL, now + 60'000);
+  if (!minutes) return minutes.error();
+  Trend t = analyze_trend(*minutes, now, stats.forecast_threshold_per_min, opts);
+  json j = summary_json(sum, total, t, now, stats);
+  // Last hour per minute, zero-filled, oldest first (the CLI draws its sparkline from this).
+  json series = json::array();
+  std::map<UnixMs, std::int64_t> by_min;
+  for (const auto& m : *minutes) by_min[m.minute] = m.count;
+  for (int i = 59; i >= 0; --i) {
+    const UnixMs m = minute_of(now) - i * 60'000LL;
+    auto it = by_min.find(m);
+    series.push_back({{"minute", format_rfc3339(m)}, {"count", it == by_min.end() ? 0 : it->second}});
+  }
+  j["series"] = series;
+  json hourly = json::array();
+  if (auto h = store.hours(id, now - 7 * 86'400'000LL, now))
+    for (const auto& m : *h) hourly.push_back({{"hour", format_rfc3339(m.minute)}, {"count", m.count}});
+  j["series_hourly"] = hourly;
+  json samples = json::array();
+  std::string first_message;
+  if (auto ss = store.samples(id, 12)) {
+    for (const auto& x : *ss) {
+      if (first_message.empty()) first_message = x.message;
+      samples.push_back({{"ts", format_rfc3339(x.ts)}, {"kind", x.kind}, {"message", x.message}, {"service", x.service},
+                         {"host", x.host}, {"labels", json::parse(x.labels_json, nullptr, false)}});
+    }
+  }
+  j["samples"] = samples;
+  json values = json::array();
+  std::map<int, json> by_pos;
+  if (auto vs = store.values(id, 10))
+    for (const auto& v : *vs) {
+      auto& slot = by_pos[v.position];
+      if (slot.is_null()) slot = {{"position", v.position}, {"top", json::array()}, {"distinct_estimate", 0}};
+      slot["top"].push_back({{"value", v.value}, {"count", v.count}});
+    }
+  if (auto ds = store.distinct_values(id))
+    for (const auto& d : *ds) {
+      auto& slot = by_pos[d.position];
+      if (slot.is_null()) slot = {{"position", d.position}, {"top", json::array()}};
+      slot["distinct_estimate"] = d.distinct;
+    }
+  for (auto& [pos, v] : by_pos) values.push_back(v);
+  j["values"] = values;
+  j["frames"] = json::parse(sum.frames_json, nullptr, false);
+  if (j["frames"].is_discarded()) j["frames"] = json::array();
+  j["merged_from"] = *children;
+  if (fp && !first_message.empty()) {
+    auto ex = json::parse(fp->explain(first_message), nullptr, false);
+    j["explain"] = ex.is_discarded() ? json(nullptr) : ex;
+  } else {
+    j["explain"] = nullptr;
+  }
+  return std::optional<json>(std::move(j));
+}
+
+}  // namespace selfheal::app
