@@ -110,3 +110,65 @@ TEST_CASE("commit listeners see new fingerprints once") {
   REQUIRE(f.pipeline->flush_now().has_value());
   CHECK(seen.size() == 1);
 }
+
+TEST_CASE("a user fingerprint rule wins over the default algorithm, also after a restart") {
+  test::TempDir dir;
+  FakeClock clock;
+  Metrics metrics;
+  app::Config cfg;
+  app::FingerprintRule rule;
+  rule.name = "db-timeouts";
+  rule.message_regex = "(?i)timeout.*(postgres|mysql)";
+  rule.fingerprint = "database-timeout";
+  cfg.fingerprint.rules.push_back(rule);
+  std::string rule_id;
+  for (int run = 0; run < 2; ++run) {  // the second run is a restart on the same database
+    auto db = *SqliteDb::open({dir.file("r.db")});
+    SqliteStore store(db, clock);
+    app::Pipeline p(cfg, store, clock, metrics, std::make_shared<app::Fingerprinting>(cfg.fingerprint));
+    ingest::Batch b;
+    for (const char* m : {"ERROR timeout after 30s talking to postgres at 10.0.0.1:5432",
+                          "ERROR Timeout waiting for MySQL connection pool (size=10)",
+                          "ERROR timeout calling payment API"}) {
+      LogEvent e;
+      e.ts = 1000;
+      e.message = m;
+      e.source = "t";
+      b.events.push_back(e);
+    }
+    REQUIRE(p.submit(std::move(b)).has_value());
+    REQUIRE(p.flush_now().has_value());
+    FingerprintQuery q;
+    q.now = 1;
+    auto page = store.list(q);
+    REQUIRE(page.has_value());
+    REQUIRE(page->rows.size() == 2);  // both database timeouts share the rule's fingerprint
+    CHECK(page->rows[0].total == 2 * (run + 1));
+    CHECK(page->rows[0].summary.template_text.rfind("[rule db-timeouts]", 0) == 0);
+    if (run == 0) rule_id = page->rows[0].summary.id;
+    CHECK(page->rows[0].summary.id == rule_id);
+  }
+}
+
+TEST_CASE("events of a merged fingerprint count on the target") {
+  Fixture f;
+  REQUIRE(f.pipeline->submit(batch(3, "alpha failed")).has_value());
+  REQUIRE(f.pipeline->submit(batch(2, "totally different thing exploded")).has_value());
+  auto r = f.pipeline->flush_now();
+  REQUIRE(r.has_value());
+  REQUIRE(r->new_ids.size() == 2);
+  const auto source_before = (*f.store->fingerprint(r->new_ids[0]))->count;
+  const auto target_before = (*f.store->fingerprint(r->new_ids[1]))->count;
+  // Merge by id into the other, through the merge table the pipeline consults.
+  auto fp = std::make_shared<app::Fingerprinting>(f.cfg.fingerprint);
+  fp->set_merges({{r->new_ids[0], r->new_ids[1]}});
+  app::Pipeline p2(f.cfg, *f.store, f.clock, f.metrics, fp);
+  REQUIRE(p2.submit(batch(3, "alpha failed")).has_value());
+  REQUIRE(p2.submit(batch(2, "totally different thing exploded")).has_value());
+  REQUIRE(p2.flush_now().has_value());
+  auto a = *f.store->fingerprint(r->new_ids[0]);
+  auto b = *f.store->fingerprint(r->new_ids[1]);
+  CHECK(a->count + b->count == 10);
+  CHECK(a->count == source_before);       // the merged id received nothing new
+  CHECK(b->count == target_before + 5);   // everything landed on the target
+}
