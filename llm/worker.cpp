@@ -283,8 +283,10 @@ void LlmWorker::loop() {
                    r.error().message);
     } else if (r->outcome == RunOutcome::failed || r->outcome == RunOutcome::over_budget) {
       spdlog::warn("Suggestion not produced. fingerprint={} outcome={} error=\"{}\"", item.id, outcome, r->error);
-    } else {
+    } else if (r->outcome == RunOutcome::created) {
       spdlog::info("Suggestion ready. fingerprint={} outcome={} suggestion_id={}", item.id, outcome, r->suggestion_id);
+    } else {
+      spdlog::debug("Suggestion reused. fingerprint={} outcome={} suggestion_id={}", item.id, outcome, r->suggestion_id);
     }
     if (metrics_) {
       metrics_->counter("selfheal_llm_requests_total", "Suggestion requests by outcome.", {{"outcome", outcome}}).inc();
