@@ -28,7 +28,8 @@ bool exception_line(sv s) {
   for (char c : t)
     if (!is_ident(c)) return false;
   return ends_with(t, "Exception") || ends_with(t, "Error") || ends_with(t, "Throwable") ||
-         t.find("Exception") != sv::npos || t.find("Error") != sv::npos;
+         ends_with(t, "Failure") || ends_with(t, "Fault") ||
+         (t.find('.') != sv::npos && t.find("Exception") != sv::npos);  // pkg.Outer$FooException$1
 }
 
 // Go frame function line: "main.main()", "net/http.(*conn).serve(0xc000123)".
@@ -132,7 +133,10 @@ void Stitcher::push(std::string_view stream, std::string_view line, std::int64_t
     line.remove_prefix(1);
     nul_sep = true;
   }
-  if (nul_sep) emit(st, out);
+  if (nul_sep) {
+    emit(st, out);
+    st.seen_nul = true;
+  }
 
   const LineRole role = classify_line(line);
   if (role == LineRole::header) st.seen_header = true;
@@ -140,7 +144,7 @@ void Stitcher::push(std::string_view stream, std::string_view line, std::int64_t
   if (st.active) {
     Open& o = st.open;
     const bool limit = o.event.lines + o.held_blanks >= opts_.max_lines || o.event.truncated;
-    const bool header_mode = st.seen_header && o.has_header;
+    const bool header_mode = (st.seen_header && o.has_header) || (st.seen_nul && !nul_sep);
     bool continues = false;
     switch (role) {
       case LineRole::header: continues = false; break;
@@ -157,8 +161,9 @@ void Stitcher::push(std::string_view stream, std::string_view line, std::int64_t
                     o.python;
         break;
       case LineRole::other:
+        // A multi-line exception message runs until the first frame.
         continues = header_mode || (o.python && o.held_blanks == 0) ||
-                    (o.go && go_function_line(trim(line)));
+                    (o.go && go_function_line(trim(line))) || o.exception_head;
         break;
     }
     if (continues && limit) {
@@ -178,6 +183,7 @@ void Stitcher::push(std::string_view stream, std::string_view line, std::int64_t
   }
   if (role == LineRole::blank) return;  // blank lines between events are dropped
   start(st, stream, line, ts_ms, role == LineRole::header);
+  st.open.exception_head = role == LineRole::trace_start && !starts_with(trim(line), "Traceback");
   note_appended(st.open, line, role);
 }
 
@@ -195,6 +201,11 @@ void Stitcher::note_appended(Open& o, std::string_view line, LineRole role) {
     return;
   }
   o.expect_trace = false;
+  if (role == LineRole::continuation &&
+      (starts_with(s, "at ") || starts_with(s, "File \"") || starts_with(s, "from ") ||
+       starts_with(s, "Caused by:") || starts_with(s, "goroutine ") || starts_with(s, "Stack trace:") ||
+       (s.size() > 1 && s[0] == '#' && s[1] >= '0' && s[1] <= '9')))
+    o.exception_head = false;  // the first frame ends a multi-line exception message
   if (starts_with(s, "goroutine ")) o.go = true;
   if (o.python && !indented && role != LineRole::continuation) o.python = false;
 }

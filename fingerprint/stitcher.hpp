@@ -56,11 +56,13 @@ class Stitcher {
     bool python = false;          // inside a Python traceback (ends at the exception line)
     bool expect_trace = false;    // last line announced a chained traceback
     bool go = false;              // inside a Go goroutine dump
+    bool exception_head = false;  // began with an exception line and no frame has come yet
   };
   struct StreamState {
     Open open;
     bool active = false;
     bool seen_header = false;     // once a stream shows headers, use header-to-header mode
+    bool seen_nul = false;        // once a stream shows NUL separators, only they split events
   };
   void emit(StreamState& st, std::vector<StitchedEvent>& out);
   void start(StreamState& st, std::string_view stream, std::string_view line, std::int64_t ts,
