@@ -144,3 +144,18 @@ TEST_CASE("classify_line recognises continuation shapes") {
   CHECK(fp::classify_line("   ") == fp::LineRole::blank);
   CHECK(fp::classify_line("hello") == fp::LineRole::other);
 }
+
+TEST_CASE("without headers, a multi-line exception message stays with its frames") {
+  auto events = stitch({"junit.framework.ComparisonFailure: expected:<a", "b]> but was:<c", "", "d]>",
+                        "\tat junit.framework.Assert.assertEquals(Assert.java:100)", "next plain line"});
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].lines == 5);
+  CHECK(events[1].text == "next plain line");
+}
+
+TEST_CASE("once a stream uses NUL separators, only a NUL starts a new event") {
+  auto events = stitch({std::string("\0first line", 11), "Errors:", "java.lang.X: y", std::string("\0second", 7), "more"});
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].lines == 3);
+  CHECK(events[1].text == "second\nmore");
+}
