@@ -379,7 +379,17 @@ std::string_view strip_header(std::string_view line) {
   if (ts == 0) return line;
   i += ts;
   if (bracket && i < line.size() && line[i] == ']') ++i;
+  const bool syslog = !bracket && is_alpha(line[0]);  // "Jul  1 09:00:55 host tag[pid]: msg"
   i = skip_spaces(line, i);
+  if (syslog) {
+    // RFC 3164: HOSTNAME then TAG[PID]: — both belong to the header.
+    std::size_t h = i;
+    while (h < line.size() && line[h] != ' ' && line[h] != '\t') ++h;
+    std::size_t t = skip_spaces(line, h);
+    std::size_t e = t;
+    while (e < line.size() && line[e] != ' ' && line[e] != '\t') ++e;
+    if (h > i && e > t && line[e - 1] == ':' && line[h - 1] != ':') return line.substr(skip_spaces(line, e));
+  }
   // Optional numeric pid / sequence tokens.
   while (i < line.size() && is_digit(line[i])) {
     std::size_t j = i;

@@ -123,6 +123,7 @@ TEST_CASE("strip_header removes timestamp, level, thread and logger, and nothing
       {"space date + comma millis", "2024-03-05 10:11:12,345 WARN  c.a.Service: disk low", "disk low"},
       {"bracketed timestamp", "[2024-03-05 10:11:12] INFO started", "started"},
       {"syslog", "Nov 23 20:00:41 sshd: Accepted password", "Accepted password"},
+      {"syslog host and tag", "Jul  1 09:00:55 myhost kernel[0]: link up", "link up"},
       {"no timestamp: unchanged", "error: Received disconnect", "error: Received disconnect"},
       {"level alone is not a header", "ERROR something", "ERROR something"},
       {"plain message", "Connection closed by 1.2.3.4", "Connection closed by 1.2.3.4"},
