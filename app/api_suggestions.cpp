@@ -16,6 +16,7 @@
 #include "llm/factory.hpp"
 #include "llm/worker.hpp"
 #include "schema/log.hpp"
+#include "schema/sqlite_healing_store.hpp"
 #include "schema/sqlite_suggestion_store.hpp"
 #include "schema/time_format.hpp"
 
@@ -72,6 +73,35 @@ int status_for(ErrorCode c) {
   }
 }
 
+class HealingLogHistory final : public llm::HealingHistorySource {
+ public:
+  explicit HealingLogHistory(std::shared_ptr<SqliteDb> db) : log_(std::move(db)) {}
+  Result<std::vector<llm::HealingEntry>> healing_history(const std::string& fingerprint_id) override {
+    RunQuery q;
+    q.fingerprint_id = fingerprint_id;
+    q.decision = "ran";
+    q.limit = 20;
+    auto runs = log_.runs(q);
+    if (!runs) return runs.error();
+    std::vector<llm::HealingEntry> out;
+    for (const auto& r : *runs) {
+      if (r.action_type == "suggest") continue;
+      llm::HealingEntry e;
+      e.ts = r.ts;
+      e.strategy = r.strategy;
+      e.action = r.action.empty() ? r.action_type : r.action;
+      e.outcome = r.outcome.empty() ? std::string("unknown") : r.outcome;
+      if (!r.verification.empty()) e.outcome += ", verification " + r.verification;
+      e.succeeded = r.outcome == "success" && r.verification != "not_verified";
+      out.push_back(std::move(e));
+    }
+    return out;
+  }
+
+ private:
+  SqliteHealingStore log_;
+};
+
 /// The LLM worker and everything it owns; registered in ctx.components as "llm".
 class LlmComponent final : public Component {
  public:
@@ -98,8 +128,9 @@ class LlmComponent final : public Component {
     if (!provider) return provider.error();
     c->provider_ = std::move(provider).value();
     c->store_ = std::make_unique<SqliteSuggestionStore>(ctx.db);
+    c->history_ = make_healing_history(ctx.db);
     c->service_ = std::make_unique<llm::SuggestionService>(ctx.store, *c->store_, *c->provider_, *c->redactor_,
-                                                           ctx.clock, llm::service_options(cfg));
+                                                           ctx.clock, llm::service_options(cfg), c->history_.get());
     auto http = c->http_;
     auto waiter = c->waiter_;
     c->worker_ = std::make_unique<llm::LlmWorker>(*c->service_, static_cast<std::size_t>(cfg.queue_max), &ctx.metrics,
@@ -120,6 +151,7 @@ class LlmComponent final : public Component {
   std::shared_ptr<llm::CancellableWaiter> waiter_;
   std::unique_ptr<llm::LlmProvider> provider_;
   std::unique_ptr<SqliteSuggestionStore> store_;
+  std::unique_ptr<llm::HealingHistorySource> history_;
   std::unique_ptr<llm::SuggestionService> service_;
   std::unique_ptr<llm::LlmWorker> worker_;  // Invariant: declared last, destroyed (stopped) first
 };
@@ -145,6 +177,10 @@ class LazyRequester final : public healer::SuggestionRequester {
 };
 
 }  // namespace
+
+std::unique_ptr<llm::HealingHistorySource> make_healing_history(std::shared_ptr<SqliteDb> db) {
+  return std::make_unique<HealingLogHistory>(std::move(db));
+}
 
 std::unique_ptr<healer::SuggestionRequester> make_suggestion_requester(AppContext& ctx) {
   return std::make_unique<LazyRequester>(ctx);

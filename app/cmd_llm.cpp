@@ -12,6 +12,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "app/api_suggestions.hpp"
 #include "app/config.hpp"
 #include "app/hooks.hpp"
 #include "llm/factory.hpp"
@@ -131,6 +132,7 @@ struct LocalStack {
   std::unique_ptr<SqliteSuggestionStore> suggestions;
   std::unique_ptr<llm::Redactor> redactor;
   std::unique_ptr<llm::LlmProvider> provider;
+  std::unique_ptr<llm::HealingHistorySource> history;
   std::unique_ptr<llm::SuggestionService> service;
 };
 
@@ -150,8 +152,9 @@ Result<std::unique_ptr<LocalStack>> open_local(const Config& cfg, bool with_prov
     auto p = llm::make_provider(cfg.llm, llm::make_curl_http_client(), nullptr, &st->clock);
     if (!p) return p.error();
     st->provider = std::move(p).value();
+    st->history = make_healing_history(st->db);
     st->service = std::make_unique<llm::SuggestionService>(*st->store, *st->suggestions, *st->provider, *st->redactor,
-                                                           st->clock, llm::service_options(cfg.llm));
+                                                           st->clock, llm::service_options(cfg.llm), st->history.get());
   }
   return st;
 }

@@ -127,6 +127,8 @@ Result<RunResult> SuggestionService::run(const std::string& id, bool force, cons
 
   auto completion = provider_.complete(ctx->request, opts_.deadline);
   Usage usage = completion ? completion->usage : Usage{};
+  rr.usage = usage;
+  rr.latency_ms = completion ? completion->latency_ms : 0;
   const double cost = estimate_cost(usage, opts_.cost_per_1k_input_tokens, opts_.cost_per_1k_output_tokens);
   if (auto r = store_.charge(day, 1, usage.total_tokens, cost); !r) return r.error();
   if (!completion) {
@@ -290,6 +292,17 @@ void LlmWorker::loop() {
     }
     if (metrics_) {
       metrics_->counter("selfheal_llm_requests_total", "Suggestion requests by outcome.", {{"outcome", outcome}}).inc();
+      if (r && r->usage.total_tokens > 0) {
+        metrics_->counter("selfheal_llm_tokens_total", "Provider tokens used.", {{"kind", "prompt"}})
+            .inc(static_cast<std::uint64_t>(r->usage.prompt_tokens));
+        metrics_->counter("selfheal_llm_tokens_total", "Provider tokens used.", {{"kind", "completion"}})
+            .inc(static_cast<std::uint64_t>(r->usage.completion_tokens));
+      }
+      if (r && (r->outcome == RunOutcome::created || r->outcome == RunOutcome::failed) && r->latency_ms > 0) {
+        metrics_->histogram("selfheal_llm_call_duration_seconds", "Provider call latency, retries included.",
+                            latency_buckets_seconds())
+            .observe(static_cast<double>(r->latency_ms) / 1000.0);
+      }
     }
     std::lock_guard lock(mu_);
     --busy_;

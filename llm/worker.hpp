@@ -57,6 +57,8 @@ struct RunResult {
   RunOutcome outcome = RunOutcome::failed;
   std::int64_t suggestion_id = 0;  // created / cached / reused
   std::string error;               // failed / over_budget: no key, no endpoint
+  Usage usage;                     // of the provider call, if one was made
+  std::int64_t latency_ms = 0;     // of the provider call, if one was made
 };
 
 class SuggestionService {

@@ -8,9 +8,11 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "app/api_suggestions.hpp"
 #include "llm/budget.hpp"
 #include "llm/openai_compatible.hpp"
 #include "llm/worker.hpp"
+#include "schema/sqlite_healing_store.hpp"
 #include "schema/sqlite_store.hpp"
 #include "schema/sqlite_suggestion_store.hpp"
 #include "schema/write_batch.hpp"
@@ -182,6 +184,68 @@ TEST_CASE("llm: a cut-off answer is kept as a failed attempt with its raw text")
   CHECK(suggestions.suggestions(SuggestionQuery{})->empty());
 }
 
+TEST_CASE("llm: the healer's log reaches the context, and a successful strategy raises the confidence") {
+  test::TempDir dir;
+  FakeClock clock(1'800'000'000'000);
+  auto db = SqliteDb::open(SqliteOptions{dir.file("selfheal.db")});
+  REQUIRE(db.has_value());
+  SqliteStore store(*db, clock);
+  SqliteSuggestionStore suggestions(*db);
+  test::FakeLlmServer srv(test::LlmWire::openai);
+  llm::OpenAiCompatibleProvider provider(llm::openai_config(srv.base_url() + "/v1", "m", llm_key),
+                                         llm::make_curl_http_client());
+  auto redactor = std::move(llm::Redactor::create({})).value();
+  auto history = app::make_healing_history(*db);
+  llm::SuggestionService service(store, suggestions, provider, *redactor, clock, llm::ServiceOptions{}, history.get());
+  WriteBatch wb;
+  wb.add(event(clock.now_ms(), 1), cart_fingerprint(), Severity::error);
+  REQUIRE(store.commit(wb).has_value());
+  SqliteHealingStore log(*db);
+  HealingRun run;
+  run.ts = clock.now_ms();
+  run.strategy = "restart-cart";
+  run.fingerprint_id = cart_fingerprint().id;
+  run.action = "restart_unit";
+  run.action_type = "exec";
+  run.decision = "ran";
+  run.outcome = "success";
+  run.verification = "verified";
+  run.detail = "stderr: password=hunter2hunter";
+  REQUIRE(log.append(run).has_value());
+  auto body = service.preview(cart_fingerprint().id);
+  REQUIRE(body.has_value());
+  CHECK(body->find("restart-cart/restart_unit: success, verification verified") != std::string::npos);
+  auto r = service.run(cart_fingerprint().id, false, "api");
+  REQUIRE(r.has_value());
+  REQUIRE(r->outcome == llm::RunOutcome::created);
+  auto s = suggestions.suggestion(r->suggestion_id);
+  REQUIRE(s.has_value());
+  json detail = json::parse((*s)->confidence_detail_json);
+  CHECK(detail["strategy_succeeded"] == true);
+  CHECK(detail["history_factor"].get<double>() == doctest::Approx(1.1));
+}
+
+TEST_CASE("llm config: unknown keys and inline keys are rejected with file:line:col") {
+  test::TempDir dir;
+  const std::string config = dir.file("bad.yaml");
+  test::write_file(config, "llm:\n"
+                           "  provider:\n"
+                           "    type: openai\n"
+                           "    api_key: sk-inline-NOPE\n"
+                           "    colour: blue\n"
+                           "  redact:\n"
+                           "    patterns: ['(unclosed']\n");
+  auto r = test::run({test::selfheal_binary(), "config", "check", "-c", config});
+  CHECK(r.exit_code == 2);
+  CAPTURE(r.err);
+  CHECK(r.err.find("bad.yaml:4:") != std::string::npos);   // api_key: never inline
+  CHECK(r.err.find("bad.yaml:5:") != std::string::npos);   // colour: unknown
+  CHECK(r.err.find("api_key_env") != std::string::npos);
+  CHECK(r.err.find("not valid RE2") != std::string::npos);
+  CHECK(r.err.find("sk-inline-NOPE") == std::string::npos);
+  CHECK(r.out.find("sk-inline-NOPE") == std::string::npos);
+}
+
 TEST_CASE("llm end to end: serve + Loki push -> suggestion via API -> accepted via CLI -> calibration counts it") {
   test::TempDir dir;
   test::FakeLlmServer srv(test::LlmWire::openai);
@@ -293,5 +357,15 @@ TEST_CASE("llm end to end: serve + Loki push -> suggestion via API -> accepted v
   int counted = 0;
   for (const auto& b : c["buckets"]) counted += b["reviewed"].get<int>();
   CHECK(counted == 1);
+
+  // `selfheal suggest` on the DB file (no --server) reuses the fresh suggestion: no new call.
+  auto direct = test::run({test::selfheal_binary(), "suggest", fp_id, "--json", "-c", config, "-d", dir.path().string()},
+                          {}, {{"SELFHEAL_TEST_LLM_KEY", llm_key}});
+  CAPTURE(direct.err);
+  REQUIRE(direct.exit_code == 0);
+  CHECK(json::parse(direct.out)["id"].get<std::int64_t>() == item["id"].get<std::int64_t>());
+  CHECK(srv.requests() == 1);
+  auto metrics = test::http_get(serve.base_url(), "/metrics");
+  CHECK(metrics.body.find("selfheal_llm_requests_total{outcome=\"created\"} 1") != std::string::npos);
   CHECK(serve.stop() == 0);
 }
