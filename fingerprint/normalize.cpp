@@ -228,11 +228,25 @@ class Scanner {
       if (i >= n) break;
       std::size_t j = i;
       std::size_t url_at = std::string_view::npos;
-      for (; j < n && !is_space(line[j]); ++j)
-        if (line[j] == ':' && url_at == std::string_view::npos && j + 2 < n && line[j + 1] == '/' &&
-            line[j + 2] == '/')
+      std::uint8_t seen = 0;
+      bool special = false, hex_only = true;
+      for (; j < n; ++j) {
+        const char ch = line[j];
+        const std::uint8_t cls = k_table[static_cast<unsigned char>(ch)];
+        if (cls & k_space) break;
+        seen |= cls;
+        hex_only &= (cls & k_hex) != 0;
+        if (ch == '.' || ch == '/' || ch == '@' || ch == '~') {
+          special = true;
+        } else if (ch == ':' && url_at == std::string_view::npos && j + 2 < n && line[j + 1] == '/' &&
+                   line[j + 2] == '/') {
           url_at = j - i;
+        }
+      }
       std::string_view tok = line.substr(i, j - i);
+      // Fast path: a plain word (no digit, delimiter, path/host/mail character, not a long hex
+      // run) is copied as it is; this is most tokens of most messages.
+      const bool plain = !(seen & (k_digit | k_delim)) && !special && !(hex_only && tok.size() >= 8);
       i = j;
       if (prev_pure_mask) {
         // "5.2 KB," -> "<*>,": a unit after a masked number belongs to the value.
@@ -246,6 +260,11 @@ class Scanner {
       }
       if (!first) out_.text.push_back(' ');
       first = false;
+      if (plain) {
+        out_.text.append(tok);
+        prev_pure_mask = false;
+        continue;
+      }
       bool was_mask = prev_pure_mask;
       std::size_t before = out_.text.size();
       prev_pure_mask = token(tok, url_at);
