@@ -143,17 +143,82 @@ void parse_kafka_sources(ConfigSection& s, std::vector<ingest::KafkaConfig>& out
   }
 }
 
+// ---- ingest.loki_pull[] and ingest.files[] ---------------------------------------------------
+
+void parse_loki_pull_source(ConfigSection& k, ingest::LokiPullConfig& c) {
+  k.allow_only({"name", "url", "query", "tenant", "bearer_token_env", "limit", "poll_interval_ms", "settle_lag_ms",
+                "start_lookback_ms", "timeout_ms", "backoff_min_ms", "backoff_max_ms", "multiline"});
+  k.get("name", c.name);
+  k.get("url", c.url);
+  k.get("query", c.query);
+  k.get("tenant", c.tenant);
+  k.get("bearer_token_env", c.bearer_token_env);
+  k.get("limit", c.limit, 1, 5000);
+  k.get("poll_interval_ms", c.poll_interval_ms, 10, 3'600'000);
+  k.get("settle_lag_ms", c.settle_lag_ms, 0, 3'600'000);
+  k.get("start_lookback_ms", c.start_lookback_ms, 0, 30LL * 86'400'000);
+  k.get("timeout_ms", c.timeout_ms, 100, 600'000);
+  k.get("backoff_min_ms", c.backoff_min_ms, 1, 600'000);
+  k.get("backoff_max_ms", c.backoff_max_ms, 1, 3'600'000);
+  k.get("multiline", c.multiline);
+  if (!valid_source_name(c.name)) k.error("name", "'" + c.name + "' must be 1-64 of [A-Za-z0-9_.-]");
+  if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0)
+    k.error(c.url.empty() ? "" : "url", "url is required: the Loki base URL, http(s)://host:port");
+  if (c.query.empty() || c.query.find('{') == std::string::npos)
+    k.error(c.query.empty() ? "" : "query", "query is required: a LogQL log query such as {app=\"api\"}");
+  if (c.backoff_min_ms > c.backoff_max_ms) k.error("backoff_min_ms", "must not exceed backoff_max_ms");
+}
+
+void parse_file_source(ConfigSection& k, ingest::FileConfig& c) {
+  k.allow_only({"name", "paths", "labels", "start_at", "poll_interval_ms", "glob_interval_ms", "max_line_bytes",
+                "max_batch_lines", "multiline"});
+  k.get("name", c.name);
+  k.get("paths", c.paths);
+  c.labels = string_map(k, "labels");
+  k.get_enum("start_at", c.start_at, {"beginning", "end"});
+  k.get("poll_interval_ms", c.poll_interval_ms, 10, 60'000);
+  k.get("glob_interval_ms", c.glob_interval_ms, 10, 3'600'000);
+  k.get("max_line_bytes", c.max_line_bytes, 256, 16LL << 20);
+  k.get("max_batch_lines", c.max_batch_lines, 1, 1'000'000);
+  k.get("multiline", c.multiline);
+  if (!valid_source_name(c.name)) k.error("name", "'" + c.name + "' must be 1-64 of [A-Za-z0-9_.-]");
+  if (c.paths.empty()) k.error(k.has("paths") ? "paths" : "", "paths is required: files or globs to tail");
+  for (const auto& p : c.paths)
+    if (p.empty() || p.front() != '/') k.error("paths", "'" + p + "' must be an absolute path");
+}
+
 }  // namespace
 
 void parse_ingest_section(ConfigSection& s, ingest::IngestConfig& out) {
-  s.allow_only({"loki_push", "kafka"});
+  s.allow_only({"loki_push", "kafka", "loki_pull", "files"});
   auto lp = s.child("loki_push");
-  lp.allow_only({"enabled", "max_body_bytes", "max_line_bytes", "durable_timeout_ms"});
+  lp.allow_only({"enabled", "max_body_bytes", "max_line_bytes", "durable_timeout_ms", "max_decompressed_bytes",
+                 "retry_after_secs"});
   lp.get("enabled", out.loki_push.enabled);
   lp.get("max_body_bytes", out.loki_push.max_body_bytes, 1024, 1LL << 31);
   lp.get("max_line_bytes", out.loki_push.max_line_bytes, 256, 16LL << 20);
   lp.get("durable_timeout_ms", out.loki_push.durable_timeout_ms, 100, 600'000);
+  lp.get("max_decompressed_bytes", out.loki_push.max_decompressed_bytes, 1024, 8LL << 30);
+  lp.get("retry_after_secs", out.loki_push.retry_after_secs, 1, 3600);
   parse_kafka_sources(s, out.kafka);
+
+  // Source names key positions, counts and metrics: unique across every source type.
+  std::map<std::string, std::string> seen = {{"loki_push", "the Loki push receiver"}};
+  for (const auto& k : out.kafka) seen.emplace(k.name, "a Kafka source");
+  for (auto& k : s.list("loki_pull")) {
+    ingest::LokiPullConfig c;
+    parse_loki_pull_source(k, c);
+    if (auto [it, inserted] = seen.emplace(c.name, k.where("name")); !inserted)
+      k.error("name", "'" + c.name + "' is already used by " + it->second);
+    out.loki_pull.push_back(std::move(c));
+  }
+  for (auto& k : s.list("files")) {
+    ingest::FileConfig c;
+    parse_file_source(k, c);
+    if (auto [it, inserted] = seen.emplace(c.name, k.where("name")); !inserted)
+      k.error("name", "'" + c.name + "' is already used by " + it->second);
+    out.files.push_back(std::move(c));
+  }
 }
 
 }  // namespace selfheal::app
