@@ -4,6 +4,7 @@
 #include <xxhash.h>
 
 #include <nlohmann/json.hpp>
+#include <algorithm>
 #include <unordered_map>
 
 #include "fingerprint/hash.hpp"
@@ -74,6 +75,27 @@ bool is_error_helper(const Frame& f) {
   sv fn = f.function;
   return contains(fn, "Exception") || contains(fn, "Error") || fn.substr(0, 5) == "throw" ||
          fn.substr(0, 5) == "raise";
+}
+
+// Which built-in mask a masked value came from (explain only; the hot path does not record it).
+const char* mask_kind(sv v) {
+  auto count = [&](char c) { return static_cast<std::size_t>(std::count(v.begin(), v.end(), c)); };
+  auto all = [&](auto pred) { return !v.empty() && std::all_of(v.begin(), v.end(), pred); };
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  auto is_hex = [&](char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
+  if (v.find("://") != sv::npos) return "url";
+  if (v.find('@') != sv::npos) return "email";
+  if (!v.empty() && (v[0] == '/' || v.substr(0, 2) == "./" || v.substr(0, 2) == "~/" || v.substr(0, 3) == "../"))
+    return "path";
+  if (count(':') >= 2 && all([&](char c) { return is_hex(c) || c == ':' || c == '.' || c == '%'; }))
+    return "ipv6_mac_or_time";
+  if (count('.') == 3 && all([&](char c) { return is_digit(c) || c == '.'; })) return "ipv4";
+  if (v.size() > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) return "hex";
+  if (all([&](char c) { return is_digit(c) || c == '.' || c == '-' || c == '+' || c == ','; })) return "number";
+  if (count('-') == 4 && v.size() == 36) return "uuid";
+  if (all(is_hex)) return "hex";
+  if (std::none_of(v.begin(), v.end(), is_digit)) return "hostname";
+  return "id_with_digits";
 }
 
 struct FrameChoice {
@@ -236,6 +258,9 @@ class EngineState {
     j["template"] = w.fp.template_text;
     j["truncated"] = w.fp.truncated;
     j["values"] = w.fp.values;
+    json masks = json::array();
+    for (const auto& v : w.fp.values) masks.push_back(mask_kind(v));
+    j["masks"] = masks;
     if (!masks_.empty()) {
       json names = json::array();
       for (auto& [name, re] : masks_) names.push_back(name);

@@ -167,6 +167,10 @@ TEST_CASE("explain_json names the components that made the id") {
   for (const auto& fr : j["frames"]) skipped_helper |= fr["why"] == "skipped: builds or raises the error";
   CHECK(skipped_helper);
 
+  auto k = nlohmann::json::parse(engine.explain_json("from 10.0.0.1 at /var/log took 5 ms"));
+  CHECK(k["masks"] == nlohmann::json::array({"ipv4", "path", "number"}));
+  CHECK(k["values"].size() == k["masks"].size());
+
   auto m = nlohmann::json::parse(engine.explain_json("caf\xc3 disk 91% full"));  // invalid UTF-8 stays valid JSON
   CHECK(m["kind"] == "message");
   CHECK(m["template"] == "caf\xef\xbf\xbd disk <*> full");
