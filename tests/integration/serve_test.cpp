@@ -49,7 +49,7 @@ TEST_CASE("serve answers healthz, readyz and a Prometheus /metrics that promtool
   auto promtool = std::string("/usr/bin/promtool");
   if (std::filesystem::exists(promtool)) {
     auto r = test::run({promtool, "check", "metrics"}, metrics.body);
-    CHECK_MESSAGE(r.exit_code == 0, r.out + r.err);
+    CHECK_MESSAGE(r.exit_code == 0, r.out << r.err);
   }
   CHECK(serve.stop(SIGTERM) == 0);
 }
