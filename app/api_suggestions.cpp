@@ -61,6 +61,15 @@ json suggestion_json(const StoredSuggestion& s, bool with_raw) {
   return j;
 }
 
+/// A path id matched by \d+; ids beyond int64 are simply unknown.
+std::int64_t path_id(const std::string& s) {
+  try {
+    return std::stoll(s);
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
 int status_for(ErrorCode c) {
   switch (c) {
     case ErrorCode::bad_input: return 400;
@@ -237,7 +246,7 @@ void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
   });
 
   svr.Get(R"(/api/v1/suggestions/(\d+))", [store](const httplib::Request& req, httplib::Response& res) {
-    auto s = store->suggestion(std::stoll(req.matches[1]));
+    auto s = store->suggestion(path_id(req.matches[1]));
     if (!s) return json_error(res, 503, s.error().message);
     if (!s->has_value()) return json_error(res, 404, "no such suggestion");
     json j = suggestion_json(**s, true);
@@ -274,7 +283,7 @@ void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
              if (who.empty() || who.size() > 200 || comment.size() > 4000) {
                return json_error(res, 400, "who must be 1..200 characters, comment at most 4000");
              }
-             auto s = store->review(std::stoll(req.matches[1]), req.matches[2].str(), who, comment, ctx.clock.now_ms());
+             auto s = store->review(path_id(req.matches[1]), req.matches[2].str(), who, comment, ctx.clock.now_ms());
              if (!s) return json_error(res, status_for(s.error().code), s.error().message);
              res.set_content(dump(suggestion_json(*s, false)), "application/json");
            });

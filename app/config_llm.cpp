@@ -28,7 +28,7 @@ void parse_llm_section(ConfigSection& s, llm::LlmConfig& out) {
     }
   }
   p.allow_only({"type", "base_url", "model", "api_key_env", "connect_timeout_ms", "request_timeout_ms", "max_retries",
-                "max_retry_delay_ms", "temperature", "api_key", "key", "token"});
+                "max_retry_delay_ms", "temperature", "token_limit_field", "api_key", "key", "token"});
   p.get_enum("type", out.provider.type, {"openai", "github_models", "ollama"});
   p.get("base_url", out.provider.base_url);
   p.get("model", out.provider.model);
@@ -38,6 +38,9 @@ void parse_llm_section(ConfigSection& s, llm::LlmConfig& out) {
   p.get("max_retries", out.provider.max_retries, 0, 10);
   p.get("max_retry_delay_ms", out.provider.max_retry_delay_ms, 0, 600'000);
   p.get("temperature", out.provider.temperature, 0.0, 2.0);
+  if (p.has("token_limit_field")) {
+    p.get_enum("token_limit_field", out.provider.token_limit_field, {"max_completion_tokens", "max_tokens"});
+  }
   if (!out.provider.base_url.empty() && out.provider.base_url.rfind("http://", 0) != 0 &&
       out.provider.base_url.rfind("https://", 0) != 0) {
     p.error("base_url", "must start with http:// or https://");

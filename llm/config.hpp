@@ -16,7 +16,11 @@ struct ProviderConfig {
   std::int64_t request_timeout_ms = 60'000;  // whole request, all retries included
   int max_retries = 2;
   std::int64_t max_retry_delay_ms = 30'000;  // a server asking to wait longer is treated as unavailable
-  double temperature = 0.2;
+  double temperature = 0.2;      // reasoning models (o-series, gpt-5) accept only 1
+  /// OpenAI shape only: "max_completion_tokens" | "max_tokens" | "" (auto: max_completion_tokens for
+  /// api.openai.com, max_tokens for any other base_url, since Ollama /v1, llama.cpp and LocalAI ignore
+  /// max_completion_tokens; GitHub Models always max_tokens).
+  std::string token_limit_field;
 };
 
 struct RedactConfig {

@@ -264,6 +264,7 @@ TEST_CASE("llm end to end: serve + Loki push -> suggestion via API -> accepted v
                            "    base_url: " + srv.base_url() + "/v1\n"
                            "    model: gpt-4o-mini\n"
                            "    api_key_env: SELFHEAL_TEST_LLM_KEY\n"
+                           "    token_limit_field: max_completion_tokens\n"
                            "  max_output_tokens: 600\n"
                            "  cost_per_1k_input_tokens: 0.15\n"
                            "  cost_per_1k_output_tokens: 0.6\n");

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "llm/factory.hpp"
 #include "llm/ollama.hpp"
 #include "llm/openai_compatible.hpp"
 
@@ -136,4 +137,33 @@ TEST_CASE("ollama parse: NDJSON chunks are joined; an error line fails; no done 
   CHECK(err.error().message.find("crashed") == std::string::npos);
   CHECK_FALSE(parse_ollama_body("{\"message\":{\"content\":\"x\"},\"done\":false}").has_value());
   CHECK(ollama_error_code(R"({"error":"model 'x' not found"})") == "ollama_error");
+}
+
+TEST_CASE("factory: the token-limit field follows the endpoint unless configured") {
+  auto body_of = [](LlmConfig cfg) {
+    auto p = make_provider(cfg, make_curl_http_client(), nullptr, nullptr);
+    REQUIRE(p.has_value());
+    return json::parse((*p)->request_body(request()));
+  };
+  LlmConfig cfg;
+  cfg.provider.type = "openai";
+  CHECK(body_of(cfg).contains("max_completion_tokens"));
+  cfg.provider.base_url = "http://127.0.0.1:11434/v1";  // Ollama /v1 ignores max_completion_tokens
+  CHECK(body_of(cfg).contains("max_tokens"));
+  CHECK_FALSE(body_of(cfg).contains("max_completion_tokens"));
+  cfg.provider.token_limit_field = "max_completion_tokens";  // e.g. an Azure-style gateway for o-series models
+  CHECK(body_of(cfg).contains("max_completion_tokens"));
+  cfg.provider = {};
+  cfg.provider.type = "github_models";
+  CHECK(body_of(cfg)["model"] == "openai/gpt-4o-mini");
+  CHECK(body_of(cfg).contains("max_tokens"));
+  cfg.provider.type = "ollama";
+  CHECK(body_of(cfg)["options"]["num_ctx"] == cfg.context_tokens);
+  cfg.provider.type = "bard";
+  CHECK(make_provider(cfg, make_curl_http_client(), nullptr, nullptr).error().code == ErrorCode::config);
+  cfg.provider.type = "openai";
+  cfg.provider.api_key_env = "SELFHEAL_TEST_SURELY_UNSET_VARIABLE";
+  auto missing = make_provider(cfg, make_curl_http_client(), nullptr, nullptr);
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().message.find("SELFHEAL_TEST_SURELY_UNSET_VARIABLE") != std::string::npos);
 }
