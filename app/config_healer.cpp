@@ -1,10 +1,276 @@
+// Parser of the `healer:` section (owned with healer/). Example:
+//   healer:
+//     enabled: true
+//     notify:
+//       channels:
+//         - {name: ops, url: "https://hooks.example/ops", levels: [critical, warning],
+//            headers_env: {Authorization: OPS_WEBHOOK_TOKEN}}
+//       levels:
+//         critical: {threshold: 1, cooldown_secs: 0}
+//         warning: {threshold: 10, cooldown_secs: 1800}
+//     backstop: {enabled: true, level: warning, min_severity: error}
+//     strategies:
+//       - name: restart-checkout
+//         priority: 10
+//         match: {service: checkout, exception_type: ConnectException, min_severity: error,
+//                 rate: {count: 20, window_secs: 60}}
+//         actions:
+//           - {type: exec, name: restart, argv: [/usr/bin/systemctl, restart, "{service}"], timeout_ms: 30000}
+//           - {type: http, name: rollback, url: "http://deploy.local/rollback", body_fields: [service]}
+//         guards: {cooldown_secs: 300, max_runs: 3, per_secs: 3600, max_concurrent: 1,
+//                  breaker: {failures: 3, open_secs: 600}}
+//         verification: {window_secs: 300, min_drop_ratio: 0.5}
+//         requires_approval: false
+// Every strategy is also built once here (regexes compiled, placeholders checked), so a bad rule
+// fails at startup with its file:line:col.
+#include <set>
+
 #include "app/config_sections.hpp"
+#include "healer/strategy.hpp"
 
 namespace selfheal::app {
 
-void parse_healer_section(ConfigSection& s, healer::HealerConfig& out) {
-  s.allow_only({"enabled"});
+namespace {
+
+void parse_headers_env(ConfigSection& parent, std::string_view key,
+                       std::vector<std::pair<std::string, std::string>>& out) {
+  if (!parent.has(key)) return;
+  YAML::Node n = parent.node()[std::string(key)];
+  if (!n.IsMap()) {
+    parent.error(key, "expected a mapping of header name to environment variable name");
+    return;
+  }
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    if (!it->second.IsScalar() || it->second.Scalar().empty()) {
+      parent.error(key, "header " + it->first.Scalar() + ": expected the name of an environment variable");
+      continue;
+    }
+    out.emplace_back(it->first.Scalar(), it->second.Scalar());
+  }
+}
+
+// The delivery keys of out.type (exec or http), read from `d` (an action or a nested delivery).
+void parse_delivery_keys(ConfigSection& d, healer::Delivery& out) {
+  if (out.type == "exec") {
+    d.get("argv", out.exec.argv);
+    d.get("timeout_ms", out.exec.timeout_ms, 1, 3'600'000);
+    d.get("env_allow", out.exec.env_allow);
+    d.get("max_output_bytes", out.exec.max_output_bytes, 0, 16 * 1024 * 1024);
+    for (const char* k : {"method", "url", "headers_env", "body_fields", "body"})
+      if (d.has(k)) d.error(k, "only for http deliveries");
+  } else if (out.type == "http") {
+    d.get_enum("method", out.http.method, {"GET", "POST", "PUT", "PATCH", "DELETE"});
+    d.get("url", out.http.url);
+    d.get("timeout_ms", out.http.timeout_ms, 1, 600'000);
+    parse_headers_env(d, "headers_env", out.http.headers_env);
+    d.get("body_fields", out.http.body_fields);
+    if (d.has("body")) {
+      YAML::Node b = d.node()["body"];
+      if (!b.IsMap()) {
+        d.error("body", "expected a mapping of constant string fields");
+      } else {
+        for (auto it = b.begin(); it != b.end(); ++it) {
+          if (!it->second.IsScalar()) {
+            d.error("body", "field " + it->first.Scalar() + ": expected a string");
+            continue;
+          }
+          out.http.body_static.emplace_back(it->first.Scalar(), it->second.Scalar());
+        }
+      }
+    }
+    for (const char* k : {"argv", "env_allow", "max_output_bytes"})
+      if (d.has(k)) d.error(k, "only for exec deliveries");
+  }
+}
+
+void parse_delivery(ConfigSection& d, healer::Delivery& out) {
+  d.allow_only({"type", "argv", "timeout_ms", "env_allow", "max_output_bytes", "method", "url", "headers_env",
+                "body_fields", "body"});
+  if (!d.has("type")) d.error("type", "required: exec or http");
+  d.get_enum("type", out.type, {"exec", "http"});
+  parse_delivery_keys(d, out);
+}
+
+void parse_action(ConfigSection& a, healer::ActionConfig& out) {
+  if (!a.has("type")) a.error("type", "required: exec, http, notify, throttle, failover or suggest");
+  a.get_enum("type", out.type, {"exec", "http", "notify", "throttle", "failover", "suggest"});
+  const std::vector<std::string> common = {"type", "name", "retries", "backoff_initial_ms", "backoff_max_ms"};
+  auto keys = [&](std::initializer_list<const char*> extra) {
+    std::vector<std::string> k = common;
+    for (auto e : extra) k.emplace_back(e);
+    return k;
+  };
+  if (out.type == "exec" || out.type == "http") {
+    // The delivery keys sit directly on the action.
+    auto k = keys({"argv", "timeout_ms", "env_allow", "max_output_bytes", "method", "url", "headers_env",
+                   "body_fields", "body"});
+    a.allow_only(k);
+    out.delivery.type = out.type;
+    parse_delivery_keys(a, out.delivery);
+  } else if (out.type == "notify") {
+    a.allow_only(keys({"level", "channels"}));
+    a.get_enum("level", out.level, {"critical", "warning", "info"});
+    a.get("channels", out.channels);
+  } else if (out.type == "throttle") {
+    a.allow_only(keys({"apply", "restore", "duration_secs"}));
+    if (!a.has("apply")) a.error("apply", "required: the exec/http delivery that throttles");
+    if (!a.has("restore")) a.error("restore", "required: the exec/http delivery that restores");
+    if (a.has("apply")) {
+      auto ap = a.child("apply");
+      parse_delivery(ap, out.delivery);
+    }
+    if (a.has("restore")) {
+      auto re = a.child("restore");
+      parse_delivery(re, out.restore);
+    }
+    a.get("duration_secs", out.duration_secs, 1, 30 * 86400);
+  } else if (out.type == "failover") {
+    a.allow_only(keys({"targets", "switch", "health_check"}));
+    a.get("targets", out.targets);
+    if (!a.has("switch")) a.error("switch", "required: the exec/http delivery that switches to {target}");
+    if (a.has("switch")) {
+      auto sw = a.child("switch");
+      parse_delivery(sw, out.delivery);
+    }
+    if (a.has("health_check")) {
+      auto hc = a.child("health_check");
+      parse_delivery(hc, out.health_check);
+    }
+  } else if (out.type == "suggest") {
+    a.allow_only(keys({}));
+  }
+  a.get("name", out.name);
+  a.get("retries", out.retries, 0, 10);
+  a.get("backoff_initial_ms", out.backoff_initial_ms, 1, 3'600'000);
+  a.get("backoff_max_ms", out.backoff_max_ms, 1, 3'600'000);
+}
+
+void parse_strategy(ConfigSection& s, healer::StrategyConfig& out) {
+  s.allow_only({"name", "enabled", "priority", "match", "actions", "requires_approval", "approval_ttl_secs", "guards",
+                "verification", "dry_run"});
+  out.file_position = s.where();
+  s.get("name", out.name);
+  if (out.name.empty()) s.error("name", "required");
   s.get("enabled", out.enabled);
+  s.get("priority", out.priority, -1'000'000, 1'000'000);
+  s.get("requires_approval", out.requires_approval);
+  s.get("approval_ttl_secs", out.approval_ttl_secs, 1, 30 * 86400);
+  s.get("dry_run", out.dry_run);
+
+  auto m = s.child("match");
+  m.allow_only({"fingerprint_id", "exception_type", "message_regex", "service", "min_severity", "status", "rate"});
+  m.get("fingerprint_id", out.match.fingerprint_id);
+  m.get("exception_type", out.match.exception_type);
+  m.get("message_regex", out.match.message_regex);
+  m.get("service", out.match.service);
+  if (m.has("min_severity"))
+    m.get_enum("min_severity", out.match.min_severity, {"debug", "info", "warning", "error", "critical"});
+  if (m.has("status")) m.get_enum("status", out.match.status, {"new", "regressed", "escalating"});
+  if (m.has("rate")) {
+    auto r = m.child("rate");
+    r.allow_only({"count", "window_secs"});
+    r.get("count", out.match.rate_count, 1, 100'000'000);
+    r.get("window_secs", out.match.rate_window_secs, 1, 7 * 86400);
+  }
+
+  if (!s.has("actions")) s.error("actions", "required: at least one action");
+  for (auto& a : s.list("actions")) {
+    healer::ActionConfig ac;
+    parse_action(a, ac);
+    out.actions.push_back(std::move(ac));
+  }
+
+  auto g = s.child("guards");
+  g.allow_only({"cooldown_secs", "max_runs", "per_secs", "max_concurrent", "breaker"});
+  g.get("cooldown_secs", out.guards.cooldown_secs, 0, 30 * 86400);
+  g.get("max_runs", out.guards.max_runs, 0, 1'000'000);
+  g.get("per_secs", out.guards.per_secs, 0, 30 * 86400);
+  g.get("max_concurrent", out.guards.max_concurrent, 0, 1000);
+  auto b = g.child("breaker");
+  b.allow_only({"failures", "open_secs"});
+  b.get("failures", out.guards.breaker.failures, 0, 1000);
+  b.get("open_secs", out.guards.breaker.open_secs, 0, 30 * 86400);
+
+  auto v = s.child("verification");
+  v.allow_only({"enabled", "window_secs", "min_drop_ratio"});
+  v.get("enabled", out.verification.enabled);
+  v.get("window_secs", out.verification.window_secs, 1, 86400);
+  v.get("min_drop_ratio", out.verification.min_drop_ratio, 0.0, 1.0);
+}
+
+}  // namespace
+
+void parse_healer_section(ConfigSection& s, healer::HealerConfig& out) {
+  s.allow_only({"enabled", "dry_run", "strategies", "notify", "backstop", "new_window_secs", "regressed_window_secs",
+                "escalation", "tick_ms", "worker_threads"});
+  out.enabled = s.has("strategies");  // configuring strategies enables the healer unless told otherwise
+  s.get("enabled", out.enabled);
+  s.get("dry_run", out.dry_run);
+  s.get("new_window_secs", out.new_window_secs, 1, 30 * 86400);
+  s.get("regressed_window_secs", out.regressed_window_secs, 1, 30 * 86400);
+  s.get("tick_ms", out.tick_ms, 10, 60'000);
+  s.get("worker_threads", out.worker_threads, 1, 64);
+
+  auto e = s.child("escalation");
+  e.allow_only({"short_window_secs", "baseline_window_secs", "factor", "min_count"});
+  e.get("short_window_secs", out.escalation.short_window_secs, 60, 86400);
+  e.get("baseline_window_secs", out.escalation.baseline_window_secs, 60, 30 * 86400);
+  e.get("factor", out.escalation.factor, 1.0, 1e6);
+  e.get("min_count", out.escalation.min_count, 1, 100'000'000);
+
+  auto bs = s.child("backstop");
+  bs.allow_only({"enabled", "level", "min_severity"});
+  bs.get("enabled", out.backstop);
+  bs.get_enum("level", out.backstop_level, {"critical", "warning", "info"});
+  bs.get_enum("min_severity", out.backstop_min_severity, {"debug", "info", "warning", "error", "critical"});
+
+  auto n = s.child("notify");
+  n.allow_only({"channels", "levels"});
+  std::set<std::string> channel_names;
+  for (auto& c : n.list("channels")) {
+    c.allow_only({"name", "url", "levels", "headers_env", "timeout_ms"});
+    healer::ChannelConfig ch;
+    c.get("name", ch.name);
+    c.get("url", ch.url);
+    c.get("levels", ch.levels);
+    c.get("timeout_ms", ch.timeout_ms, 1, 600'000);
+    parse_headers_env(c, "headers_env", ch.headers_env);
+    if (ch.name.empty()) c.error("name", "required");
+    if (!channel_names.insert(ch.name).second) c.error("name", "duplicate channel name '" + ch.name + "'");
+    if (ch.url.rfind("http://", 0) != 0 && ch.url.rfind("https://", 0) != 0)
+      c.error("url", "must start with http:// or https://");
+    for (const auto& l : ch.levels)
+      if (l != "critical" && l != "warning" && l != "info") c.error("levels", "unknown level '" + l + "'");
+    out.notify.channels.push_back(std::move(ch));
+  }
+  if (n.has("levels")) {
+    auto lv = n.child("levels");
+    lv.allow_only({"critical", "warning", "info"});
+    for (auto& l : out.notify.levels) {
+      if (!lv.has(l.level)) continue;
+      auto one = lv.child(l.level);
+      one.allow_only({"threshold", "cooldown_secs"});
+      one.get("threshold", l.threshold, 0, 1'000'000'000);
+      one.get("cooldown_secs", l.cooldown_secs, 0, 30 * 86400);
+    }
+  }
+
+  std::set<std::string> names;
+  for (auto& st : s.list("strategies")) {
+    healer::StrategyConfig sc;
+    parse_strategy(st, sc);
+    if (!sc.name.empty() && !names.insert(sc.name).second) st.error("name", "duplicate strategy name '" + sc.name + "'");
+    if (sc.name == "backstop") st.error("name", "'backstop' is reserved for the built-in backstop strategy");
+    for (const auto& a : sc.actions)
+      for (const auto& ch : a.channels)
+        if (!channel_names.count(ch)) st.error("actions", "notify channel '" + ch + "' is not configured");
+    // Build it once: compiles the regex and checks argv placeholders, URLs, targets...
+    if (!sc.name.empty() && !sc.actions.empty()) {
+      auto built = healer::ConfiguredStrategy::create(sc, {}, false);
+      if (!built) st.error("", built.error().message);
+    }
+    out.strategies.push_back(std::move(sc));
+  }
 }
 
 }  // namespace selfheal::app

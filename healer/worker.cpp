@@ -680,6 +680,8 @@ void Worker::handle_approvals() {
       r.fingerprint_id = a.fingerprint_id;
       r.target = a.target;
       r.action = a.action;
+      if (const Strategy* s = strategy_by_name(a.strategy); s && a.step < s->steps())
+        r.action_type = s->config().actions[static_cast<std::size_t>(a.step)].type;
       r.step = a.step;
       r.decision = "skipped";
       r.reason = "approval_expired";

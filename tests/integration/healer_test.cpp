@@ -1,0 +1,412 @@
+// Issue 7 acceptance against the real `selfheal serve`: errors pushed over Loki → a strategy fires →
+// a real process / a real HTTP receiver → verification; storms, breaker, approvals over API and CLI,
+// restarts, and log text that tries to reach a shell. Windows are short (2 s) real-time windows.
+#include <doctest/doctest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "tests/support/support.hpp"
+
+using namespace selfheal;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+/// A webhook / heal endpoint on port 0 that records every request body.
+struct Receiver {
+  httplib::Server svr;
+  int port = 0;
+  std::thread th;
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::string>> requests;  // path, body
+  Receiver() {
+    svr.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard l(mu);
+      requests.emplace_back(req.path, req.body);
+      res.status = 200;
+      res.set_content("{}", "application/json");
+    });
+    port = svr.bind_to_any_port("127.0.0.1");
+    th = std::thread([this] { svr.listen_after_bind(); });
+    REQUIRE(test::wait_until([this] { return svr.is_running(); }));
+  }
+  ~Receiver() {
+    svr.stop();
+    th.join();
+  }
+  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
+  std::vector<std::pair<std::string, std::string>> snapshot() {
+    std::lock_guard l(mu);
+    return requests;
+  }
+  std::size_t count_level(const std::string& level) {
+    std::size_t n = 0;
+    for (const auto& [p, b] : snapshot()) {
+      auto j = json::parse(b, nullptr, false);
+      if (j.is_object() && j.value("level", std::string()) == level) ++n;
+    }
+    return n;
+  }
+};
+
+/// A script that appends its argv (one run per line, elements joined by |) to $1 and exits with the
+/// number stored in the file $2.
+struct Recorder {
+  std::string script, out, code;
+  explicit Recorder(const test::TempDir& dir, int exit_code = 0) {
+    script = dir.file("record.sh");
+    out = dir.file("argv.log");
+    code = dir.file("code");
+    test::write_file(script, "#!/bin/sh\nout=\"$1\"; shift; code=$(cat \"$1\"); shift\nline=\"\"\nfor a in \"$@\"; "
+                             "do line=\"$line|$a\"; done\nprintf '%s\\n' \"$line\" >> \"$out\"\nexit \"$code\"\n");
+    ::chmod(script.c_str(), 0755);
+    test::write_file(code, std::to_string(exit_code));
+  }
+  std::vector<std::string> lines() const {
+    std::vector<std::string> v;
+    if (!std::filesystem::exists(out)) return v;
+    std::string all = test::read_file(out);
+    std::size_t pos = 0;
+    while (pos < all.size()) {
+      auto nl = all.find('\n', pos);
+      v.push_back(all.substr(pos, nl - pos));
+      pos = nl + 1;
+    }
+    return v;
+  }
+  std::string argv_yaml(const std::vector<std::string>& rest) const {
+    std::string s = "[\"" + script + "\", \"" + out + "\", \"" + code + "\"";
+    for (const auto& r : rest) s += ", \"" + r + "\"";
+    return s + "]";
+  }
+};
+
+std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// Pushes `n` error lines of one service through the Loki JSON push API.
+void push(const test::ServeProcess& serve, const std::string& service, const std::string& message, int n,
+          const std::string& token = "") {
+  json values = json::array();
+  const auto t = now_ns();
+  for (int i = 0; i < n; ++i) values.push_back({std::to_string(t + i), message + " request=" + std::to_string(i)});
+  json body = {{"streams", json::array({{{"stream", {{"service", service}, {"level", "error"}}}, {"values", values}}})}};
+  std::map<std::string, std::string> headers;
+  if (!token.empty()) headers["Authorization"] = "Bearer " + token;
+  auto r = test::http_post(serve.base_url(), "/loki/api/v1/push", body.dump(), "application/json", headers);
+  REQUIRE(r.status == 204);
+}
+
+json get_json(const test::ServeProcess& serve, const std::string& path) {
+  auto r = test::http_get(serve.base_url(), path);
+  REQUIRE_MESSAGE(r.status == 200, (path + ": " + r.body));
+  return json::parse(r.body);
+}
+
+json runs(const test::ServeProcess& serve, const std::string& query = "") {
+  return get_json(serve, "/api/v1/healing/runs?limit=1000" + query)["runs"];
+}
+
+std::string header(const std::string& extra = "") {
+  return "healer:\n"
+         "  tick_ms: 100\n"
+         "  backstop: {enabled: false}\n" +
+         extra;
+}
+
+}  // namespace
+
+TEST_CASE("acceptance 1: pushed errors run exactly the configured argv, and silence afterwards verifies it") {
+  test::TempDir dir;
+  Recorder rec(dir, 0);
+  const std::string config = dir.file("selfheal.yaml");
+  test::write_file(config, header() +
+                               "  strategies:\n"
+                               "    - name: restart-payments\n"
+                               "      priority: 10\n"
+                               "      match: {service: payments, message_regex: 'PaymentGateway timed out'}\n"
+                               "      actions:\n"
+                               "        - {type: exec, name: restart, argv: " +
+                               rec.argv_yaml({"restart", "{service}", "--fingerprint", "{fingerprint_id}"}) +
+                               ", timeout_ms: 5000}\n"
+                               "      guards: {cooldown_secs: 600, max_runs: 3, per_secs: 3600}\n"
+                               "      verification: {window_secs: 2, min_drop_ratio: 0.5}\n");
+  test::ServeProcess serve(dir.file("data"), config);
+  push(serve, "payments", "ERROR PaymentGateway timed out after 30s", 30);
+  REQUIRE(test::wait_until([&] { return rec.lines().size() == 1; }, 15s));
+  auto ran = runs(serve, "&decision=ran");
+  REQUIRE(ran.size() == 1);
+  const std::string fp = ran[0]["fingerprint_id"];
+  CHECK(rec.lines()[0] == "|restart|payments|--fingerprint|" + fp);
+  // We stop sending; the 2 s window passes with no new events.
+  REQUIRE(test::wait_until([&] { return runs(serve, "&decision=ran")[0]["verification"] == "verified"; }, 15s));
+  auto r = runs(serve, "&decision=ran")[0];
+  CHECK(r["outcome"] == "success");
+  CHECK(r["exit_code"] == 0);
+  CHECK(r["rate_before_per_min"].get<double>() > 0);
+  CHECK(r["rate_after_per_min"].get<double>() == 0);
+  auto stats = get_json(serve, "/api/v1/healing/stats")["rows"];
+  REQUIRE(stats.size() == 1);
+  CHECK(stats[0]["success_rate"].get<double>() == doctest::Approx(1.0));
+  auto overview = get_json(serve, "/api/v1/healing/overview")["rows"];
+  REQUIRE(overview.size() == 1);
+  CHECK(overview[0]["healing_status"] == "healed");
+  const auto metrics = test::http_get(serve.base_url(), "/metrics").body;
+  CHECK(metrics.find("selfheal_healer_auto_heals_total 1") != std::string::npos);
+  CHECK(metrics.find("selfheal_healer_actions_total{action=\"exec\",outcome=\"success\"} 1") != std::string::npos);
+  // Simulate tells what would happen now (cooldown), executing nothing.
+  auto sim = test::http_post(serve.base_url(), "/api/v1/healing/simulate", json{{"fingerprint_id", fp}}.dump());
+  REQUIRE(sim.status == 200);
+  auto sj = json::parse(sim.body);
+  CHECK(sj["strategy"] == "restart-payments");
+  CHECK(sj["decision"]["reason"] == "cooldown");
+  CHECK(sj["plan"]["argv"].back() == fp);
+  CHECK(rec.lines().size() == 1);
+  CHECK(serve.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("acceptance 1b: the same with a real local HTTP heal endpoint") {
+  test::TempDir dir;
+  Receiver heal;
+  const std::string config = dir.file("selfheal.yaml");
+  test::write_file(config, header() +
+                               "  strategies:\n"
+                               "    - name: heal-endpoint\n"
+                               "      match: {service: cart, message_regex: 'Redis connection lost'}\n"
+                               "      actions:\n"
+                               "        - {type: http, name: flush, method: POST, url: '" +
+                               heal.url("/admin/heal") +
+                               "', headers_env: {X-Heal-Key: HEAL_KEY}, body_fields: [fingerprint_id, service, "
+                               "template], body: {kind: reconnect}}\n"
+                               "      verification: {window_secs: 2}\n");
+  test::ServeProcess serve(dir.file("data"), config, {{"HEAL_KEY", "k3y"}});
+  push(serve, "cart", "ERROR Redis connection lost to cache-1", 25);
+  REQUIRE(test::wait_until([&] { return heal.snapshot().size() == 1; }, 15s));
+  auto req = heal.snapshot()[0];
+  CHECK(req.first == "/admin/heal");
+  auto body = json::parse(req.second);
+  CHECK(body["service"] == "cart");
+  CHECK(body["kind"] == "reconnect");
+  CHECK(body["template"].get<std::string>().find("Redis connection lost") != std::string::npos);
+  REQUIRE(test::wait_until([&] { return runs(serve, "&decision=ran")[0]["verification"] == "verified"; }, 15s));
+  CHECK(runs(serve, "&decision=ran")[0]["fingerprint_id"] == body["fingerprint_id"]);
+}
+
+TEST_CASE("acceptance 2: a storm runs within the rate limit, opens the breaker once, one critical alert") {
+  test::TempDir dir;
+  Recorder rec(dir, 1);  // the "fix" keeps failing
+  Receiver hook;
+  const std::string config = dir.file("selfheal.yaml");
+  test::write_file(config, header() +
+                               "  notify:\n"
+                               "    channels:\n"
+                               "      - {name: oncall, url: '" +
+                               hook.url("/oncall") +
+                               "', levels: [critical]}\n"
+                               "  strategies:\n"
+                               "    - name: restart-orders\n"
+                               "      match: {service: orders, message_regex: 'deadlock detected'}\n"
+                               "      actions:\n"
+                               "        - {type: exec, argv: " +
+                               rec.argv_yaml({"restart", "{service}"}) +
+                               "}\n"
+                               "      guards: {cooldown_secs: 0, max_runs: 5, per_secs: 3600, max_concurrent: 1,\n"
+                               "               breaker: {failures: 3, open_secs: 600}}\n");
+  std::optional<test::ServeProcess> serve(std::in_place, dir.file("data"), config);
+  // 1,000 matching events within the minute, in 50 pushes.
+  for (int i = 0; i < 50; ++i) push(*serve, "orders", "ERROR deadlock detected on table orders", 20);
+  REQUIRE(test::wait_until(
+      [&] {
+        auto st = get_json(*serve, "/api/v1/healing/state")["breakers"];
+        return st.size() == 1 && st[0]["phase"] == "open";
+      },
+      20s));
+  REQUIRE(test::wait_until([&] { return hook.count_level("critical") == 1; }, 10s));
+  // More of the storm after the breaker opened: still no run and no second alert.
+  const auto skipped_before = runs(*serve, "&decision=skipped").size();
+  for (int i = 0; i < 5; ++i) push(*serve, "orders", "ERROR deadlock detected on table orders", 20);
+  REQUIRE(test::wait_until([&] { return runs(*serve, "&decision=skipped").size() > skipped_before; }, 10s));
+  const auto exec_runs = runs(*serve, "&decision=ran&strategy=restart-orders");
+  std::size_t execs = 0;
+  for (const auto& r : exec_runs) execs += r["action_type"] == "exec";
+  CHECK(execs == 3);  // opened after 3 failures: never above the rate limit of 5
+  CHECK(execs <= 5);
+  CHECK(rec.lines().size() == 3);
+  CHECK(hook.count_level("critical") == 1);
+  auto skipped = runs(*serve, "&decision=skipped");
+  CHECK(skipped.size() > 3);
+  std::size_t breaker_open = 0;
+  for (const auto& r : skipped) {
+    CHECK_FALSE(r["reason"].get<std::string>().empty());
+    breaker_open += r["reason"] == "breaker_open";
+  }
+  CHECK(breaker_open >= 1);
+  const auto metrics = test::http_get(serve->base_url(), "/metrics").body;
+  CHECK(metrics.find("selfheal_healer_circuit_breaks_total 1") != std::string::npos);
+  CHECK(metrics.find("selfheal_healer_breaker_state{strategy=\"restart-orders\"} 2") != std::string::npos);
+  // The breaker state survives a restart.
+  CHECK(serve->stop(SIGTERM) == 0);
+  serve.reset();
+  serve.emplace(dir.file("data"), config);
+  auto st = get_json(*serve, "/api/v1/healing/state")["breakers"];
+  REQUIRE(st.size() == 1);
+  CHECK(st[0]["phase"] == "open");
+  const auto before = runs(*serve, "&reason=breaker_open").size();
+  push(*serve, "orders", "ERROR deadlock detected on table orders", 5);
+  REQUIRE(test::wait_until([&] { return runs(*serve, "&reason=breaker_open").size() > before; }, 10s));
+  CHECK(rec.lines().size() == 3);
+}
+
+TEST_CASE("acceptance 3: approvals over the API and the CLI, expiry, and a restart in the middle") {
+  test::TempDir dir;
+  Recorder rec(dir, 0);
+  const std::string config = dir.file("selfheal.yaml");
+  test::write_file(config, "api: {token_env: SELFHEAL_TEST_TOKEN}\n" + header() +
+                               "  strategies:\n"
+                               "    - name: rollback-billing\n"
+                               "      match: {service: billing, message_regex: 'invoice failed'}\n"
+                               "      requires_approval: true\n"
+                               "      approval_ttl_secs: 600\n"
+                               "      actions:\n"
+                               "        - {type: exec, name: rollback, argv: " +
+                               rec.argv_yaml({"rollback", "{service}"}) +
+                               "}\n"
+                               "    - name: restart-shipping\n"
+                               "      match: {service: shipping, message_regex: 'label printer'}\n"
+                               "      requires_approval: true\n"
+                               "      approval_ttl_secs: 2\n"
+                               "      actions:\n"
+                               "        - {type: exec, name: restart, argv: " +
+                               rec.argv_yaml({"restart", "{service}"}) +
+                               "}\n"
+                               "    - name: reload-search\n"
+                               "      match: {service: search, message_regex: 'index corrupt'}\n"
+                               "      requires_approval: true\n"
+                               "      actions:\n"
+                               "        - {type: exec, name: reload, argv: " +
+                               rec.argv_yaml({"reload", "{service}"}) + "}\n");
+  const std::map<std::string, std::string> env = {{"SELFHEAL_TEST_TOKEN", "t0ken"}};
+  std::optional<test::ServeProcess> serve(std::in_place, dir.file("data"), config, env);
+  push(*serve, "billing", "ERROR invoice failed for customer", 10, "t0ken");
+  push(*serve, "search", "ERROR index corrupt on shard", 10, "t0ken");
+  auto pending = [&] { return get_json(*serve, "/api/v1/approvals?status=pending")["approvals"]; };
+  REQUIRE(test::wait_until([&] { return pending().size() == 2; }, 15s));
+  CHECK(rec.lines().empty());
+
+  // Restart in the middle: the pending approvals are kept.
+  CHECK(serve->stop(SIGTERM) == 0);
+  serve.reset();
+  serve.emplace(dir.file("data"), config, env);
+  auto p = pending();
+  REQUIRE(p.size() == 2);
+  std::int64_t billing = 0, search = 0;
+  for (const auto& a : p) (a["strategy"] == "rollback-billing" ? billing : search) = a["id"].get<std::int64_t>();
+  const bool plan_shown = p[0]["plan"]["argv"].dump().find("rollback") != std::string::npos ||
+                         p[1]["plan"]["argv"].dump().find("rollback") != std::string::npos;
+  CHECK(plan_shown);
+
+  // The API needs the token and records who.
+  auto no_token = test::http_post(serve->base_url(), "/api/v1/approvals/" + std::to_string(search) + "/reject", "{}");
+  CHECK(no_token.status == 401);
+  auto rej = test::http_post(serve->base_url(), "/api/v1/approvals/" + std::to_string(search) + "/reject",
+                             json{{"by", "bob"}, {"note", "not during peak"}}.dump(), "application/json",
+                             {{"Authorization", "Bearer t0ken"}});
+  REQUIRE(rej.status == 200);
+  CHECK(json::parse(rej.body)["status"] == "rejected");
+  CHECK(json::parse(rej.body)["decided_by"] == "bob");
+
+  // The CLI approves against the running server.
+  auto cli = test::run({test::selfheal_binary(), "approve", std::to_string(billing), "--server", serve->base_url(),
+                        "--by", "alice"},
+                       "", {{"SELFHEAL_TOKEN", "t0ken"}});
+  CHECK_MESSAGE(cli.exit_code == 0, (cli.out + cli.err));
+  REQUIRE(test::wait_until([&] { return rec.lines().size() == 1; }, 15s));
+  CHECK(rec.lines()[0] == "|rollback|billing");
+  auto all = get_json(*serve, "/api/v1/approvals?status=all")["approvals"];
+  for (const auto& a : all) {
+    if (a["id"] == billing) {
+      CHECK(a["status"] == "consumed");
+      CHECK(a["decided_by"] == "alice");
+      CHECK_FALSE(a["decided_at"].is_null());
+    }
+  }
+  auto ran = runs(*serve, "&decision=ran");
+  REQUIRE(ran.size() == 1);
+  CHECK(ran[0]["approval_id"] == billing);
+  // Approving twice is a conflict; rejecting via the CLI with a wrong id fails.
+  auto again = test::run({test::selfheal_binary(), "approve", std::to_string(billing), "--server", serve->base_url()},
+                         "", {{"SELFHEAL_TOKEN", "t0ken"}});
+  CHECK(again.exit_code != 0);
+
+  // Expiry: nobody answers the shipping approval within its 2 s.
+  push(*serve, "shipping", "ERROR label printer offline", 10, "t0ken");
+  std::int64_t shipping = 0;
+  REQUIRE(test::wait_until(
+      [&] {
+        const json all_approvals = get_json(*serve, "/api/v1/approvals?status=all");
+        for (const auto& a : all_approvals["approvals"])
+          if (a["strategy"] == "restart-shipping") shipping = a["id"];
+        return shipping != 0;
+      },
+      15s));
+  REQUIRE(test::wait_until([&] { return runs(*serve, "&reason=approval_expired").size() == 1; }, 15s));
+  auto late = test::http_post(serve->base_url(), "/api/v1/approvals/" + std::to_string(shipping) + "/approve", "{}",
+                              "application/json", {{"Authorization", "Bearer t0ken"}});
+  CHECK(late.status == 409);
+  CHECK(rec.lines().size() == 1);
+  CHECK(serve->stop(SIGTERM) == 0);
+  serve.reset();
+
+  // Without a server the CLI works on the database file.
+  auto offline = test::run({test::selfheal_binary(), "approvals", "--status", "all", "--data-dir", dir.file("data")});
+  CHECK_MESSAGE(offline.exit_code == 0, offline.err);
+  CHECK(offline.out.find("expired") != std::string::npos);
+  CHECK(offline.out.find("rejected") != std::string::npos);
+  auto rules = test::run({test::selfheal_binary(), "rules", "--config", config, "--data-dir", dir.file("data")}, "", env);
+  CHECK_MESSAGE(rules.exit_code == 0, rules.err);
+  CHECK(rules.out.find("rollback-billing") != std::string::npos);
+  CHECK(rules.out.find("restart-shipping") != std::string::npos);
+}
+
+TEST_CASE("acceptance 4: log text with shell metacharacters never reaches a shell or an argv") {
+  test::TempDir dir;
+  Recorder rec(dir, 0);
+  const std::string pwned = dir.file("pwned");
+  const std::string config = dir.file("selfheal.yaml");
+  test::write_file(config, header() +
+                               "  strategies:\n"
+                               "    - name: restart-any\n"
+                               "      match: {message_regex: 'payload'}\n"
+                               "      actions:\n"
+                               "        - {type: exec, argv: " +
+                               rec.argv_yaml({"{service}", "{fingerprint_id}"}) + "}\n");
+  test::ServeProcess serve(dir.file("data"), config);
+  const std::string evil = "ERROR payload $(touch " + pwned + "); `touch " + pwned + "` | sh -c 'touch " + pwned +
+                           "' && echo ${IFS}; rm -rf / #";
+  push(serve, "web", evil, 5);
+  REQUIRE(test::wait_until([&] { return rec.lines().size() == 1; }, 15s));
+  const std::string fp = runs(serve, "&decision=ran")[0]["fingerprint_id"];
+  CHECK(rec.lines()[0] == "|web|" + fp);  // only the validated fields, never the message
+
+  // A service name (from a log label) with metacharacters: the action refuses, nothing runs.
+  push(serve, "api;$(touch " + pwned + ")", "ERROR payload other $(id)", 5);
+  REQUIRE(test::wait_until(
+      [&] {
+        for (const auto& r : runs(serve, "&decision=ran"))
+          if (r["outcome"] == "error") return true;
+        return false;
+      },
+      15s));
+  CHECK(rec.lines().size() == 1);
+  CHECK_FALSE(std::filesystem::exists(pwned));
+}
