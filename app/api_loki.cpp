@@ -11,6 +11,7 @@
 #include <httplib.h>
 
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -18,7 +19,10 @@
 #include "app/ingest_components.hpp"
 #include "app/kafka_components.hpp"
 #include "app/pipeline.hpp"
+#include "ingest/file_source.hpp"
+#include "ingest/loki_pull.hpp"
 #include "ingest/loki_push.hpp"
+#include "ingest/runner.hpp"
 #include "schema/log.hpp"
 #include "schema/time_format.hpp"
 
@@ -288,6 +292,50 @@ void LokiRoutes::replay_dead_letter(const httplib::Request& req, httplib::Respon
   res.set_content(nlohmann::json{{"id", id}, {"events", r->events}, {"entries", r->entries}}.dump(), "application/json");
 }
 
+/// One SourceRunner around a Loki pull or file source.
+class PullComponent final : public Component {
+ public:
+  using Factory = std::function<std::unique_ptr<ingest::PullSource>()>;
+  PullComponent(std::string name, Factory make, AppContext& ctx) : name_(std::move(name)), make_(std::move(make)), ctx_(ctx) {}
+  std::string_view name() const override { return name_; }
+  Result<void> start() override {
+    if (runner_) return make_error(ErrorCode::conflict, name_ + " already started");
+    runner_ = std::make_unique<ingest::SourceRunner>(make_(), ctx_.pipeline, ctx_.store, ctx_.metrics);
+    return runner_->start();
+  }
+  void stop() override {
+    if (runner_) runner_->stop();
+  }
+  bool healthy(std::string& why) const override {
+    if (!runner_) return true;
+    auto h = runner_->health();
+    if (!h.ok) why = h.detail;
+    return h.ok;
+  }
+
+ private:
+  std::string name_;
+  Factory make_;
+  AppContext& ctx_;
+  std::unique_ptr<ingest::SourceRunner> runner_;
+};
+
+Result<void> add_pull_components(AppContext& ctx) {
+  const auto& fp = ctx.config.fingerprint;
+  for (const auto& c : ctx.config.ingest.loki_pull) {
+    ingest::StitchLimitsPull st{static_cast<std::size_t>(fp.stitch_max_lines), static_cast<std::size_t>(fp.max_event_bytes)};
+    ctx.components.push_back(std::make_unique<PullComponent>(
+        "loki_pull:" + c.name, [c, st, &ctx] { return std::make_unique<ingest::LokiPullSource>(c, ctx.clock, ctx.metrics, st); }, ctx));
+  }
+  for (const auto& c : ctx.config.ingest.files) {
+    ingest::FileStitchLimits st{static_cast<std::size_t>(fp.stitch_max_lines), static_cast<std::size_t>(fp.max_event_bytes),
+                                fp.stitch_max_wait_ms};
+    ctx.components.push_back(std::make_unique<PullComponent>(
+        "file:" + c.name, [c, st, &ctx] { return std::make_unique<ingest::FileSource>(c, ctx.clock, ctx.metrics, st); }, ctx));
+  }
+  return ok();
+}
+
 }  // namespace
 
 ingest::LokiPushOptions loki_push_options(const Config& cfg) {
@@ -331,7 +379,8 @@ void mount_loki_routes(httplib::Server& svr, AppContext& ctx) {
 }
 
 Result<void> add_ingest_components(AppContext& ctx) {
-  return add_kafka_components(ctx);
+  if (auto k = add_kafka_components(ctx); !k) return k;
+  return add_pull_components(ctx);
 }
 
 }  // namespace selfheal::app
