@@ -106,7 +106,8 @@ Result<std::unique_ptr<Redactor>> Redactor::create(const RedactConfig& cfg) {
       {"bearer", R"((?i)\b(bearer|basic)\s+([A-Za-z0-9._~+/=-]{8,}))", 2, nullptr},
       {"url_credentials", R"((?i)\b[a-z][a-z0-9+.-]*://[^/\s:@]+:([^/\s@]+)@)", 1, nullptr},
       {"secret_value",
-       R"((?i)(password|passwd|pwd|pass|secret|client_secret|token|access_token|refresh_token|auth_token|api_?key|apikey|x-api-key|private_key|credentials?)(["']?\s*[:=]\s*["']?)([^\s"'&,;}\]]+))",
+       // A key starts a word or follows _ or - (db_password=, x-api-key:), so "bypass=1" stays.
+       R"((?i)(?:\b|[_-])(password|passwd|pwd|pass|secret|client_secret|token|access_token|refresh_token|auth_token|api[_-]?key|private[_-]key|credentials?)(["']?\s*[:=]\s*["']?)([^\s"'&,;}\]]+))",
        3, nullptr},
       {"email", R"(\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b)", 0, nullptr},
       {"credit_card", R"(\b[2-6](?:[ -]?\d){12,18}\b)", 0, &luhn_valid},

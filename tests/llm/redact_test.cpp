@@ -42,6 +42,8 @@ std::vector<Planted> planted() {
       {"secret_value", "login failed password=hunter2hunter user=bob", "hunter2hunter"},
       {"secret_value", "config {\"secret\": \"p4ssphrase-xyz\"} loaded", "p4ssphrase-xyz"},
       {"secret_value", "GET /cb?token=abc123tokenvalue&x=1 500", "abc123tokenvalue"},
+      {"secret_value", "connect failed DB_PASSWORD=Pr0dPassw0rd! host=db", "Pr0dPassw0rd!"},
+      {"secret_value", "header x-api-key: k3y-v4lue-123 rejected", "k3y-v4lue-123"},
       {"private_key",
        "key dump -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAzQ8planted\nabcdef==\n-----END RSA PRIVATE KEY----- end",
        "MIIEowIBAAKCAQEAzQ8planted"},
@@ -91,6 +93,7 @@ TEST_CASE("things that only look like secrets are left alone") {
       "card 4111 1111 1111 1112 fails the Luhn check",  // not a valid number: kept
       "NullPointerException at com.shop.cart.CartService.total(CartService.java:42)",
       "token count exceeded",  // the word without a value
+      "bypass=true compass: north",  // keys inside other words
   };
   for (const char* k : keep) {
     CAPTURE(k);
