@@ -376,3 +376,172 @@ TEST_CASE("a log message with shell metacharacters never reaches argv") {
   CHECK(env.recorded().empty());
   CHECK_FALSE(std::filesystem::exists(env.dir.file("pwned")));
 }
+
+namespace {
+
+struct HealEndpoint {
+  httplib::Server svr;
+  int port = 0;
+  std::thread th;
+  std::atomic<int> calls{0};
+  std::atomic<int> fail_first{0};
+  HealEndpoint() {
+    svr.Post(".*", [this](const httplib::Request&, httplib::Response& res) {
+      const int n = ++calls;
+      res.status = n <= fail_first.load() ? 503 : 200;
+    });
+    port = svr.bind_to_any_port("127.0.0.1");
+    th = std::thread([this] { svr.listen_after_bind(); });
+    REQUIRE(test::wait_until([this] { return svr.is_running(); }));
+  }
+  ~HealEndpoint() {
+    svr.stop();
+    th.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/heal"; }
+};
+
+// A hand-written fake of the LLM seam: records the fingerprints it was asked about.
+class RecordingRequester final : public SuggestionRequester {
+ public:
+  Result<void> request_suggestion(const std::string& fingerprint_id) override {
+    std::lock_guard l(mu);
+    ids.push_back(fingerprint_id);
+    return {};
+  }
+  std::size_t size() {
+    std::lock_guard l(mu);
+    return ids.size();
+  }
+  std::mutex mu;
+  std::vector<std::string> ids;
+};
+
+}  // namespace
+
+TEST_CASE("transient failures are retried with backoff until the endpoint recovers") {
+  Env env;
+  HealEndpoint heal;
+  heal.fail_first = 2;
+  StrategyConfig s = env.exec_strategy("heal");
+  s.actions[0] = ActionConfig{};
+  s.actions[0].type = "http";
+  s.actions[0].delivery.type = "http";
+  s.actions[0].delivery.http.url = heal.url();
+  s.actions[0].retries = 3;
+  s.actions[0].backoff_initial_ms = 10;
+  s.actions[0].backoff_max_ms = 40;
+  s.verification.enabled = false;
+  auto w = env.worker(base_config(s));
+  env.events("fp1", 5);
+  w->enqueue({"fp1"});
+  REQUIRE(test::wait_until([&] {
+    auto r = env.runs("ran");
+    return r.size() == 1 && r[0].outcome == "success";
+  }));
+  auto r = env.runs("ran")[0];
+  CHECK(r.attempts == 3);
+  CHECK(heal.calls == 3);
+  CHECK(r.verification == "skipped");
+}
+
+TEST_CASE("throttle applies, is persisted as state, and restores itself after its duration") {
+  Env env;
+  auto s = env.exec_strategy("slow-down");
+  ActionConfig t;
+  t.type = "throttle";
+  t.delivery.type = "exec";
+  t.delivery.exec.argv = {env.script, env.dir.file("argv.log"), env.dir.file("code"), "throttle", "{service}"};
+  t.restore.type = "exec";
+  t.restore.exec.argv = {env.script, env.dir.file("argv.log"), env.dir.file("code"), "unthrottle", "{service}"};
+  t.duration_secs = 600;
+  s.actions = {t};
+  auto w = env.worker(base_config(s));
+  env.events("fp1", 5);
+  w->enqueue({"fp1"});
+  REQUIRE(test::wait_until([&] { return env.recorded().size() == 1 && env.settled(*w); }));
+  auto active = env.healing->active_throttles();
+  REQUIRE(active);
+  REQUIRE(active->size() == 1);
+  CHECK(active->front().restore_at == env.clock.now_ms() + 600'000);
+  env.clock.advance(599s);
+  env.clock.advance(2s);
+  REQUIRE(test::wait_until([&] { return env.recorded().size() == 2; }));
+  CHECK(env.recorded() == std::vector<std::string>{"|throttle|checkout-api", "|unthrottle|checkout-api"});
+  REQUIRE(test::wait_until([&] { return env.healing->active_throttles()->empty(); }));
+  CHECK(env.healing->throttles(10)->front().status == "restored");
+}
+
+TEST_CASE("failover switches to a healthy backup and persists the active target; reset returns to primary") {
+  Env env;
+  auto s = env.exec_strategy("db-failover");
+  ActionConfig f;
+  f.type = "failover";
+  f.name = "failover";
+  f.targets = {"db-a", "db-b"};
+  f.delivery.type = "exec";
+  f.delivery.exec.argv = {env.script, env.dir.file("argv.log"), env.dir.file("code"), "switch", "{target}"};
+  f.health_check.type = "exec";
+  f.health_check.exec.argv = {env.script, env.dir.file("argv.log"), env.dir.file("code"), "check", "{target}"};
+  s.actions = {f};
+  s.verification.enabled = false;
+  auto w = env.worker(base_config(s));
+  env.events("fp1", 5);
+  w->enqueue({"fp1"});
+  REQUIRE(test::wait_until([&] { return env.runs("ran").size() == 1 && env.settled(*w); }));
+  CHECK(env.recorded() == std::vector<std::string>{"|check|db-b", "|switch|db-b", "|check|db-b"});
+  auto st = env.healing->failover("db-failover/failover");
+  REQUIRE(st);
+  REQUIRE(*st);
+  CHECK((*st)->active == "db-b");
+  auto reset = w->reset_failover("db-failover", "failover");
+  REQUIRE(reset);
+  CHECK(reset->success);
+  CHECK((*env.healing->failover("db-failover/failover"))->active == "db-a");
+  CHECK(env.recorded().back() == "|switch|db-a");
+}
+
+TEST_CASE("suggest hands the fingerprint to the LLM seam; notify respects its level's threshold") {
+  Env env;
+  Webhook hook;
+  RecordingRequester llm;
+  StrategyConfig s;
+  s.name = "ask-and-tell";
+  s.match.exception_type = "ConnectException";
+  ActionConfig ask;
+  ask.type = "suggest";
+  ActionConfig tell;
+  tell.type = "notify";
+  tell.level = "warning";
+  s.actions = {ask};
+  s.guards.cooldown_secs = 0;
+  HealerConfig cfg = base_config(s);
+  cfg.notify.channels = {{"chat", hook.url(), {"warning"}, {}, 2000}};
+  cfg.notify.levels = {{"warning", 10, 3600}};
+  auto w = Worker::create(cfg, WorkerDeps{env.clock, env.metrics, *env.store, *env.healing, *env.healing,
+                                          *env.healing, &llm});
+  REQUIRE(w);
+  (*w)->start();
+  env.events("fp1", 3);
+  (*w)->enqueue({"fp1"});
+  REQUIRE(test::wait_until([&] { return llm.size() == 1; }));
+  CHECK(llm.ids[0] == "fp1");
+  (*w)->stop();
+
+  // notify: 3 events are below the warning threshold of 10; 12 pass it once, then the cooldown holds.
+  s.actions = {tell};
+  cfg = base_config(s);
+  cfg.notify.channels = {{"chat", hook.url(), {"warning"}, {}, 2000}};
+  cfg.notify.levels = {{"warning", 10, 3600}};
+  auto w2 = env.worker(cfg);
+  env.events("fp2", 3);
+  w2->enqueue({"fp2"});
+  REQUIRE(test::wait_until([&] { return env.runs("skipped", "below_threshold").size() == 1; }));
+  env.events("fp2", 9);
+  w2->enqueue({"fp2"});
+  REQUIRE(test::wait_until([&] { return hook.count("warning") == 1 && env.settled(*w2); }));
+  env.events("fp2", 9);
+  w2->enqueue({"fp2"});
+  REQUIRE(test::wait_until([&] { return env.runs("skipped", "notify_cooldown").size() == 1; }));
+  CHECK(hook.count("warning") == 1);
+}
