@@ -87,7 +87,7 @@ void FileSource::scan(bool initial) {
       if (files_.count(key)) continue;
       int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0) {
-        health_ = {false, "cannot open " + path + ": " + std::strerror(errno)};
+        set_health({false, "cannot open " + path + ": " + std::strerror(errno)});
         continue;
       }
       struct stat fst {};
@@ -275,7 +275,10 @@ Batch FileSource::drain() {
   return batch;
 }
 
-SourceHealth FileSource::health() const { return health_; }
+SourceHealth FileSource::health() const {
+  std::lock_guard lock(health_mu_);
+  return health_;
+}
 
 void FileSource::close() {
   for (auto& [key, f] : files_)

@@ -17,6 +17,7 @@
 // consumed: the position stops at its first line, so the next poll (or a restart) reads it again
 // whole; once the file has been idle for stitch_max_wait_ms it is emitted as is.
 #include <cstdint>
+#include <mutex>
 #include <sys/stat.h>
 
 #include <map>
@@ -74,7 +75,12 @@ class FileSource final : public PullSource {
   std::map<std::string, Tracked> files_;           // key "dev:ino"
   std::map<std::string, std::int64_t> stored_;     // positions from the store
   UnixMs next_scan_ms_ = 0;
-  SourceHealth health_;
+  mutable std::mutex health_mu_;  // health() is read by /readyz from another thread
+  SourceHealth health_;           // guarded by health_mu_
+  void set_health(SourceHealth h) {
+    std::lock_guard lock(health_mu_);
+    health_ = std::move(h);
+  }
   Counter* bytes_;
   Counter* rotations_;
   Counter* truncations_;

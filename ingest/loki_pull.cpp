@@ -249,7 +249,7 @@ Result<Batch> LokiPullSource::fetch_page() {
                                      : std::min(backoff_ * 2, std::chrono::milliseconds(cfg_.backoff_max_ms));
     auto delay = retry_delay(retry_after, backoff_, std::chrono::milliseconds(cfg_.backoff_max_ms));
     next_poll_ms_ = now + delay.count();
-    health_ = {false, why};
+    set_health({false, why});
     return make_error(code, why);
   };
   if (!res) {
@@ -273,14 +273,13 @@ Result<Batch> LokiPullSource::fetch_page() {
   }
   requests_ok_->inc();
   backoff_ = std::chrono::milliseconds(0);
-  health_ = {};
+  set_health({});
 
   PageStep step = advance(cursor_, std::move(*page), static_cast<std::size_t>(limit_));
   if (step.stuck) {
     // Every entry of a full page shares the cursor timestamp: widen the page until it fits.
     if (limit_ >= 5000) {
-      health_ = {false, "more than 5000 entries share one timestamp; narrow the selector"};
-      return fail(ErrorCode::permanent, health_.detail, {});
+      return fail(ErrorCode::permanent, "more than 5000 entries share one timestamp; narrow the selector", {});
     }
     limit_ = std::min<std::int64_t>(limit_ * 2, 5000);
     next_poll_ms_ = now;
@@ -343,7 +342,10 @@ Result<void> LokiPullSource::commit(const Batch& stored) {
   return ok();
 }
 
-SourceHealth LokiPullSource::health() const { return health_; }
+SourceHealth LokiPullSource::health() const {
+  std::lock_guard lock(health_mu_);
+  return health_;
+}
 
 void LokiPullSource::close() {
   if (http_ && http_->client) http_->client->stop();

@@ -14,6 +14,7 @@
 // Entries written later with a timestamp below the cursor are not seen; settle_lag_ms is the guard.
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -99,7 +100,12 @@ class LokiPullSource final : public PullSource {
   UnixMs next_poll_ms_ = 0;
   std::chrono::milliseconds backoff_{0};
   std::int64_t limit_ = 0;  // raised while stuck on one timestamp
-  SourceHealth health_;
+  mutable std::mutex health_mu_;  // health() is read by /readyz from another thread
+  SourceHealth health_;           // guarded by health_mu_
+  void set_health(SourceHealth h) {
+    std::lock_guard lock(health_mu_);
+    health_ = std::move(h);
+  }
   Counter* bytes_;
   Counter* requests_ok_;
   Counter* requests_retry_;
