@@ -25,14 +25,18 @@ namespace {
 
 using nlohmann::json;
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 json parse_or(const std::string& text, json fallback) {
   json j = json::parse(text, nullptr, false);
   return j.is_discarded() ? fallback : j;
 }
 
-std::string time_or_null(UnixMs t) { return t ? format_rfc3339(t) : std::string(); }
+std::string time_or_null(UnixMs t) {
+  return t ? format_rfc3339(t) : std::string();
+}
 
 json suggestion_json(const StoredSuggestion& s, bool with_raw) {
   json j = {{"id", s.id},
@@ -72,13 +76,20 @@ std::int64_t path_id(const std::string& s) {
 
 int status_for(ErrorCode c) {
   switch (c) {
-    case ErrorCode::bad_input: return 400;
-    case ErrorCode::not_found: return 404;
-    case ErrorCode::conflict: return 409;
-    case ErrorCode::overloaded: return 429;
-    case ErrorCode::unauthorized: return 401;
-    case ErrorCode::config: return 503;
-    default: return 503;
+    case ErrorCode::bad_input:
+      return 400;
+    case ErrorCode::not_found:
+      return 404;
+    case ErrorCode::conflict:
+      return 409;
+    case ErrorCode::overloaded:
+      return 429;
+    case ErrorCode::unauthorized:
+      return 401;
+    case ErrorCode::config:
+      return 503;
+    default:
+      return 503;
   }
 }
 
@@ -117,8 +128,9 @@ class LlmComponent final : public Component {
   std::string_view name() const override { return "llm"; }
   Result<void> start() override {
     if (provider_->name() == "github_models") {
-      spdlog::warn("GitHub Models was retired on 2026-07-30 and answers 410; suggestions will fail until another "
-                   "provider is configured. provider=github_models");
+      spdlog::warn(
+          "GitHub Models was retired on 2026-07-30 and answers 410; suggestions will fail until another "
+          "provider is configured. provider=github_models");
     }
     worker_->start();
     return ok();
@@ -202,7 +214,8 @@ void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
   svr.Get("/api/v1/suggestions", [store](const httplib::Request& req, httplib::Response& res) {
     SuggestionQuery q;
     try {
-      if (req.has_param("limit")) q.limit = static_cast<std::size_t>(std::clamp(std::stoll(req.get_param_value("limit")), 1LL, 500LL));
+      if (req.has_param("limit"))
+        q.limit = static_cast<std::size_t>(std::clamp(std::stoll(req.get_param_value("limit")), 1LL, 500LL));
       if (req.has_param("cursor")) q.before_id = std::stoll(req.get_param_value("cursor"));
       if (req.has_param("min_confidence")) q.min_confidence = std::stod(req.get_param_value("min_confidence"));
     } catch (const std::exception&) {
@@ -306,13 +319,14 @@ void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
     res.set_content(dump({{"queued", true}, {"fingerprint_id", id}}), "application/json");
   });
 
-  svr.Get(R"(/api/v1/fingerprints/([^/]+)/suggest/preview)", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    LlmComponent* llm = find_llm(ctx);
-    if (!llm) return json_error(res, 503, "LLM suggestions are not configured (llm.provider)");
-    auto body = llm->service().preview(req.matches[1]);
-    if (!body) return json_error(res, status_for(body.error().code), body.error().message);
-    res.set_content(*body, "application/json");
-  });
+  svr.Get(R"(/api/v1/fingerprints/([^/]+)/suggest/preview)",
+          [&ctx](const httplib::Request& req, httplib::Response& res) {
+            LlmComponent* llm = find_llm(ctx);
+            if (!llm) return json_error(res, 503, "LLM suggestions are not configured (llm.provider)");
+            auto body = llm->service().preview(req.matches[1]);
+            if (!body) return json_error(res, status_for(body.error().code), body.error().message);
+            res.set_content(*body, "application/json");
+          });
 }
 
 Result<void> add_llm_components(AppContext& ctx) {

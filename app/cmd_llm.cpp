@@ -36,7 +36,8 @@ struct LlmCliOptions {
 void add_common(CLI::App* cmd, LlmCliOptions& o) {
   cmd->add_option("-c,--config", o.config_file, "YAML config file")->envname("SELFHEAL_CONFIG");
   cmd->add_option("-d,--data-dir", o.data_dir, "Directory holding the SQLite database");
-  cmd->add_option("--server", o.server, "Base URL of a running server (e.g. http://127.0.0.1:8080); default: the DB file");
+  cmd->add_option("--server", o.server,
+                  "Base URL of a running server (e.g. http://127.0.0.1:8080); default: the DB file");
   cmd->add_flag("--json", o.json_out, "Print JSON");
 }
 
@@ -173,7 +174,8 @@ int run_suggest(const LlmCliOptions& o, const std::string& id, bool preview, boo
       json j = json::parse(before.body, nullptr, false);
       if (!j.is_discarded() && !j["items"].empty()) newest_before = j["items"][0].value("id", 0);
     }
-    auto r = http_call(o, "POST", "/api/v1/fingerprints/" + id + "/suggest", json{{"force", force}, {"requested_by", "cli"}}.dump());
+    auto r = http_call(o, "POST", "/api/v1/fingerprints/" + id + "/suggest",
+                       json{{"force", force}, {"requested_by", "cli"}}.dump());
     if (r.status != 202) return fail(error_text(r));
     // Wait for the worker: the newest suggestion of this fingerprint changes, or one already existed
     // and was reused (then the newest stays, and is printed).
@@ -287,10 +289,13 @@ int run_review(const LlmCliOptions& o, const std::string& action, const std::str
 void register_llm_commands(CLI::App& app, CliState& st) {
   // Options live as long as `app` (CLI11 keeps references); static storage keeps them alive.
   static LlmCliOptions suggest_opts, review_opts;
-  static std::string suggest_id, review_id, who = [] {
-    const char* u = std::getenv("USER");
-    return std::string(u && *u ? u : "cli");
-  }(), comment, status_filter;
+  static std::string suggest_id, review_id,
+      who =
+          [] {
+            const char* u = std::getenv("USER");
+            return std::string(u && *u ? u : "cli");
+          }(),
+      comment, status_filter;
   static bool preview = false, force = false;
 
   auto* suggest = app.add_subcommand("suggest", "Ask the LLM for a fix suggestion for one fingerprint.");

@@ -23,8 +23,9 @@ void parse_llm_section(ConfigSection& s, llm::LlmConfig& out) {
   auto p = s.child("provider");
   for (const char* inline_secret : {"api_key", "key", "token"}) {
     if (p.has(inline_secret)) {
-      p.error(inline_secret, "secrets are never written inline; put the key in an environment variable and name it "
-                             "with api_key_env (e.g. api_key_env: OPENAI_API_KEY)");
+      p.error(inline_secret,
+              "secrets are never written inline; put the key in an environment variable and name it "
+              "with api_key_env (e.g. api_key_env: OPENAI_API_KEY)");
     }
   }
   p.allow_only({"type", "base_url", "model", "api_key_env", "connect_timeout_ms", "request_timeout_ms", "max_retries",
@@ -62,8 +63,8 @@ void parse_llm_section(ConfigSection& s, llm::LlmConfig& out) {
   s.get("context_tokens", out.context_tokens, 1'024, 1'000'000);
   s.get("max_samples", out.max_samples, 3, 5);
   if (out.context_tokens - out.max_output_tokens < 768) {
-    s.error("max_output_tokens", "leaves less than 768 of context_tokens (" + std::to_string(out.context_tokens) +
-                                     ") for the prompt");
+    s.error("max_output_tokens",
+            "leaves less than 768 of context_tokens (" + std::to_string(out.context_tokens) + ") for the prompt");
   }
   auto b = s.child("budget");
   b.allow_only({"daily_calls", "daily_tokens"});

@@ -16,7 +16,7 @@ struct ProviderConfig {
   std::int64_t request_timeout_ms = 60'000;  // whole request, all retries included
   int max_retries = 2;
   std::int64_t max_retry_delay_ms = 30'000;  // a server asking to wait longer is treated as unavailable
-  double temperature = 0.2;      // reasoning models (o-series, gpt-5) accept only 1
+  double temperature = 0.2;                  // reasoning models (o-series, gpt-5) accept only 1
   /// OpenAI shape only: "max_completion_tokens" | "max_tokens" | "" (auto: max_completion_tokens for
   /// api.openai.com, max_tokens for any other base_url, since Ollama /v1, llama.cpp and LocalAI ignore
   /// max_completion_tokens; GitHub Models always max_tokens).
@@ -24,7 +24,7 @@ struct ProviderConfig {
 };
 
 struct RedactConfig {
-  bool ips = true;     // IPv4/IPv6 addresses
+  bool ips = true;  // IPv4/IPv6 addresses
   bool emails = true;
   std::vector<std::string> patterns;  // user RE2 patterns, whole match replaced
 };
@@ -37,14 +37,14 @@ struct BudgetConfig {
 struct LlmConfig {
   bool enabled = false;
   ProviderConfig provider;
-  std::int64_t max_output_tokens = 800;   // always sent (max_completion_tokens / max_tokens / num_predict)
-  std::int64_t context_tokens = 8'192;    // the model's context window: prompt + output must fit
-  std::int64_t max_samples = 5;           // 3..5 samples in the context
+  std::int64_t max_output_tokens = 800;  // always sent (max_completion_tokens / max_tokens / num_predict)
+  std::int64_t context_tokens = 8'192;   // the model's context window: prompt + output must fit
+  std::int64_t max_samples = 5;          // 3..5 samples in the context
   BudgetConfig budget;
   double cost_per_1k_input_tokens = 0.0;  // USD, for the stored cost estimate
   double cost_per_1k_output_tokens = 0.0;
   std::int64_t refresh_after_ms = 24 * 3600 * 1000;  // a fingerprint's suggestion is reused this long
-  std::int64_t queue_max = 1'000;         // pending fingerprints; above: overloaded (HTTP 429)
+  std::int64_t queue_max = 1'000;                    // pending fingerprints; above: overloaded (HTTP 429)
   RedactConfig redact;
 };
 

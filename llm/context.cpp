@@ -90,7 +90,9 @@ std::string fmt_rate(double v) {
 
 }  // namespace
 
-std::int64_t estimate_tokens(std::string_view text) { return static_cast<std::int64_t>((text.size() + 2) / 3); }
+std::int64_t estimate_tokens(std::string_view text) {
+  return static_cast<std::int64_t>((text.size() + 2) / 3);
+}
 
 std::string sha256_hex(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -241,9 +243,9 @@ Result<BuiltContext> build_context(const FingerprintFacts& facts, const Redactor
   std::stable_sort(hist.begin(), hist.end(), [](const HealingEntry& a, const HealingEntry& b) { return a.ts > b.ts; });
   for (std::size_t i = 0; i < hist.size(); ++i) {
     out.evidence.strategy_succeeded = out.evidence.strategy_succeeded || hist[i].succeeded;
-    std::string line = "  - " + format_rfc3339(hist[i].ts) + " " + r.redact(cut(hist[i].strategy, 100), counts) +
-                       "/" + r.redact(cut(hist[i].action, 100), counts) + ": " +
-                       r.redact(cut(hist[i].outcome, 200), counts) + "\n";
+    std::string line = "  - " + format_rfc3339(hist[i].ts) + " " + r.redact(cut(hist[i].strategy, 100), counts) + "/" +
+                       r.redact(cut(hist[i].action, 100), counts) + ": " + r.redact(cut(hist[i].outcome, 200), counts) +
+                       "\n";
     if (i >= max_history || !fits(line)) {
       out.dropped.push_back("history " + std::to_string(i + 1));
       continue;

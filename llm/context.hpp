@@ -51,9 +51,9 @@ struct BuiltContext {
   SuggestionRequest request;
   std::string context_hash;  // SHA-256 hex over the non-statistics parts of the prompt
   std::int64_t estimated_prompt_tokens = 0;
-  std::vector<std::string> dropped;  // what the budget left out, e.g. "sample 5", "frame 9"
+  std::vector<std::string> dropped;       // what the budget left out, e.g. "sample 5", "frame 9"
   std::map<std::string, int> redactions;  // kind -> count
-  EvidenceFacts evidence;  // for the confidence checks (redacted, as the model saw it)
+  EvidenceFacts evidence;                 // for the confidence checks (redacted, as the model saw it)
 };
 
 /// Conservative token estimate for mixed code/log text: one token per 3 bytes, rounded up.

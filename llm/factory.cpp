@@ -26,7 +26,8 @@ Result<std::unique_ptr<LlmProvider>> make_provider(const LlmConfig& cfg, std::sh
   t.waiter = std::move(waiter);
   t.clock = clock;
   if (p.type == "openai" || p.type == "github_models") {
-    auto c = p.type == "openai" ? openai_config(p.base_url, p.model, key) : github_models_config(p.base_url, p.model, key);
+    auto c =
+        p.type == "openai" ? openai_config(p.base_url, p.model, key) : github_models_config(p.base_url, p.model, key);
     if (!p.token_limit_field.empty()) {
       c.token_limit_field = p.token_limit_field;
     } else if (p.type == "openai" && !p.base_url.empty() && p.base_url.find("://api.openai.com") == std::string::npos) {

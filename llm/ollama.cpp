@@ -19,7 +19,8 @@ std::string build_ollama_body(const SuggestionRequest& req, const OllamaConfig& 
   nlohmann::ordered_json body;
   body["model"] = cfg.model;
   body["stream"] = false;
-  body["options"] = {{"temperature", req.temperature}, {"num_predict", req.max_output_tokens}, {"num_ctx", cfg.num_ctx}};
+  body["options"] = {
+      {"temperature", req.temperature}, {"num_predict", req.max_output_tokens}, {"num_ctx", cfg.num_ctx}};
   body["format"] = nlohmann::ordered_json::parse(suggestion_schema_json());
   body["messages"] = nlohmann::ordered_json::array({
       {{"role", "system"}, {"content", req.system_prompt}},

@@ -13,7 +13,7 @@ namespace selfheal::llm {
 struct OllamaConfig {
   std::string base_url = "http://127.0.0.1:11434";
   std::string model = "llama3.2:3b";
-  std::string api_key;  // only for proxies in front of Ollama; "" = no Authorization header
+  std::string api_key;           // only for proxies in front of Ollama; "" = no Authorization header
   std::int64_t num_ctx = 8'192;  // context window requested from the model (options.num_ctx)
   TransportOptions transport;
 };

@@ -53,10 +53,10 @@ std::string build_openai_body(const SuggestionRequest& req, const OpenAiCompatib
       {{"role", "user"}, {"content", req.user_prompt}},
   });
   nlohmann::ordered_json schema = nlohmann::ordered_json::parse(suggestion_schema_json());
-  body["response_format"] = {{"type", "json_schema"},
-                             {"json_schema",
-                              {{"name", std::string(suggestion_schema_name)}, {"strict", cfg.strict_schema},
-                               {"schema", std::move(schema)}}}};
+  body["response_format"] = {
+      {"type", "json_schema"},
+      {"json_schema",
+       {{"name", std::string(suggestion_schema_name)}, {"strict", cfg.strict_schema}, {"schema", std::move(schema)}}}};
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
@@ -103,7 +103,8 @@ OpenAiCompatibleProvider::OpenAiCompatibleProvider(OpenAiCompatibleConfig cfg, s
   if (cfg_.transport.provider_name.empty()) cfg_.transport.provider_name = cfg_.provider_name;
 }
 
-Result<Completion> OpenAiCompatibleProvider::complete(const SuggestionRequest& req, std::chrono::milliseconds deadline) {
+Result<Completion> OpenAiCompatibleProvider::complete(const SuggestionRequest& req,
+                                                      std::chrono::milliseconds deadline) {
   HttpRequest http;
   http.url = join_url(cfg_.base_url, "/chat/completions");
   http.headers.emplace_back("Content-Type", "application/json");

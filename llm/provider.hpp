@@ -14,7 +14,7 @@ namespace selfheal::llm {
 
 /// What is sent: already redacted and budgeted by the context builder (llm/context.hpp).
 struct SuggestionRequest {
-  std::string fingerprint_id;   // for logs only; never sent
+  std::string fingerprint_id;  // for logs only; never sent
   std::string system_prompt;
   std::string user_prompt;
   std::int64_t max_output_tokens = 800;  // always sent

@@ -14,9 +14,9 @@
 namespace selfheal::llm {
 
 struct RetryPolicy {
-  int max_retries = 2;                              // retries after the first attempt
-  std::chrono::milliseconds base_delay{500};        // backoff: base * 2^retry ...
-  std::chrono::milliseconds max_backoff{8'000};     // ... capped here
+  int max_retries = 2;                                 // retries after the first attempt
+  std::chrono::milliseconds base_delay{500};           // backoff: base * 2^retry ...
+  std::chrono::milliseconds max_backoff{8'000};        // ... capped here
   std::chrono::milliseconds max_server_delay{30'000};  // a longer retry-after is not waited for
 };
 
@@ -24,9 +24,9 @@ enum class RetryOutcome { success, retry, fail };
 
 struct RetryDecision {
   RetryOutcome outcome = RetryOutcome::fail;
-  std::chrono::milliseconds delay{0};  // for retry
+  std::chrono::milliseconds delay{0};    // for retry
   ErrorCode code = ErrorCode::internal;  // for fail
-  std::string reason;                  // for fail: no URL, no key, no server text
+  std::string reason;                    // for fail: no URL, no key, no server text
 };
 
 /// Server-requested delay: `retry-after-ms`, then `retry-after` (seconds, fractional allowed, or an

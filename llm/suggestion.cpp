@@ -116,11 +116,14 @@ Result<ParsedSuggestion> parse_suggestion(const Completion& c) {
 bool evidence_supported(std::string_view item, const EvidenceFacts& facts) {
   const std::string it = lower(item);
   if (it.size() < 3) return false;
-  auto contains = [&](const std::string& needle) { return needle.size() >= 3 && it.find(lower(needle)) != std::string::npos; };
+  auto contains = [&](const std::string& needle) {
+    return needle.size() >= 3 && it.find(lower(needle)) != std::string::npos;
+  };
   if (!facts.exception_type.empty()) {
     if (contains(facts.exception_type)) return true;
     auto dot = facts.exception_type.find_last_of(".:");  // java.lang.NullPointerException, pkg::Error
-    if (dot != std::string::npos && facts.exception_type.size() - dot > 6 && contains(facts.exception_type.substr(dot + 1))) {
+    if (dot != std::string::npos && facts.exception_type.size() - dot > 6 &&
+        contains(facts.exception_type.substr(dot + 1))) {
       return true;
     }
   }

@@ -10,11 +10,16 @@ namespace selfheal::llm {
 
 std::string_view to_string(RunOutcome o) {
   switch (o) {
-    case RunOutcome::created: return "created";
-    case RunOutcome::cached: return "cached";
-    case RunOutcome::reused: return "reused";
-    case RunOutcome::failed: return "failed";
-    case RunOutcome::over_budget: return "over_budget";
+    case RunOutcome::created:
+      return "created";
+    case RunOutcome::cached:
+      return "cached";
+    case RunOutcome::reused:
+      return "reused";
+    case RunOutcome::failed:
+      return "failed";
+    case RunOutcome::over_budget:
+      return "over_budget";
   }
   return "failed";
 }
@@ -206,7 +211,9 @@ Result<RunResult> SuggestionService::run(const std::string& id, bool force, cons
 LlmWorker::LlmWorker(SuggestionService& service, std::size_t queue_max, Metrics* metrics, std::function<void()> cancel)
     : service_(service), queue_max_(queue_max), metrics_(metrics), cancel_(std::move(cancel)) {}
 
-LlmWorker::~LlmWorker() { stop(); }
+LlmWorker::~LlmWorker() {
+  stop();
+}
 
 void LlmWorker::start() {
   std::lock_guard lock(mu_);
@@ -237,7 +244,8 @@ Result<void> LlmWorker::request(const std::string& id, bool force, const std::st
     if (active_.count(id)) {
       ++stats_.deduplicated;
       if (metrics_) {
-        metrics_->counter("selfheal_llm_requests_total", "Suggestion requests by outcome.", {{"outcome", "deduplicated"}})
+        metrics_
+            ->counter("selfheal_llm_requests_total", "Suggestion requests by outcome.", {{"outcome", "deduplicated"}})
             .inc();
       }
       return ok();
@@ -288,7 +296,8 @@ void LlmWorker::loop() {
     } else if (r->outcome == RunOutcome::created) {
       spdlog::info("Suggestion ready. fingerprint={} outcome={} suggestion_id={}", item.id, outcome, r->suggestion_id);
     } else {
-      spdlog::debug("Suggestion reused. fingerprint={} outcome={} suggestion_id={}", item.id, outcome, r->suggestion_id);
+      spdlog::debug("Suggestion reused. fingerprint={} outcome={} suggestion_id={}", item.id, outcome,
+                    r->suggestion_id);
     }
     if (metrics_) {
       metrics_->counter("selfheal_llm_requests_total", "Suggestion requests by outcome.", {{"outcome", outcome}}).inc();
@@ -299,8 +308,9 @@ void LlmWorker::loop() {
             .inc(static_cast<std::uint64_t>(r->usage.completion_tokens));
       }
       if (r && (r->outcome == RunOutcome::created || r->outcome == RunOutcome::failed) && r->latency_ms > 0) {
-        metrics_->histogram("selfheal_llm_call_duration_seconds", "Provider call latency, retries included.",
-                            latency_buckets_seconds())
+        metrics_
+            ->histogram("selfheal_llm_call_duration_seconds", "Provider call latency, retries included.",
+                        latency_buckets_seconds())
             .observe(static_cast<double>(r->latency_ms) / 1000.0);
       }
     }
@@ -310,11 +320,19 @@ void LlmWorker::loop() {
     ++stats_.processed;
     if (r) {
       switch (r->outcome) {
-        case RunOutcome::created: ++stats_.created; break;
+        case RunOutcome::created:
+          ++stats_.created;
+          break;
         case RunOutcome::cached:
-        case RunOutcome::reused: ++stats_.cached; break;
-        case RunOutcome::failed: ++stats_.failed; break;
-        case RunOutcome::over_budget: ++stats_.over_budget; break;
+        case RunOutcome::reused:
+          ++stats_.cached;
+          break;
+        case RunOutcome::failed:
+          ++stats_.failed;
+          break;
+        case RunOutcome::over_budget:
+          ++stats_.over_budget;
+          break;
       }
     } else {
       ++stats_.failed;

@@ -105,8 +105,7 @@ class LlmWorker {
   Result<void> request(const std::string& fingerprint_id, bool force = false, const std::string& requested_by = "api");
 
   struct Stats {
-    std::uint64_t requested = 0, deduplicated = 0, processed = 0, created = 0, cached = 0, failed = 0,
-                  over_budget = 0;
+    std::uint64_t requested = 0, deduplicated = 0, processed = 0, created = 0, cached = 0, failed = 0, over_budget = 0;
   };
   Stats stats() const;
   /// Queue empty and nothing running.

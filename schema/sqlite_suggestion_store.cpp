@@ -94,10 +94,11 @@ Result<std::int64_t> SqliteSuggestionStore::insert_suggestion(const StoredSugges
 
 Result<std::int64_t> SqliteSuggestionStore::record_attempt(const SuggestionAttempt& a) {
   return detail::with_writer(*db_, [&](SQLite::Database& db) -> Result<std::int64_t> {
-    SQLite::Statement q(db,
-                        "INSERT INTO llm_attempts (fingerprint_id, ts, provider, model, outcome, error_code, error, raw, "
-                        "prompt_tokens, completion_tokens, latency_ms, http_attempts, suggestion_id) "
-                        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    SQLite::Statement q(
+        db,
+        "INSERT INTO llm_attempts (fingerprint_id, ts, provider, model, outcome, error_code, error, raw, "
+        "prompt_tokens, completion_tokens, latency_ms, http_attempts, suggestion_id) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
     int i = 1;
     q.bind(i++, a.fingerprint_id);
     q.bind(i++, static_cast<int64_t>(a.ts));
@@ -203,10 +204,11 @@ Result<StoredSuggestion> SqliteSuggestionStore::review(std::int64_t id, std::str
 Result<std::vector<SuggestionAttempt>> SqliteSuggestionStore::attempts(std::string_view fingerprint_id,
                                                                        std::size_t limit) {
   return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<SuggestionAttempt>> {
-    SQLite::Statement q(db,
-                        "SELECT id, fingerprint_id, ts, provider, model, outcome, error_code, error, raw, prompt_tokens, "
-                        "completion_tokens, latency_ms, http_attempts, suggestion_id FROM llm_attempts "
-                        "WHERE fingerprint_id = ? ORDER BY id DESC LIMIT ?");
+    SQLite::Statement q(
+        db,
+        "SELECT id, fingerprint_id, ts, provider, model, outcome, error_code, error, raw, prompt_tokens, "
+        "completion_tokens, latency_ms, http_attempts, suggestion_id FROM llm_attempts "
+        "WHERE fingerprint_id = ? ORDER BY id DESC LIMIT ?");
     q.bind(1, std::string(fingerprint_id));
     q.bind(2, static_cast<int64_t>(limit));
     std::vector<SuggestionAttempt> out;

@@ -10,8 +10,8 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -92,10 +92,10 @@ class FakeLlmServer {
            {"object", "chat.completion"},
            {"created", 1732300123},
            {"model", "fake-model"},
-           {"choices",
-            nlohmann::json::array({{{"index", 0},
-                                    {"finish_reason", finish},
-                                    {"message", {{"role", "assistant"}, {"content", content}, {"refusal", nullptr}}}}})},
+           {"choices", nlohmann::json::array(
+                           {{{"index", 0},
+                             {"finish_reason", finish},
+                             {"message", {{"role", "assistant"}, {"content", content}, {"refusal", nullptr}}}}})},
            {"usage", {{"prompt_tokens", 88}, {"completion_tokens", 41}, {"total_tokens", 129}}}};
     } else {
       j = {{"model", "fake-model"},

@@ -188,7 +188,9 @@ TEST_CASE("contract: 410 is a permanent 'provider retired' error, never retried"
   for (const auto& kind : providers()) {
     CAPTURE(kind.name);
     FakeLlmServer srv(kind.wire);
-    srv.set_default({410, "GitHub Models is temporarily unavailable as part of a scheduled retirement brownout", {{"retry-after", "1"}}});
+    srv.set_default({410,
+                     "GitHub Models is temporarily unavailable as part of a scheduled retirement brownout",
+                     {{"retry-after", "1"}}});
     auto w = std::make_shared<RecordingWaiter>();
     auto p = kind.make(srv.base_url(), w);
     auto c = p->complete(request(), 10s);
@@ -207,7 +209,8 @@ TEST_CASE("contract: insufficient_quota and 401 are not retried and never echo t
     CAPTURE(kind.name);
     {
       FakeLlmServer srv(kind.wire);
-      srv.set_default({429, srv.error_body("You exceeded your current quota", "insufficient_quota"), {{"retry-after", "1"}}});
+      srv.set_default(
+          {429, srv.error_body("You exceeded your current quota", "insufficient_quota"), {{"retry-after", "1"}}});
       auto p = kind.make(srv.base_url(), std::make_shared<RecordingWaiter>());
       auto c = p->complete(request(), 10s);
       REQUIRE_FALSE(c.has_value());
@@ -330,26 +333,32 @@ TEST_CASE("contract: planted secrets in samples, messages, frames and labels nev
   f.summary.id = "feedfacecafebeef";
   f.summary.template_text = "login failed for jane.doe@example.com password=hunter2hunter from 10.20.30.40";
   f.summary.exception_type = "AuthError";
-  f.summary.frames_json = R"([{"module":"auth.AKIAIOSFODNN7EXAMPLE","function":"login","file":"auth.py","line":3,"in_app":true},)"
-                          R"({"module":"lib","function":"secret=p4ssphrase-xyz","file":"x.py","line":1,"in_app":false}])";
+  f.summary.frames_json =
+      R"([{"module":"auth.AKIAIOSFODNN7EXAMPLE","function":"login","file":"auth.py","line":3,"in_app":true},)"
+      R"({"module":"lib","function":"secret=p4ssphrase-xyz","file":"x.py","line":1,"in_app":false}])";
   f.summary.count = 3;
   f.summary.services = {{"billing", 3}};
   f.summary.hosts = {{"10.20.30.40", 3}};
   StoredSample a;
   a.kind = "first";
   a.ts = 1'800'000'000'000;
-  a.message = "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY and Authorization: Bearer s3cr3tB34rerValue";
-  a.labels_json = R"({"token":"tokvalue-77aa","owner":"jane.doe@example.com","gh":"ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"})";
+  a.message =
+      "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY and Authorization: Bearer s3cr3tB34rerValue";
+  a.labels_json =
+      R"({"token":"tokvalue-77aa","owner":"jane.doe@example.com","gh":"ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"})";
   StoredSample b;
   b.kind = "first";
   b.ts = a.ts + 1;
-  b.message = "slack xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOp jwt "
-              "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+  b.message =
+      "slack xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOp jwt "
+      "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
   b.labels_json = R"({"peer":"2001:db8:85a3::8a2e:370:7334","customer":"cust-424242"})";
   StoredSample c;
   c.kind = "recent";
   c.ts = a.ts + 2;
-  c.message = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAzQ8planted\n-----END RSA PRIVATE KEY-----\ncard 4111 1111 1111 1111";
+  c.message =
+      "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAzQ8planted\n-----END RSA PRIVATE KEY-----\ncard 4111 1111 1111 "
+      "1111";
   f.samples = {a, b, c};
   f.history.push_back({a.ts, "restart", "exec", "stderr: password=hunter2hunter", false});
 

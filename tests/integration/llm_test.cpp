@@ -228,18 +228,19 @@ TEST_CASE("llm: the healer's log reaches the context, and a successful strategy 
 TEST_CASE("llm config: unknown keys and inline keys are rejected with file:line:col") {
   test::TempDir dir;
   const std::string config = dir.file("bad.yaml");
-  test::write_file(config, "llm:\n"
-                           "  provider:\n"
-                           "    type: openai\n"
-                           "    api_key: sk-inline-NOPE\n"
-                           "    colour: blue\n"
-                           "  redact:\n"
-                           "    patterns: ['(unclosed']\n");
+  test::write_file(config,
+                   "llm:\n"
+                   "  provider:\n"
+                   "    type: openai\n"
+                   "    api_key: sk-inline-NOPE\n"
+                   "    colour: blue\n"
+                   "  redact:\n"
+                   "    patterns: ['(unclosed']\n");
   auto r = test::run({test::selfheal_binary(), "config", "check", "-c", config});
   CHECK(r.exit_code == 2);
   CAPTURE(r.err);
-  CHECK(r.err.find("bad.yaml:4:") != std::string::npos);   // api_key: never inline
-  CHECK(r.err.find("bad.yaml:5:") != std::string::npos);   // colour: unknown
+  CHECK(r.err.find("bad.yaml:4:") != std::string::npos);  // api_key: never inline
+  CHECK(r.err.find("bad.yaml:5:") != std::string::npos);  // colour: unknown
   CHECK(r.err.find("api_key_env") != std::string::npos);
   CHECK(r.err.find("not valid RE2") != std::string::npos);
   CHECK(r.err.find("sk-inline-NOPE") == std::string::npos);
@@ -250,32 +251,35 @@ TEST_CASE("llm end to end: serve + Loki push -> suggestion via API -> accepted v
   test::TempDir dir;
   test::FakeLlmServer srv(test::LlmWire::openai);
   // The model cites a real frame and one invented one: the displayed confidence must reflect that.
-  srv.set_default({200, srv.answer(json{{"summary", "Cart total fails on an empty cart"},
-                                        {"root_cause", "items is null for carts never persisted"},
-                                        {"suggested_fix", "Initialise items to an empty list"},
-                                        {"evidence", {"com.shop.cart.CartService.total", "com.shop.Invented.frame"}},
-                                        {"confidence", 0.9}}
-                                       .dump()),
+  srv.set_default({200,
+                   srv.answer(json{{"summary", "Cart total fails on an empty cart"},
+                                   {"root_cause", "items is null for carts never persisted"},
+                                   {"suggested_fix", "Initialise items to an empty list"},
+                                   {"evidence", {"com.shop.cart.CartService.total", "com.shop.Invented.frame"}},
+                                   {"confidence", 0.9}}
+                                  .dump()),
                    {}});
   const std::string config = dir.file("selfheal.yaml");
-  test::write_file(config, "llm:\n"
-                           "  provider:\n"
-                           "    type: openai\n"
-                           "    base_url: " + srv.base_url() + "/v1\n"
-                           "    model: gpt-4o-mini\n"
-                           "    api_key_env: SELFHEAL_TEST_LLM_KEY\n"
-                           "    token_limit_field: max_completion_tokens\n"
-                           "  max_output_tokens: 600\n"
-                           "  cost_per_1k_input_tokens: 0.15\n"
-                           "  cost_per_1k_output_tokens: 0.6\n");
+  test::write_file(config,
+                   "llm:\n"
+                   "  provider:\n"
+                   "    type: openai\n"
+                   "    base_url: " +
+                       srv.base_url() +
+                       "/v1\n"
+                       "    model: gpt-4o-mini\n"
+                       "    api_key_env: SELFHEAL_TEST_LLM_KEY\n"
+                       "    token_limit_field: max_completion_tokens\n"
+                       "  max_output_tokens: 600\n"
+                       "  cost_per_1k_input_tokens: 0.15\n"
+                       "  cost_per_1k_output_tokens: 0.6\n");
   test::ServeProcess serve(dir.path().string(), config, {{"SELFHEAL_TEST_LLM_KEY", llm_key}});
 
   // Errors pushed through the Loki JSON API; one carries a password that must not leave the machine.
   json streams = json::array();
   json values = json::array();
-  const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                          std::chrono::system_clock::now().time_since_epoch())
-                          .count();
+  const auto now_ns =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   for (int i = 0; i < 20; ++i) {
     values.push_back({std::to_string(now_ns + i),
                       "java.lang.NullPointerException: cart " + std::to_string(i) +
@@ -360,8 +364,9 @@ TEST_CASE("llm end to end: serve + Loki push -> suggestion via API -> accepted v
   CHECK(counted == 1);
 
   // `selfheal suggest` on the DB file (no --server) reuses the fresh suggestion: no new call.
-  auto direct = test::run({test::selfheal_binary(), "suggest", fp_id, "--json", "-c", config, "-d", dir.path().string()},
-                          {}, {{"SELFHEAL_TEST_LLM_KEY", llm_key}});
+  auto direct =
+      test::run({test::selfheal_binary(), "suggest", fp_id, "--json", "-c", config, "-d", dir.path().string()}, {},
+                {{"SELFHEAL_TEST_LLM_KEY", llm_key}});
   CAPTURE(direct.err);
   REQUIRE(direct.exit_code == 0);
   CHECK(json::parse(direct.out)["id"].get<std::int64_t>() == item["id"].get<std::int64_t>());

@@ -37,7 +37,9 @@ FingerprintFacts facts(int samples = 5) {
   return f;
 }
 
-std::unique_ptr<Redactor> redactor() { return std::move(Redactor::create({})).value(); }
+std::unique_ptr<Redactor> redactor() {
+  return std::move(Redactor::create({})).value();
+}
 
 }  // namespace
 
@@ -122,7 +124,8 @@ TEST_CASE("secrets in template, type, frames, samples, labels, services and hist
   const std::string pw = "hunter2hunter";
   f.summary.template_text = "login failed for " + mail + " password=" + pw;
   f.summary.exception_type = "AuthError " + aws;
-  f.summary.frames_json = R"([{"module":"auth.)" + gh + R"(","function":"login","file":"auth.py","line":3,"in_app":true}])";
+  f.summary.frames_json =
+      R"([{"module":"auth.)" + gh + R"(","function":"login","file":"auth.py","line":3,"in_app":true}])";
   f.summary.services = {{"svc-" + mail, 1}};
   f.samples[0].labels_json = R"({"token":"abc123tokenvalue","ip":"10.1.2.3"})";
   f.samples[1].message = "Authorization: Bearer s3cr3tT0kenValue42xyz";

@@ -52,7 +52,8 @@ TEST_CASE("github models body: publisher/model id and max_tokens") {
 }
 
 TEST_CASE("openai parse: content, finish_reason, model and usage from the reference fixture") {
-  const char* fixture = R"({"id":"chatcmpl-fx01","object":"chat.completion","created":1732300123,"model":"gpt-4o-mini-2024-07-18",
+  const char* fixture =
+      R"({"id":"chatcmpl-fx01","object":"chat.completion","created":1732300123,"model":"gpt-4o-mini-2024-07-18",
  "choices":[{"index":0,"finish_reason":"stop","logprobs":null,
    "message":{"role":"assistant","refusal":null,
      "content":"{\"summary\":\"Cart total fails on empty cart\",\"root_cause\":\"items list is null\",\"suggested_fix\":\"Initialise items\",\"confidence\":0.72}"}}],
@@ -80,7 +81,8 @@ TEST_CASE("openai parse: a refusal and a length cut-off are reported, not hidden
 }
 
 TEST_CASE("openai parse: bodies that are not chat completions are bad input") {
-  for (const char* b : {"", "not json", "[]", R"({"choices":[]})", R"({"object":"list"})", R"({"choices":[{"x":1}]})"}) {
+  for (const char* b :
+       {"", "not json", "[]", R"({"choices":[]})", R"({"object":"list"})", R"({"choices":[{"x":1}]})"}) {
     CAPTURE(b);
     auto c = parse_openai_body(b);
     REQUIRE_FALSE(c.has_value());
@@ -128,7 +130,8 @@ TEST_CASE("ollama parse: NDJSON chunks are joined; an error line fails; no done 
   auto c = parse_ollama_body(
       "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"{\\\"sum\"},\"done\":false}\n"
       "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"mary\\\"\"},\"done\":false}\n"
-      "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"length\",\"eval_count\":52}\n");
+      "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"length\","
+      "\"eval_count\":52}\n");
   REQUIRE(c.has_value());
   CHECK(c->content == "{\"summary\"");
   CHECK(c->finish_reason == "length");

@@ -35,7 +35,8 @@ std::vector<Planted> planted() {
       {"slack_token", "slack post failed token xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOp",
        "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOp"},
       {"jwt",
-       "session eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U "
+       "session "
+       "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U "
        "expired",
        "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"},
       {"bearer", "upstream said 401 for Authorization: Bearer s3cr3tT0kenValue42xyz", "s3cr3tT0kenValue42xyz"},
@@ -45,7 +46,8 @@ std::vector<Planted> planted() {
       {"secret_value", "connect failed DB_PASSWORD=Pr0dPassw0rd! host=db", "Pr0dPassw0rd!"},
       {"secret_value", "header x-api-key: k3y-v4lue-123 rejected", "k3y-v4lue-123"},
       {"private_key",
-       "key dump -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAzQ8planted\nabcdef==\n-----END RSA PRIVATE KEY----- end",
+       "key dump -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAzQ8planted\nabcdef==\n-----END RSA PRIVATE KEY----- "
+       "end",
        "MIIEowIBAAKCAQEAzQ8planted"},
       {"email", "mail to jane.doe@example.com bounced", "jane.doe@example.com"},
       {"credit_card", "charge declined for card 4111 1111 1111 1111 amount 3", "4111 1111 1111 1111"},
@@ -53,7 +55,8 @@ std::vector<Planted> planted() {
       {"ipv4", "connect to 10.20.30.40:5432 refused", "10.20.30.40"},
       {"ipv6", "peer 2001:db8:85a3::8a2e:370:7334 reset", "2001:db8:85a3::8a2e:370:7334"},
       {"url_credentials", "dsn postgres://app:Sup3rS3cret@db/prod failed", "Sup3rS3cret"},
-      {"api_key", "openai key sk-proj-abcdefghijklmnopqrstuvwxyz123456 invalid", "sk-proj-abcdefghijklmnopqrstuvwxyz123456"},
+      {"api_key", "openai key sk-proj-abcdefghijklmnopqrstuvwxyz123456 invalid",
+       "sk-proj-abcdefghijklmnopqrstuvwxyz123456"},
   };
 }
 
@@ -92,7 +95,7 @@ TEST_CASE("things that only look like secrets are left alone") {
       "timestamp 1700000000000 order 12345",
       "card 4111 1111 1111 1112 fails the Luhn check",  // not a valid number: kept
       "NullPointerException at com.shop.cart.CartService.total(CartService.java:42)",
-      "token count exceeded",  // the word without a value
+      "token count exceeded",        // the word without a value
       "bypass=true compass: north",  // keys inside other words
   };
   for (const char* k : keep) {

@@ -77,7 +77,8 @@ TEST_CASE("suggestion store: newest-first cursor pages and filters") {
   auto db = SqliteDb::open(SqliteOptions{dir.file("s.db")});
   REQUIRE(db.has_value());
   SqliteSuggestionStore store(*db);
-  for (int i = 0; i < 5; ++i) REQUIRE(store.insert_suggestion(make(i % 2 ? "odd" : "even", "k", i, i / 10.0)).has_value());
+  for (int i = 0; i < 5; ++i)
+    REQUIRE(store.insert_suggestion(make(i % 2 ? "odd" : "even", "k", i, i / 10.0)).has_value());
   SuggestionQuery q;
   q.limit = 2;
   auto p1 = store.suggestions(q);

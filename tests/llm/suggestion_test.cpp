@@ -25,14 +25,17 @@ TEST_CASE("a valid answer is parsed with its evidence") {
 }
 
 TEST_CASE("confidence outside [0, 1] is clamped and flagged") {
-  auto hi = parse_suggestion(answer(R"({"summary":"a","root_cause":"b","suggested_fix":"c","evidence":[],"confidence":1.7})"));
+  auto hi = parse_suggestion(
+      answer(R"({"summary":"a","root_cause":"b","suggested_fix":"c","evidence":[],"confidence":1.7})"));
   REQUIRE(hi.has_value());
   CHECK(hi->model_confidence == 1.0);
   CHECK(hi->confidence_clamped);
-  auto lo = parse_suggestion(answer(R"({"summary":"a","root_cause":"b","suggested_fix":"c","evidence":[],"confidence":-3})"));
+  auto lo =
+      parse_suggestion(answer(R"({"summary":"a","root_cause":"b","suggested_fix":"c","evidence":[],"confidence":-3})"));
   REQUIRE(lo.has_value());
   CHECK(lo->model_confidence == 0.0);
-  auto pct = parse_suggestion(answer(R"({"summary":"a","root_cause":"b","suggested_fix":"c","evidence":[],"confidence":85})"));
+  auto pct =
+      parse_suggestion(answer(R"({"summary":"a","root_cause":"b","suggested_fix":"c","evidence":[],"confidence":85})"));
   REQUIRE(pct.has_value());
   CHECK(pct->model_confidence == 1.0);
 }
@@ -40,7 +43,8 @@ TEST_CASE("confidence outside [0, 1] is clamped and flagged") {
 TEST_CASE("answers that must be recorded as failed attempts") {
   const std::pair<Completion, const char*> rows[] = {
       {answer(R"({"summary":"Cart tot)", "length"), "cut off"},
-      {answer(R"({"summary":"a","root_cause":"b","suggested_fix":"c","evidence":[],"confidence":0.5})", "length"), "cut off"},
+      {answer(R"({"summary":"a","root_cause":"b","suggested_fix":"c","evidence":[],"confidence":0.5})", "length"),
+       "cut off"},
       {answer("I think the cart is null."), "not valid JSON"},
       {answer("[1,2]"), "not a JSON object"},
       {answer(R"({"summary":"a","root_cause":"b","confidence":0.5})"), "suggested_fix"},
@@ -59,8 +63,9 @@ TEST_CASE("answers that must be recorded as failed attempts") {
 }
 
 TEST_CASE("a fenced JSON answer is accepted") {
-  auto s = parse_suggestion(
-      answer("```json\n{\"summary\":\"a\",\"root_cause\":\"b\",\"suggested_fix\":\"c\",\"evidence\":[],\"confidence\":0.4}\n```"));
+  auto s =
+      parse_suggestion(answer("```json\n{\"summary\":\"a\",\"root_cause\":\"b\",\"suggested_fix\":\"c\",\"evidence\":[]"
+                              ",\"confidence\":0.4}\n```"));
   REQUIRE(s.has_value());
   CHECK(s->model_confidence == doctest::Approx(0.4));
 }
