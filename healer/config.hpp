@@ -128,7 +128,7 @@ struct HealerConfig {
   bool dry_run = false;  // global: evaluate and record, never act
   std::vector<StrategyConfig> strategies;
   NotifyConfig notify;
-  bool backstop = true;              // a notify strategy applies when nothing else matches
+  bool backstop = true;  // a notify strategy applies when nothing else matches (needs a notify channel)
   std::string backstop_level = "warning";
   std::string backstop_min_severity = "error";
   std::int64_t new_window_secs = 3600;        // status: new

@@ -229,7 +229,7 @@ Result<std::vector<std::unique_ptr<Strategy>>> build_strategies(const HealerConf
     out.push_back(std::move(s.value()));
   }
   std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a->priority() < b->priority(); });
-  if (cfg.backstop) {
+  if (cfg.backstop && !cfg.notify.channels.empty()) {  // without a channel it could never tell anyone
     StrategyConfig b;
     b.name = "backstop";
     b.priority = INT_MAX;

@@ -545,3 +545,26 @@ TEST_CASE("suggest hands the fingerprint to the LLM seam; notify respects its le
   REQUIRE(test::wait_until([&] { return env.runs("skipped", "notify_cooldown").size() == 1; }));
   CHECK(hook.count("warning") == 1);
 }
+
+TEST_CASE("the backstop notifies when no strategy matches, and only then") {
+  Env env;
+  Webhook hook;
+  auto s = env.exec_strategy("restart");
+  s.match.service = "payments";  // does not match checkout-api
+  HealerConfig cfg = base_config(s);
+  cfg.backstop = true;
+  cfg.notify.channels = {{"chat", hook.url(), {"warning"}, {}, 2000}};
+  cfg.notify.levels = {{"warning", 1, 0}};
+  auto w = env.worker(cfg);
+  env.events("fp1", 3);
+  w->enqueue({"fp1"});
+  REQUIRE(test::wait_until([&] { return hook.count("warning") == 1 && env.settled(*w); }));
+  auto r = env.runs("ran");
+  REQUIRE(r.size() == 1);
+  CHECK(r[0].strategy == "backstop");
+  CHECK(env.recorded().empty());
+  env.events("fp2", 3, "payments");
+  w->enqueue({"fp2"});
+  REQUIRE(test::wait_until([&] { return env.recorded().size() == 1 && env.settled(*w); }));
+  CHECK(hook.count("warning") == 1);
+}

@@ -410,3 +410,39 @@ TEST_CASE("acceptance 4: log text with shell metacharacters never reaches a shel
   CHECK(rec.lines().size() == 1);
   CHECK_FALSE(std::filesystem::exists(pwned));
 }
+
+TEST_CASE("bad healer configs are refused at startup with file:line:col") {
+  test::TempDir dir;
+  struct Case {
+    std::string yaml;
+    std::string expect;  // part of the message
+    std::string where;   // ":line:col"
+  };
+  const std::vector<Case> cases = {
+      {"healer:\n  strategies:\n    - name: a\n      colour: red\n      actions: [{type: suggest}]\n",
+       "unknown key 'healer.strategies[0].colour'", ":4:7"},
+      {"healer:\n  strategies:\n    - name: a\n      match: {message_regex: '(unclosed'}\n      actions: [{type: "
+       "suggest}]\n",
+       "invalid message_regex", ":3:7"},
+      {"healer:\n  strategies:\n    - name: a\n      actions:\n        - {type: exec, argv: [/bin/echo, "
+       "'--unit={service}']}\n",
+       "placeholders must be whole argv elements", ":3:7"},
+      {"healer:\n  strategies:\n    - name: a\n      actions:\n        - {type: exec, argv: [/bin/echo, '{template}']}\n",
+       "is not allowed in argv", ":3:7"},
+      {"healer:\n  strategies:\n    - name: a\n      actions:\n        - {type: http, url: 'http://x/y', token: abc}\n",
+       "unknown key 'healer.strategies[0].actions[0].token'", ":5:43"},
+      {"healer:\n  strategies:\n    - name: a\n      actions:\n        - {type: reboot}\n", "'reboot' is not one of",
+       ":5:12"},
+      {"healer:\n  strategies:\n    - name: a\n      actions: [{type: notify, level: warning, channels: [nope]}]\n",
+       "notify channel 'nope' is not configured", ":4:7"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.yaml);
+    const std::string path = dir.file("bad.yaml");
+    test::write_file(path, c.yaml);
+    auto r = test::run({test::selfheal_binary(), "config", "check", "-c", path});
+    CHECK(r.exit_code == 2);
+    CHECK_MESSAGE(r.err.find(c.expect) != std::string::npos, r.err);
+    CHECK_MESSAGE(r.err.find(path + c.where) != std::string::npos, r.err);
+  }
+}
