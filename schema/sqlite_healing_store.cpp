@@ -450,6 +450,14 @@ Result<ApprovalRow> SqliteHealingStore::decide_approval(std::int64_t id, bool ap
 }
 
 Result<std::vector<ApprovalRow>> SqliteHealingStore::expire_approvals(UnixMs now) {
+  // Called on every healer tick: look on the reader first so the writer is only taken when needed.
+  auto any = detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<bool> {
+    SQLite::Statement q(db, "SELECT 1 FROM approvals WHERE status = 'pending' AND expires_at <= ?1 LIMIT 1");
+    q.bind(1, static_cast<int64_t>(now));
+    return q.executeStep();
+  });
+  if (!any) return any.error();
+  if (!*any) return std::vector<ApprovalRow>{};
   return detail::with_writer(*db_, [&](SQLite::Database& db) -> Result<std::vector<ApprovalRow>> {
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement q(db, std::string("SELECT ") + approval_columns +
