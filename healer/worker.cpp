@@ -126,6 +126,25 @@ void Worker::start() {
       verifications_.push_back(std::move(t));
     }
   }
+  // Runs a previous process left "running" (stopped or killed mid-action) are closed as interrupted,
+  // and a half-open trial they held is released so the breaker can try again.
+  RunQuery running;
+  running.outcome = "running";
+  running.limit = 1000;
+  if (auto rows = deps_.log.runs(running)) {
+    for (auto r : *rows) {
+      r.outcome = "error";
+      r.error = "interrupted: the process stopped while the action was running";
+      (void)deps_.log.update(r);
+    }
+  }
+  if (auto rows = deps_.state.breakers()) {
+    for (auto b : *rows) {
+      if (!b.trial_in_flight) continue;
+      b.trial_in_flight = false;
+      (void)deps_.state.save_breaker(b);
+    }
+  }
   const int n = std::max(1, cfg_.worker_threads);
   for (int i = 0; i < n; ++i) executors_.emplace_back([this](std::stop_token st) { executor(st); });
   loop_ = std::jthread([this](std::stop_token st) { loop(st); });
@@ -534,6 +553,26 @@ void Worker::execute(Job job, std::stop_token st) {
     if (st.stop_requested()) break;
   }
   const UnixMs ended = deps_.clock.now_ms();
+  if (!o.success && st.stop_requested()) {
+    // Shutdown, not a failure of the fix: recorded, but neither the breaker nor escalation sees it.
+    r.outcome = "error";
+    r.duration_ms = total_ms;
+    r.exit_code = o.code;
+    r.output = excerpt(o.output);
+    r.error = "interrupted by shutdown: " + o.error;
+    (void)deps_.log.update(r);
+    if (job.trial) {
+      auto b = deps_.state.breaker(p.strategy, p.target);
+      if (b && *b) {
+        BreakerRow row = **b;
+        row.trial_in_flight = false;
+        (void)deps_.state.save_breaker(row);
+      }
+    }
+    std::lock_guard l(mu_);
+    if (--in_flight_[p.target] <= 0) in_flight_.erase(p.target);
+    return;
+  }
   r.outcome = o.success ? "success" : (o.code == -1 && o.output.empty() ? "error" : "failure");
   r.duration_ms = total_ms;
   r.exit_code = o.code;

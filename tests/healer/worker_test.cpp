@@ -568,3 +568,29 @@ TEST_CASE("the backstop notifies when no strategy matches, and only then") {
   REQUIRE(test::wait_until([&] { return env.recorded().size() == 1 && env.settled(*w); }));
   CHECK(hook.count("warning") == 1);
 }
+
+TEST_CASE("a run left running by a stopped process is closed as interrupted and releases its breaker trial") {
+  Env env;
+  HealingRun r;
+  r.ts = env.clock.now_ms();
+  r.strategy = "restart";
+  r.fingerprint_id = "fp1";
+  r.target = "checkout-api";
+  r.decision = "ran";
+  r.outcome = "running";
+  auto id = env.healing->append(r);
+  REQUIRE(id);
+  REQUIRE(env.healing->save_breaker({"restart", "checkout-api", "half_open", 3, 1, true, 1, 1}));
+  auto w = env.worker(base_config(env.exec_strategy("restart")));
+  auto after = env.healing->run(*id);
+  REQUIRE(after);
+  REQUIRE(*after);
+  CHECK((*after)->outcome == "error");
+  CHECK((*after)->error.find("interrupted") != std::string::npos);
+  CHECK_FALSE((*env.healing->breaker("restart", "checkout-api"))->trial_in_flight);
+  // The released half-open breaker allows one trial again (once the interrupted run's cooldown passed).
+  env.clock.advance(61s);
+  env.events("fp1", 3);
+  w->enqueue({"fp1"});
+  REQUIRE(test::wait_until([&] { return env.recorded().size() == 1 && env.settled(*w); }));
+}
