@@ -78,6 +78,7 @@ void FileSource::track(const std::string& path, int fd, const struct stat& fst, 
 
 void FileSource::scan(bool initial) {
   std::map<std::string, std::string> at_path;  // key -> path, for everything the globs match now
+  bool open_failed = false;
   for (const auto& pattern : cfg_.paths) {
     for (const auto& path : expand(pattern)) {
       struct stat st {};
@@ -88,6 +89,7 @@ void FileSource::scan(bool initial) {
       int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0) {
         set_health({false, "cannot open " + path + ": " + std::strerror(errno)});
+        open_failed = true;
         continue;
       }
       struct stat fst {};
@@ -127,6 +129,7 @@ void FileSource::scan(bool initial) {
     auto it = at_path.find(key);
     if (it != at_path.end()) f.path = it->second;  // renamed onto another matching name: keep following
   }
+  if (!open_failed) set_health({});
   // Files no path leads to any more are rotated; poll closes them once read to the end.
   for (auto& [key, f] : files_) f.rotated = !at_path.count(key);
 }
