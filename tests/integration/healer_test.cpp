@@ -155,6 +155,9 @@ TEST_CASE("acceptance 1: pushed errors run exactly the configured argv, and sile
   CHECK(r["exit_code"] == 0);
   CHECK(r["rate_before_per_min"].get<double>() > 0);
   CHECK(r["rate_after_per_min"].get<double>() == 0);
+  MESSAGE("exec run: argv=" << rec.lines()[0] << " verification=" << r["verification"].get<std::string>()
+                            << " rate_before_per_min=" << r["rate_before_per_min"].get<double>()
+                            << " rate_after_per_min=" << r["rate_after_per_min"].get<double>());
   auto stats = get_json(serve, "/api/v1/healing/stats")["rows"];
   REQUIRE(stats.size() == 1);
   CHECK(stats[0]["success_rate"].get<double>() == doctest::Approx(1.0));
@@ -251,6 +254,9 @@ TEST_CASE("acceptance 2: a storm runs within the rate limit, opens the breaker o
     breaker_open += r["reason"] == "breaker_open";
   }
   CHECK(breaker_open >= 1);
+  MESSAGE("storm: events=1100 exec_runs=" << execs << " rate_limit=5 skipped=" << skipped.size()
+                                          << " breaker_open_skips=" << breaker_open
+                                          << " critical_notifications=" << hook.count_level("critical"));
   const auto metrics = test::http_get(serve->base_url(), "/metrics").body;
   CHECK(metrics.find("selfheal_healer_circuit_breaks_total 1") != std::string::npos);
   CHECK(metrics.find("selfheal_healer_breaker_state{strategy=\"restart-orders\"} 2") != std::string::npos);
