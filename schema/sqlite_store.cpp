@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstring>
 #include <random>
+#include <set>
 
 #include "schema/detail/sqlite_access.hpp"
 
@@ -51,8 +52,9 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
                                  "position=?2 AND value=?3");
       SQLite::Statement value_ins(db,
                                   "INSERT INTO fingerprint_values(fingerprint_id, position, value, count) "
-                                  "SELECT ?1, ?2, ?3, ?4 WHERE (SELECT count(*) FROM fingerprint_values WHERE "
-                                  "fingerprint_id=?1 AND position=?2) < ?5");
+                                  "VALUES(?1, ?2, ?3, ?4)");
+      SQLite::Statement values_get(db,
+                                   "SELECT value FROM fingerprint_values WHERE fingerprint_id=?1 AND position=?2");
       SQLite::Statement sample(db,
                                "INSERT OR REPLACE INTO samples(fingerprint_id, kind, slot, ts, message, service, "
                                "host, labels) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
@@ -150,22 +152,46 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
         };
         names(d.services, "service");
         names(d.hosts, "host");
-        for (const auto& [k, c] : d.values) {
-          value_up.bind(1, id);
-          value_up.bind(2, k.first);
-          value_up.bind(3, k.second);
-          value_up.bind(4, static_cast<int64_t>(c));
-          int changed = value_up.exec();
-          value_up.reset();
-          if (changed == 0) {
+        // One statement per written value: the stored values of a position are read once per commit.
+        std::map<int, std::set<std::string, std::less<>>> stored_values;
+        auto put_value = [&](int position, const std::string& value, std::int64_t c) {
+          auto it = stored_values.find(position);
+          if (it == stored_values.end()) {
+            it = stored_values.emplace(position, std::set<std::string, std::less<>>{}).first;
+            values_get.bind(1, id);
+            values_get.bind(2, position);
+            while (values_get.executeStep()) it->second.insert(values_get.getColumn(0).getString());
+            values_get.reset();
+          }
+          if (it->second.count(value)) {
+            value_up.bind(1, id);
+            value_up.bind(2, position);
+            value_up.bind(3, value);
+            value_up.bind(4, static_cast<int64_t>(c));
+            value_up.exec();
+            value_up.reset();
+          } else if (it->second.size() < opts_.max_values_per_position) {
             value_ins.bind(1, id);
-            value_ins.bind(2, k.first);
-            value_ins.bind(3, k.second);
+            value_ins.bind(2, position);
+            value_ins.bind(3, value);
             value_ins.bind(4, static_cast<int64_t>(c));
-            value_ins.bind(5, static_cast<int64_t>(opts_.max_values_per_position));
             value_ins.exec();
             value_ins.reset();
+            it->second.insert(value);
           }
+        };
+        // Value distribution as a heavy-hitters sketch: each commit writes the batch's top values per
+        // position (the HLL above keeps the distinct count); the long tail of one batch is not stored.
+        constexpr std::size_t top_per_commit = 8;
+        std::map<int, std::vector<std::pair<std::int64_t, const std::string*>>> top;
+        for (const auto& [k, c] : d.values) top[k.first].push_back({c, &k.second});
+        for (const auto& [pos, m] : d.values_by_pos)
+          for (const auto& [v, c] : m) top[pos].push_back({c, &v});
+        for (auto& [pos, vec] : top) {
+          const std::size_t n = std::min(top_per_commit, vec.size());
+          std::partial_sort(vec.begin(), vec.begin() + static_cast<std::ptrdiff_t>(n), vec.end(),
+                            [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && *a.second < *b.second); });
+          for (std::size_t i = 0; i < n; ++i) put_value(pos, *vec[i].second, vec[i].first);
         }
         // Samples: the first few ever (INSERT OR IGNORE keeps the oldest), a ring of the most recent,
         // and a reservoir (Algorithm R over samples_seen) so old and typical occurrences stay visible.
@@ -477,21 +503,21 @@ Result<FingerprintPage> SqliteStore::list(const FingerprintQuery& fq) {
   std::string sql = std::string("SELECT ") + summary_columns;
   std::string key_expr;
   if (fq.sort == FingerprintSort::rate) {
-    sql += ", coalesce(r.c, 0) AS recent FROM fingerprints f LEFT JOIN (SELECT fingerprint_id, sum(count) AS c FROM "
-           "fingerprint_minutes WHERE minute >= :rate_from GROUP BY fingerprint_id) r ON r.fingerprint_id = f.id ";
-    key_expr = "-coalesce(r.c, 0)";
+    // "Hot now": only fingerprints with events in the rate window, driven by the (small) recent minutes.
+    sql += ", r.c AS recent FROM (SELECT fingerprint_id, sum(count) AS c FROM fingerprint_minutes WHERE minute >= "
+           ":rate_from GROUP BY fingerprint_id) r JOIN fingerprints f ON f.id = r.fingerprint_id ";
+    key_expr = "-r.c";
   } else {
     sql += ", 0 FROM fingerprints f ";
     key_expr = fq.sort == FingerprintSort::count ? "-(f.count + f.merged_count)" : "-f.last_seen";
   }
   sql += "WHERE 1=1";
   if (!fq.include_merged) sql += " AND f.merged_into = ''";
-  if (!fq.status.empty()) sql += " AND f.status = :status";
+  if (!fq.status.empty()) sql += " AND +f.status = :status";  // '+': walk the sort index, filter as we go
   if (min_sev > 0) sql += " AND f.severity >= :min_sev";
   if (fq.since > 0) sql += " AND f.last_seen >= :since";
   if (!fq.service.empty())
-    sql += " AND EXISTS (SELECT 1 FROM fingerprint_names n WHERE n.fingerprint_id = f.id AND n.kind = 'service' AND "
-           "n.name = :service)";
+    sql += " AND f.id IN (SELECT fingerprint_id FROM fingerprint_names WHERE kind = 'service' AND name = :service)";
   if (!fq.q.empty()) sql += " AND (instr(lower(f.template), lower(:q)) > 0 OR f.id LIKE :q_prefix)";
   if (cursor) sql += " AND (" + key_expr + ", f.id) > (:ckey, :cid)";
   sql += " ORDER BY " + key_expr + ", f.id LIMIT :limit";

@@ -68,7 +68,12 @@ std::string labels_to_json(const Labels& labels) {
 }
 
 void WriteBatch::count(const LogEvent& e, bool kept) {
-  auto& c = counts_[{e.source, e.service}];
+  if (!last_count_ || e.source != last_source_ || e.service != last_service_) {
+    last_source_ = e.source;
+    last_service_ = e.service;
+    last_count_ = &counts_[{e.source, e.service}];  // std::map nodes are stable
+  }
+  auto& c = *last_count_;
   c.lines += e.lines;
   c.events += 1;
   if (kept) c.kept += 1;
@@ -93,28 +98,46 @@ void WriteBatch::add(const LogEvent& e, const FingerprintInfo& fp, Severity sev)
   bump(d.services, e.service, 1, max_services_per_fp);
   if (!e.host.empty()) bump(d.hosts, e.host, 1, max_services_per_fp);
   for (std::size_t i = 0; i < fp.values.size() && i < max_value_positions; ++i) {
-    hll_add(d.hll[static_cast<int>(i)], fp.values[i]);
-    auto key = std::make_pair(static_cast<int>(i), clip(fp.values[i], 128));
-    auto vit = d.values.find(key);
-    if (vit != d.values.end()) {
+    const std::string_view v = std::string_view(fp.values[i]).substr(0, 128);
+    hll_add(d.hll[static_cast<int>(i)], v);
+    auto& pos = d.values_by_pos[static_cast<int>(i)];
+    auto vit = pos.find(v);
+    if (vit != pos.end()) {
       vit->second += 1;
-    } else {
-      // Bound per position: count how many distinct values this position already has.
-      std::size_t n = 0;
-      for (auto p = d.values.lower_bound({static_cast<int>(i), std::string()});
-           p != d.values.end() && p->first.first == static_cast<int>(i); ++p)
-        ++n;
-      if (n < max_values_per_position) d.values.emplace(std::move(key), 1);
+    } else if (pos.size() < max_values_per_position) {
+      pos.emplace(std::string(v), 1);
     }
+    values_folded_ = false;
   }
-  // Samples: keep the first few of the batch and the latest ones (the store keeps its own bounds).
+  // Samples: the first few of the batch in order, and a last slot holding a recent one. Building a
+  // sample copies the message and renders labels, so the recent slot is refreshed at most once a second.
   ++d.reservoir_seen;
-  Sample s{e.ts, clip(e.message, max_sample_bytes), e.service, e.host, labels_to_json(e.labels)};
   if (d.samples.size() < max_samples_per_fp) {
-    d.samples.push_back(std::move(s));
-  } else {
-    d.samples.back() = std::move(s);  // the last slot always holds the most recent
+    d.samples.push_back(Sample{e.ts, clip(e.message, max_sample_bytes), e.service, e.host, labels_to_json(e.labels)});
+    d.recent_sample_ts = e.ts;
+  } else if (e.ts >= d.recent_sample_ts + 1000) {
+    auto& s = d.samples.back();
+    s.ts = e.ts;
+    s.message.assign(e.message, 0, std::min(e.message.size(), max_sample_bytes));
+    s.service = e.service;
+    s.host = e.host;
+    s.labels_json = labels_to_json(e.labels);
+    d.recent_sample_ts = e.ts;
   }
+}
+
+void WriteBatch::finalize() {
+  for (auto& [id, d] : fps_) {
+    for (auto& [pos, m] : d.values_by_pos)
+      for (auto& [v, c] : m) {
+        auto key = std::make_pair(pos, v);
+        auto it = d.values.find(key);
+        if (it != d.values.end()) it->second += c;
+        else d.values.emplace(std::move(key), c);
+      }
+    d.values_by_pos.clear();
+  }
+  values_folded_ = true;
 }
 
 void WriteBatch::set_position(SourcePosition p) { positions_[{p.source, p.key}] = std::move(p.value); }
@@ -122,6 +145,9 @@ void WriteBatch::set_position(SourcePosition p) { positions_[{p.source, p.key}] 
 void WriteBatch::add_dead_letter(DeadLetter d) { dead_letters_.push_back(std::move(d)); }
 
 void WriteBatch::absorb(WriteBatch&& other) {
+  finalize();
+  other.finalize();
+  last_count_ = nullptr;
   for (auto& [id, od] : other.fps_) {
     auto [it, inserted] = fps_.try_emplace(id);
     if (inserted) {
@@ -152,6 +178,7 @@ void WriteBatch::absorb(WriteBatch&& other) {
   for (auto& dl : other.dead_letters_) dead_letters_.push_back(std::move(dl));
   events_ += other.events_;
   other = WriteBatch{};
+  last_count_ = nullptr;
 }
 
 }  // namespace selfheal

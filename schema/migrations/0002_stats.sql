@@ -11,6 +11,7 @@ CREATE INDEX fingerprints_by_status ON fingerprints(status, last_seen);
 CREATE INDEX fingerprints_by_total ON fingerprints(-(count + merged_count), id);
 CREATE INDEX fingerprints_by_recency ON fingerprints(-last_seen, id);
 CREATE INDEX fingerprint_minutes_by_minute ON fingerprint_minutes(minute);
+CREATE INDEX fingerprint_names_by_name ON fingerprint_names(kind, name, fingerprint_id);
 
 CREATE TABLE fingerprint_value_hll (    -- HyperLogLog registers per <*> position: distinct-count estimate
   fingerprint_id TEXT NOT NULL,
