@@ -39,14 +39,13 @@ class HealerComponent final : public Component {
 
   Result<void> start() override {
     auto w = healer::Worker::create(
-        ctx_.config.healer, healer::WorkerDeps{ctx_.clock, ctx_.metrics, ctx_.store, *store_, *store_, *store_,
-                                               suggester_.get()});
+        ctx_.config.healer,
+        healer::WorkerDeps{ctx_.clock, ctx_.metrics, ctx_.store, *store_, *store_, *store_, suggester_.get()});
     if (!w) return w.error();
     worker_ = std::move(*w);
     worker_->start();
     ready_.store(worker_.get());
-    spdlog::info("Healer started. strategies={} dry_run={}", worker_->strategies().size(),
-                 ctx_.config.healer.dry_run);
+    spdlog::info("Healer started. strategies={} dry_run={}", worker_->strategies().size(), ctx_.config.healer.dry_run);
     return {};
   }
   void stop() override {
@@ -80,13 +79,20 @@ void send_json(httplib::Response& res, const json& j, int status = 200) {
 
 int status_for(ErrorCode c) {
   switch (c) {
-    case ErrorCode::bad_input: return 400;
-    case ErrorCode::not_found: return 404;
-    case ErrorCode::conflict: return 409;
-    case ErrorCode::unauthorized: return 401;
-    case ErrorCode::overloaded: return 429;
-    case ErrorCode::config: return 400;
-    default: return 503;
+    case ErrorCode::bad_input:
+      return 400;
+    case ErrorCode::not_found:
+      return 404;
+    case ErrorCode::conflict:
+      return 409;
+    case ErrorCode::unauthorized:
+      return 401;
+    case ErrorCode::overloaded:
+      return 429;
+    case ErrorCode::config:
+      return 400;
+    default:
+      return 503;
   }
 }
 
@@ -137,16 +143,13 @@ json approval_json(const ApprovalRow& a) {
 
 json delivery_json(const healer::Delivery& d) {
   if (d.type == "exec")
-    return {{"type", "exec"}, {"argv", d.exec.argv}, {"timeout_ms", d.exec.timeout_ms}, {"env_allow", d.exec.env_allow}};
+    return {
+        {"type", "exec"}, {"argv", d.exec.argv}, {"timeout_ms", d.exec.timeout_ms}, {"env_allow", d.exec.env_allow}};
   if (d.type == "http") {
     json h = json::object();
     for (const auto& [k, v] : d.http.headers_env) h[k] = "$" + v;  // names of env vars, never values
-    return {{"type", "http"},
-            {"method", d.http.method},
-            {"url", d.http.url},
-            {"headers_env", h},
-            {"body_fields", d.http.body_fields},
-            {"timeout_ms", d.http.timeout_ms}};
+    return {{"type", "http"},   {"method", d.http.method},           {"url", d.http.url},
+            {"headers_env", h}, {"body_fields", d.http.body_fields}, {"timeout_ms", d.http.timeout_ms}};
   }
   return nullptr;
 }
@@ -210,10 +213,18 @@ json view_json(const std::vector<SqliteHealingStore::ViewRow>& rows) {
     for (const auto& c : row) {
       using K = SqliteHealingStore::ViewCell::Kind;
       switch (c.kind) {
-        case K::null: o[c.name] = nullptr; break;
-        case K::integer: o[c.name] = c.integer; break;
-        case K::real: o[c.name] = c.real; break;
-        case K::text: o[c.name] = c.text; break;
+        case K::null:
+          o[c.name] = nullptr;
+          break;
+        case K::integer:
+          o[c.name] = c.integer;
+          break;
+        case K::real:
+          o[c.name] = c.real;
+          break;
+        case K::text:
+          o[c.name] = c.text;
+          break;
       }
     }
     out.push_back(std::move(o));
@@ -224,8 +235,8 @@ json view_json(const std::vector<SqliteHealingStore::ViewRow>& rows) {
 std::size_t limit_param(const httplib::Request& req, std::size_t def, std::size_t max) {
   if (!req.has_param("limit")) return def;
   try {
-    return static_cast<std::size_t>(std::clamp<long long>(std::stoll(req.get_param_value("limit")), 1,
-                                                          static_cast<long long>(max)));
+    return static_cast<std::size_t>(
+        std::clamp<long long>(std::stoll(req.get_param_value("limit")), 1, static_cast<long long>(max)));
   } catch (...) {
     return def;
   }
@@ -271,7 +282,8 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
     json arr = json::array();
     for (const auto& s : *strategies) arr.push_back(rule_json(*s));
     json channels = json::array();
-    for (const auto& c : ctx.config.healer.notify.channels) channels.push_back({{"name", c.name}, {"levels", c.levels}});
+    for (const auto& c : ctx.config.healer.notify.channels)
+      channels.push_back({{"name", c.name}, {"levels", c.levels}});
     json levels = json::array();
     for (const auto& l : ctx.config.healer.notify.levels)
       levels.push_back({{"level", l.level}, {"threshold", l.threshold}, {"cooldown_secs", l.cooldown_secs}});
@@ -308,8 +320,11 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
     if (!sim->strategy.empty()) {
       const auto& p = sim->plan;
       const auto& d = sim->decision;
-      out["plan"] = {{"action", p.action.name}, {"type", p.action.type}, {"step", p.step},
-                     {"target", p.target},      {"requires_approval", p.requires_approval},
+      out["plan"] = {{"action", p.action.name},
+                     {"type", p.action.type},
+                     {"step", p.step},
+                     {"target", p.target},
+                     {"requires_approval", p.requires_approval},
                      {"dry_run", p.dry_run}};
       if (!sim->argv.empty()) out["plan"]["argv"] = sim->argv;
       if (!sim->body.empty()) out["plan"]["body"] = json::parse(sim->body, nullptr, false);
@@ -319,11 +334,12 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
                          {"detail", d.detail},
                          {"half_open_trial", d.half_open_trial},
                          {"not_before", d.not_before ? json(format_rfc3339(d.not_before)) : json(nullptr)}};
-      out["state"] = {{"last_run_at", sim->state.last_run_at ? json(format_rfc3339(sim->state.last_run_at)) : json(nullptr)},
-                      {"runs_in_window", sim->state.window_runs.size()},
-                      {"in_flight_on_target", sim->state.in_flight_on_target},
-                      {"breaker", std::string(healer::to_string(sim->state.breaker.phase))},
-                      {"approval", std::string(healer::to_string(sim->state.approval.status))}};
+      out["state"] = {
+          {"last_run_at", sim->state.last_run_at ? json(format_rfc3339(sim->state.last_run_at)) : json(nullptr)},
+          {"runs_in_window", sim->state.window_runs.size()},
+          {"in_flight_on_target", sim->state.in_flight_on_target},
+          {"breaker", std::string(healer::to_string(sim->state.breaker.phase))},
+          {"approval", std::string(healer::to_string(sim->state.approval.status))}};
     }
     send_json(res, out);
   });
@@ -342,15 +358,16 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
       healer::BreakerState st;
       st.phase = healer::parse_breaker_phase(r.phase);
       st.opened_at = r.opened_at;
-      b.push_back({{"strategy", r.strategy},
-                   {"target", r.target},
-                   {"phase", std::string(healer::to_string(healer::effective_phase(st, bc, now)))},
-                   {"stored_phase", r.phase},
-                   {"consecutive_failures", r.consecutive_failures},
-                   {"opened_at", r.opened_at ? json(format_rfc3339(r.opened_at)) : json(nullptr)},
-                   {"reopens_at", r.phase == "open" ? json(format_rfc3339(r.opened_at + bc.open_secs * 1000)) : json(nullptr)},
-                   {"opens", r.opens},
-                   {"trial_in_flight", r.trial_in_flight}});
+      b.push_back(
+          {{"strategy", r.strategy},
+           {"target", r.target},
+           {"phase", std::string(healer::to_string(healer::effective_phase(st, bc, now)))},
+           {"stored_phase", r.phase},
+           {"consecutive_failures", r.consecutive_failures},
+           {"opened_at", r.opened_at ? json(format_rfc3339(r.opened_at)) : json(nullptr)},
+           {"reopens_at", r.phase == "open" ? json(format_rfc3339(r.opened_at + bc.open_secs * 1000)) : json(nullptr)},
+           {"opens", r.opens},
+           {"trial_in_flight", r.trial_in_flight}});
     }
     json t = json::array();
     for (const auto& r : *throttles)
@@ -373,17 +390,16 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
     send_json(res, {{"breakers", b}, {"throttles", t}, {"failover", f}});
   });
 
-  svr.Post(R"(/api/v1/healing/failover/([^/]+)/([^/]+)/reset)",
-           [&ctx](const httplib::Request& req, httplib::Response& res) {
-             if (!require_token(ctx, req, res)) return;
-             auto* h = find_healer(ctx);
-             auto* w = h ? h->worker() : nullptr;
-             if (!w) return json_error(res, 409, "the healer is not running");
-             auto r = w->reset_failover(req.matches[1], req.matches[2]);
-             if (!r) return json_error(res, status_for(r.error().code), r.error().message);
-             send_json(res, {{"success", r->success}, {"output", r->output}, {"error", r->error}},
-                       r->success ? 200 : 502);
-           });
+  svr.Post(
+      R"(/api/v1/healing/failover/([^/]+)/([^/]+)/reset)", [&ctx](const httplib::Request& req, httplib::Response& res) {
+        if (!require_token(ctx, req, res)) return;
+        auto* h = find_healer(ctx);
+        auto* w = h ? h->worker() : nullptr;
+        if (!w) return json_error(res, 409, "the healer is not running");
+        auto r = w->reset_failover(req.matches[1], req.matches[2]);
+        if (!r) return json_error(res, status_for(r.error().code), r.error().message);
+        send_json(res, {{"success", r->success}, {"output", r->output}, {"error", r->error}}, r->success ? 200 : 502);
+      });
 
   for (const auto& [path, view] : {std::pair<std::string, std::string>{"overview", "healing_overview"},
                                    {"activity", "recent_healing_activity"},
@@ -405,30 +421,30 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
     send_json(res, {{"approvals", arr}});
   });
 
-  svr.Post(R"(/api/v1/approvals/(\d+)/(approve|reject))",
-           [&ctx, store](const httplib::Request& req, httplib::Response& res) {
-             if (!require_token(ctx, req, res)) return;
-             std::int64_t id = 0;
-             try {
-               id = std::stoll(req.matches[1]);
-             } catch (...) {
-               return json_error(res, 400, "bad approval id");
-             }
-             const bool approve = req.matches[2] == "approve";
-             json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
-             if (body.is_discarded() || !body.is_object()) return json_error(res, 400, "body must be a JSON object");
-             std::string by = body.contains("by") && body["by"].is_string() ? body["by"].get<std::string>() : "";
-             if (by.empty()) by = req.get_header_value("X-Selfheal-User");
-             if (by.empty()) by = "api";
-             if (by.size() > 200) by.resize(200);
-             std::string note = body.contains("note") && body["note"].is_string() ? body["note"].get<std::string>() : "";
-             auto r = store->decide_approval(id, approve, by, ctx.clock.now_ms(), note);
-             if (!r) return json_error(res, status_for(r.error().code), r.error().message);
-             spdlog::info("Approval decided. approval_id={} decision={} by=\"{}\"", id, r->status, by);
-             if (auto* h = find_healer(ctx))
-               if (auto* w = h->worker()) w->wake();
-             send_json(res, approval_json(*r));
-           });
+  svr.Post(R"(/api/v1/approvals/(\d+)/(approve|reject))", [&ctx, store](const httplib::Request& req,
+                                                                        httplib::Response& res) {
+    if (!require_token(ctx, req, res)) return;
+    std::int64_t id = 0;
+    try {
+      id = std::stoll(req.matches[1]);
+    } catch (...) {
+      return json_error(res, 400, "bad approval id");
+    }
+    const bool approve = req.matches[2] == "approve";
+    json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) return json_error(res, 400, "body must be a JSON object");
+    std::string by = body.contains("by") && body["by"].is_string() ? body["by"].get<std::string>() : "";
+    if (by.empty()) by = req.get_header_value("X-Selfheal-User");
+    if (by.empty()) by = "api";
+    if (by.size() > 200) by.resize(200);
+    std::string note = body.contains("note") && body["note"].is_string() ? body["note"].get<std::string>() : "";
+    auto r = store->decide_approval(id, approve, by, ctx.clock.now_ms(), note);
+    if (!r) return json_error(res, status_for(r.error().code), r.error().message);
+    spdlog::info("Approval decided. approval_id={} decision={} by=\"{}\"", id, r->status, by);
+    if (auto* h = find_healer(ctx))
+      if (auto* w = h->worker()) w->wake();
+    send_json(res, approval_json(*r));
+  });
 }
 
 Result<void> add_healer_components(AppContext& ctx) {

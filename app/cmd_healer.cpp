@@ -107,8 +107,9 @@ int print_rules(const json& rules_doc, bool as_json) {
   const json& rules = rules_doc["rules"];
   if (rules.empty()) std::cout << "no strategies configured\n";
   for (const auto& r : rules) {
-    std::cout << r.value("priority", 0) << "\t" << r.value("name", std::string()) << (r.value("enabled", true) ? "" : " (disabled)")
-              << (r.value("backstop", false) ? " (backstop)" : "") << (r.value("dry_run", false) ? " (dry run)" : "")
+    std::cout << r.value("priority", 0) << "\t" << r.value("name", std::string())
+              << (r.value("enabled", true) ? "" : " (disabled)") << (r.value("backstop", false) ? " (backstop)" : "")
+              << (r.value("dry_run", false) ? " (dry run)" : "")
               << (r.value("requires_approval", false) ? " (approval)" : "") << "\n";
     std::cout << "\tmatch: " << r["match"].dump() << "\n";
     for (const auto& a : r["actions"]) {
@@ -146,21 +147,23 @@ json local_rules(const Config& cfg) {
     if (!c.match.service.empty()) match["service"] = c.match.service;
     if (!c.match.min_severity.empty()) match["min_severity"] = c.match.min_severity;
     if (!c.match.status.empty()) match["status"] = c.match.status;
-    if (c.match.rate_count > 0) match["rate"] = {{"count", c.match.rate_count}, {"window_secs", c.match.rate_window_secs}};
-    rules.push_back({{"name", c.name},
-                     {"priority", c.priority},
-                     {"enabled", c.enabled},
-                     {"backstop", s->is_backstop()},
-                     {"dry_run", c.dry_run},
-                     {"requires_approval", c.requires_approval},
-                     {"match", match},
-                     {"actions", actions},
-                     {"guards",
-                      {{"cooldown_secs", c.guards.cooldown_secs},
-                       {"max_runs", c.guards.max_runs},
-                       {"per_secs", c.guards.per_secs},
-                       {"max_concurrent", c.guards.max_concurrent},
-                       {"breaker", {{"failures", c.guards.breaker.failures}, {"open_secs", c.guards.breaker.open_secs}}}}}});
+    if (c.match.rate_count > 0)
+      match["rate"] = {{"count", c.match.rate_count}, {"window_secs", c.match.rate_window_secs}};
+    rules.push_back(
+        {{"name", c.name},
+         {"priority", c.priority},
+         {"enabled", c.enabled},
+         {"backstop", s->is_backstop()},
+         {"dry_run", c.dry_run},
+         {"requires_approval", c.requires_approval},
+         {"match", match},
+         {"actions", actions},
+         {"guards",
+          {{"cooldown_secs", c.guards.cooldown_secs},
+           {"max_runs", c.guards.max_runs},
+           {"per_secs", c.guards.per_secs},
+           {"max_concurrent", c.guards.max_concurrent},
+           {"breaker", {{"failures", c.guards.breaker.failures}, {"open_secs", c.guards.breaker.open_secs}}}}}});
   }
   return {{"enabled", cfg.healer.enabled}, {"dry_run", cfg.healer.dry_run}, {"rules", rules}};
 }
@@ -172,24 +175,25 @@ std::string default_user() {
 }
 
 void print_approval(const json& a) {
-  std::cout << a.value("id", 0) << "\t" << a.value("status", std::string()) << "\t" << a.value("strategy", std::string())
-            << "\t" << a.value("action", std::string()) << "\t" << a.value("fingerprint_id", std::string())
-            << "\texpires " << a.value("expires_at", std::string());
+  std::cout << a.value("id", 0) << "\t" << a.value("status", std::string()) << "\t"
+            << a.value("strategy", std::string()) << "\t" << a.value("action", std::string()) << "\t"
+            << a.value("fingerprint_id", std::string()) << "\texpires " << a.value("expires_at", std::string());
   if (!a.value("decided_by", std::string()).empty()) std::cout << "\tby " << a["decided_by"].get<std::string>();
   std::cout << "\n";
 }
 
 json approval_row_json(const ApprovalRow& a) {
-  return {{"id", a.id},
-          {"strategy", a.strategy},
-          {"fingerprint_id", a.fingerprint_id},
-          {"action", a.action},
-          {"status", a.status},
-          {"plan", json::parse(a.plan_json, nullptr, false).is_discarded() ? json(a.plan_json) : json::parse(a.plan_json)},
-          {"expires_at", format_rfc3339(a.expires_at)},
-          {"decided_by", a.decided_by},
-          {"decided_at", a.decided_at ? json(format_rfc3339(a.decided_at)) : json(nullptr)},
-          {"note", a.note}};
+  return {
+      {"id", a.id},
+      {"strategy", a.strategy},
+      {"fingerprint_id", a.fingerprint_id},
+      {"action", a.action},
+      {"status", a.status},
+      {"plan", json::parse(a.plan_json, nullptr, false).is_discarded() ? json(a.plan_json) : json::parse(a.plan_json)},
+      {"expires_at", format_rfc3339(a.expires_at)},
+      {"decided_by", a.decided_by},
+      {"decided_at", a.decided_at ? json(format_rfc3339(a.decided_at)) : json(nullptr)},
+      {"note", a.note}};
 }
 
 Result<std::shared_ptr<SqliteHealingStore>> open_store(const Config& cfg) {
@@ -205,9 +209,10 @@ int decide(const HealerCliOptions& o, const CliState& st, std::int64_t id, bool 
   if (by.empty()) by = default_user();
   if (!t->server.empty()) {
     json body = {{"by", by}, {"note", note}};
-    auto r = call(*t, "POST", "/api/v1/approvals/" + std::to_string(id) + (approve ? "/approve" : "/reject"),
-                  body.dump());
-    if (r.status != 200) return fail(r.status == 0 ? r.body : error_text(r), r.status == 404 || r.status == 409 ? 1 : 1);
+    auto r =
+        call(*t, "POST", "/api/v1/approvals/" + std::to_string(id) + (approve ? "/approve" : "/reject"), body.dump());
+    if (r.status != 200)
+      return fail(r.status == 0 ? r.body : error_text(r), r.status == 404 || r.status == 409 ? 1 : 1);
     auto j = json::parse(r.body, nullptr, false);
     if (o.json_out)
       std::cout << r.body << "\n";

@@ -102,8 +102,8 @@ void parse_action(ConfigSection& a, healer::ActionConfig& out) {
   };
   if (out.type == "exec" || out.type == "http") {
     // The delivery keys sit directly on the action.
-    auto k = keys({"argv", "timeout_ms", "env_allow", "max_output_bytes", "method", "url", "headers_env",
-                   "body_fields", "body"});
+    auto k = keys(
+        {"argv", "timeout_ms", "env_allow", "max_output_bytes", "method", "url", "headers_env", "body_fields", "body"});
     a.allow_only(k);
     out.delivery.type = out.type;
     parse_delivery_keys(a, out.delivery);
@@ -259,7 +259,8 @@ void parse_healer_section(ConfigSection& s, healer::HealerConfig& out) {
   for (auto& st : s.list("strategies")) {
     healer::StrategyConfig sc;
     parse_strategy(st, sc);
-    if (!sc.name.empty() && !names.insert(sc.name).second) st.error("name", "duplicate strategy name '" + sc.name + "'");
+    if (!sc.name.empty() && !names.insert(sc.name).second)
+      st.error("name", "duplicate strategy name '" + sc.name + "'");
     if (sc.name == "backstop") st.error("name", "'backstop' is reserved for the built-in backstop strategy");
     for (const auto& a : sc.actions)
       for (const auto& ch : a.channels)

@@ -13,11 +13,11 @@ namespace selfheal::healer {
 /// What one attempt of an action did.
 struct ActionOutcome {
   bool success = false;
-  int code = 0;                 // exec: exit status (-signal when killed); http: status (0: no response)
-  std::string output;           // bounded excerpt of stdout+stderr / response body
+  int code = 0;        // exec: exit status (-signal when killed); http: status (0: no response)
+  std::string output;  // bounded excerpt of stdout+stderr / response body
   std::int64_t duration_ms = 0;
-  bool transient = false;       // failure worth a retry: spawn failure, timeout, HTTP 5xx/429, no connection
-  std::string error;            // why it failed, for history
+  bool transient = false;  // failure worth a retry: spawn failure, timeout, HTTP 5xx/429, no connection
+  std::string error;       // why it failed, for history
 };
 
 /// Runs one exec or http delivery with the plan's named fields. Blocks until done, timed out or

@@ -14,8 +14,8 @@ struct MatchConfig {
   std::string exception_type;
   std::string message_regex;  // RE2, validated at load; matched against the template and samples
   std::string service;
-  std::string min_severity;   // debug..critical; "" = any
-  std::string status;         // "" | new | regressed | escalating
+  std::string min_severity;            // debug..critical; "" = any
+  std::string status;                  // "" | new | regressed | escalating
   std::int64_t rate_count = 0;         // >0: at least this many events ...
   std::int64_t rate_window_secs = 60;  // ... within this window
 };
@@ -25,7 +25,7 @@ struct MatchConfig {
 struct ExecSpec {
   std::vector<std::string> argv;
   std::int64_t timeout_ms = 30'000;
-  std::vector<std::string> env_allow;       // names copied from the server's environment
+  std::vector<std::string> env_allow;  // names copied from the server's environment
   std::int64_t max_output_bytes = 16 * 1024;
 };
 
@@ -33,7 +33,7 @@ struct HttpSpec {
   std::string method = "POST";
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers_env;  // header name -> env var name
-  std::vector<std::string> body_fields;                         // named fields put into a JSON body
+  std::vector<std::string> body_fields;                          // named fields put into a JSON body
   std::vector<std::pair<std::string, std::string>> body_static;  // constant string fields
   std::int64_t timeout_ms = 10'000;
 };
@@ -46,11 +46,11 @@ struct Delivery {
 };
 
 struct ActionConfig {
-  std::string type;  // exec | http | notify | throttle | failover | suggest
-  std::string name;  // defaults to "<type>" or "<type>#<index>"
-  Delivery delivery; // exec/http: the action; throttle: apply; failover: switch to {target}
+  std::string type;   // exec | http | notify | throttle | failover | suggest
+  std::string name;   // defaults to "<type>" or "<type>#<index>"
+  Delivery delivery;  // exec/http: the action; throttle: apply; failover: switch to {target}
   // notify
-  std::string level = "warning";  // critical | warning | info
+  std::string level = "warning";      // critical | warning | info
   std::vector<std::string> channels;  // empty: every channel subscribed to the level
   // throttle
   Delivery restore;
@@ -65,7 +65,7 @@ struct ActionConfig {
 };
 
 struct BreakerConfig {
-  int failures = 3;               // consecutive failures that open the breaker (0: no breaker)
+  int failures = 3;              // consecutive failures that open the breaker (0: no breaker)
   std::int64_t open_secs = 600;  // open time before a half-open trial
 };
 
@@ -134,8 +134,8 @@ struct HealerConfig {
   std::int64_t new_window_secs = 3600;        // status: new
   std::int64_t regressed_window_secs = 3600;  // status: regressed
   EscalationConfig escalation;
-  std::int64_t tick_ms = 1000;     // periodic tick: verifications, restores, approvals, expiry
-  int worker_threads = 2;          // parallel actions
+  std::int64_t tick_ms = 1000;  // periodic tick: verifications, restores, approvals, expiry
+  int worker_threads = 2;       // parallel actions
 };
 
 }  // namespace selfheal::healer

@@ -20,9 +20,12 @@ Decision skip(SkipReason r, UnixMs not_before, std::string detail) {
 
 std::string_view to_string(BreakerPhase p) {
   switch (p) {
-    case BreakerPhase::closed: return "closed";
-    case BreakerPhase::open: return "open";
-    case BreakerPhase::half_open: return "half_open";
+    case BreakerPhase::closed:
+      return "closed";
+    case BreakerPhase::open:
+      return "open";
+    case BreakerPhase::half_open:
+      return "half_open";
   }
   return "closed";
 }
@@ -35,12 +38,18 @@ BreakerPhase parse_breaker_phase(std::string_view s) {
 
 std::string_view to_string(ApprovalStatus s) {
   switch (s) {
-    case ApprovalStatus::none: return "none";
-    case ApprovalStatus::pending: return "pending";
-    case ApprovalStatus::approved: return "approved";
-    case ApprovalStatus::rejected: return "rejected";
-    case ApprovalStatus::expired: return "expired";
-    case ApprovalStatus::consumed: return "consumed";
+    case ApprovalStatus::none:
+      return "none";
+    case ApprovalStatus::pending:
+      return "pending";
+    case ApprovalStatus::approved:
+      return "approved";
+    case ApprovalStatus::rejected:
+      return "rejected";
+    case ApprovalStatus::expired:
+      return "expired";
+    case ApprovalStatus::consumed:
+      return "consumed";
   }
   return "none";
 }
@@ -56,25 +65,38 @@ ApprovalStatus parse_approval_status(std::string_view s) {
 
 std::string_view to_string(Verdict v) {
   switch (v) {
-    case Verdict::run: return "run";
-    case Verdict::skip: return "skip";
-    case Verdict::request_approval: return "request_approval";
+    case Verdict::run:
+      return "run";
+    case Verdict::skip:
+      return "skip";
+    case Verdict::request_approval:
+      return "request_approval";
   }
   return "skip";
 }
 
 std::string_view to_string(SkipReason r) {
   switch (r) {
-    case SkipReason::none: return "";
-    case SkipReason::disabled: return "disabled";
-    case SkipReason::breaker_open: return "breaker_open";
-    case SkipReason::concurrency: return "concurrency";
-    case SkipReason::cooldown: return "cooldown";
-    case SkipReason::rate_limited: return "rate_limited";
-    case SkipReason::dry_run: return "dry_run";
-    case SkipReason::awaiting_approval: return "awaiting_approval";
-    case SkipReason::approval_rejected: return "approval_rejected";
-    case SkipReason::approval_expired: return "approval_expired";
+    case SkipReason::none:
+      return "";
+    case SkipReason::disabled:
+      return "disabled";
+    case SkipReason::breaker_open:
+      return "breaker_open";
+    case SkipReason::concurrency:
+      return "concurrency";
+    case SkipReason::cooldown:
+      return "cooldown";
+    case SkipReason::rate_limited:
+      return "rate_limited";
+    case SkipReason::dry_run:
+      return "dry_run";
+    case SkipReason::awaiting_approval:
+      return "awaiting_approval";
+    case SkipReason::approval_rejected:
+      return "approval_rejected";
+    case SkipReason::approval_expired:
+      return "approval_expired";
   }
   return "";
 }
@@ -91,12 +113,12 @@ Decision decide(const Plan& plan, const PolicyState& state, UnixMs now) {
   bool trial = false;
   if (g.breaker.failures > 0) {
     switch (effective_phase(state.breaker, g.breaker, now)) {
-      case BreakerPhase::closed: break;
+      case BreakerPhase::closed:
+        break;
       case BreakerPhase::open: {
         const UnixMs until = state.breaker.opened_at + g.breaker.open_secs * 1000;
         return skip(SkipReason::breaker_open, until,
-                    "circuit breaker open after " + std::to_string(state.breaker.consecutive_failures) +
-                        " failures");
+                    "circuit breaker open after " + std::to_string(state.breaker.consecutive_failures) + " failures");
       }
       case BreakerPhase::half_open:
         if (state.breaker.trial_in_flight)
@@ -146,8 +168,7 @@ Decision decide(const Plan& plan, const PolicyState& state, UnixMs now) {
       case ApprovalStatus::pending:
         if (now >= a.expires_at)
           return skip(SkipReason::approval_expired, 0, "approval " + std::to_string(a.id) + " expired");
-        return skip(SkipReason::awaiting_approval, a.expires_at,
-                    "awaiting approval " + std::to_string(a.id));
+        return skip(SkipReason::awaiting_approval, a.expires_at, "awaiting approval " + std::to_string(a.id));
       case ApprovalStatus::rejected:
         if (now < a.decided_at + g.cooldown_secs * 1000)
           return skip(SkipReason::approval_rejected, a.decided_at + g.cooldown_secs * 1000,
@@ -235,8 +256,8 @@ std::int64_t count_in_window(const std::vector<MinuteCount>& series, UnixMs now,
   return n;
 }
 
-bool is_escalating(const std::vector<MinuteCount>& series, UnixMs now, std::int64_t short_ms,
-                   std::int64_t baseline_ms, double factor, std::int64_t min_count) {
+bool is_escalating(const std::vector<MinuteCount>& series, UnixMs now, std::int64_t short_ms, std::int64_t baseline_ms,
+                   double factor, std::int64_t min_count) {
   if (short_ms <= 0 || baseline_ms <= 0) return false;
   std::int64_t recent = 0, baseline = 0;
   const UnixMs split = now - short_ms;

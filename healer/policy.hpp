@@ -24,7 +24,7 @@ BreakerPhase parse_breaker_phase(std::string_view s);
 struct BreakerState {
   BreakerPhase phase = BreakerPhase::closed;
   int consecutive_failures = 0;
-  UnixMs opened_at = 0;         // last transition to open
+  UnixMs opened_at = 0;          // last transition to open
   bool trial_in_flight = false;  // a half-open trial is running
   int opens = 0;                 // how many times it opened (ever)
 };
@@ -109,7 +109,7 @@ std::int64_t count_in_window(const std::vector<MinuteCount>& series, UnixMs now,
 
 /// Escalating: the rate in the short window is at least `factor` times the fingerprint's own rate in
 /// the baseline window before it, with at least `min_count` events in the short window.
-bool is_escalating(const std::vector<MinuteCount>& series, UnixMs now, std::int64_t short_ms,
-                   std::int64_t baseline_ms, double factor, std::int64_t min_count);
+bool is_escalating(const std::vector<MinuteCount>& series, UnixMs now, std::int64_t short_ms, std::int64_t baseline_ms,
+                   double factor, std::int64_t min_count);
 
 }  // namespace selfheal::healer

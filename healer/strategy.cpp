@@ -12,8 +12,8 @@ namespace selfheal::healer {
 
 namespace {
 constexpr std::string_view argv_fields[] = {"fingerprint_id", "service", "strategy", "target", "action", "level"};
-constexpr std::string_view body_only_fields[] = {"template", "exception_type", "severity", "count", "first_seen",
-                                                 "last_seen"};
+constexpr std::string_view body_only_fields[] = {"template", "exception_type", "severity",
+                                                 "count",    "first_seen",     "last_seen"};
 
 Result<void> check_delivery(const Delivery& d, const std::string& where) {
   if (d.type == "exec") {
@@ -98,8 +98,7 @@ Result<std::unique_ptr<ConfiguredStrategy>> ConfiguredStrategy::create(StrategyC
   const auto& m = s->cfg_.match;
   if (!m.message_regex.empty()) {
     s->re_ = std::make_unique<re2::RE2>(m.message_regex, re2::RE2::Quiet);
-    if (!s->re_->ok())
-      return make_error(ErrorCode::config, where + ": invalid message_regex: " + s->re_->error());
+    if (!s->re_->ok()) return make_error(ErrorCode::config, where + ": invalid message_regex: " + s->re_->error());
   }
   if (!m.min_severity.empty()) {
     auto sev = parse_severity(m.min_severity);
@@ -141,8 +140,8 @@ Result<std::unique_ptr<ConfiguredStrategy>> ConfiguredStrategy::create(StrategyC
     } else if (a.type == "suggest") {
       // handed to the LLM module through SuggestionRequester
     } else {
-      return make_error(ErrorCode::config,
-                        aw + ": unknown action type '" + a.type + "' (exec, http, notify, throttle, failover, suggest)");
+      return make_error(ErrorCode::config, aw + ": unknown action type '" + a.type +
+                                               "' (exec, http, notify, throttle, failover, suggest)");
     }
     if (a.retries < 0 || a.retries > 10) return make_error(ErrorCode::config, aw + ": retries must be 0..10");
   }

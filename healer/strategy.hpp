@@ -59,8 +59,8 @@ class Strategy {
 class ConfiguredStrategy final : public Strategy {
  public:
   /// Errors: config (bad regex, severity, status...).
-  static Result<std::unique_ptr<ConfiguredStrategy>> create(StrategyConfig cfg, MatchContext mctx,
-                                                            bool global_dry_run, bool backstop = false);
+  static Result<std::unique_ptr<ConfiguredStrategy>> create(StrategyConfig cfg, MatchContext mctx, bool global_dry_run,
+                                                            bool backstop = false);
   ~ConfiguredStrategy() override;
   std::string_view name() const override { return cfg_.name; }
   int priority() const override { return cfg_.priority; }

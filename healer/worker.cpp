@@ -47,8 +47,9 @@ BreakerState to_state(const std::optional<BreakerRow>& row) {
 }
 
 BreakerRow to_row(const Plan& p, const BreakerState& b, UnixMs now) {
-  return BreakerRow{p.strategy, p.target, std::string(to_string(b.phase)), b.consecutive_failures, b.opened_at,
-                    b.trial_in_flight, b.opens, now};
+  return BreakerRow{
+      p.strategy, p.target, std::string(to_string(b.phase)), b.consecutive_failures, b.opened_at, b.trial_in_flight,
+      b.opens,    now};
 }
 
 std::string describe_plan(const Plan& p) {
@@ -102,7 +103,9 @@ Worker::Worker(HealerConfig cfg, WorkerDeps deps, std::vector<std::unique_ptr<St
   }
 }
 
-Worker::~Worker() { stop(); }
+Worker::~Worker() {
+  stop();
+}
 
 void Worker::start() {
   std::lock_guard l(mu_);
@@ -175,7 +178,9 @@ void Worker::enqueue(const std::vector<std::string>& ids) {
   cv_.notify_all();
 }
 
-void Worker::wake() { cv_.notify_all(); }
+void Worker::wake() {
+  cv_.notify_all();
+}
 
 int Worker::in_flight() const {
   std::lock_guard l(mu_);
@@ -223,8 +228,8 @@ void Worker::tick() {
   std::vector<VerifyTask> due;
   {
     std::lock_guard l(mu_);
-    auto it = std::partition(verifications_.begin(), verifications_.end(),
-                             [&](const VerifyTask& t) { return t.due > now; });
+    auto it =
+        std::partition(verifications_.begin(), verifications_.end(), [&](const VerifyTask& t) { return t.due > now; });
     due.assign(std::make_move_iterator(it), std::make_move_iterator(verifications_.end()));
     verifications_.erase(it, verifications_.end());
   }
@@ -486,8 +491,16 @@ ActionOutcome Worker::perform(const Job& job, std::stop_token st) {
     auto o = as_outcome(run_delivery(a.delivery, p.fields, st));
     if (o.success) {
       const UnixMs now = deps_.clock.now_ms();
-      ThrottleRow t{0, p.strategy, a.name, p.fingerprint_id, p.target, now, now + a.duration_secs * 1000,
-                    "active", fields_json(p.fields), 0};
+      ThrottleRow t{0,
+                    p.strategy,
+                    a.name,
+                    p.fingerprint_id,
+                    p.target,
+                    now,
+                    now + a.duration_secs * 1000,
+                    "active",
+                    fields_json(p.fields),
+                    0};
       if (auto id = deps_.state.add_throttle(t); id)
         o.output += "\nthrottle " + std::to_string(*id) + " active until restore";
     }
@@ -497,9 +510,8 @@ ActionOutcome Worker::perform(const Job& job, std::stop_token st) {
     const std::string key = p.strategy + "/" + a.name;
     auto cur = deps_.state.failover(key);
     const std::string active = cur && *cur ? (*cur)->active : a.targets.front();
-    auto res = run_failover(a, active, p.fields, [&](const Delivery& d, const Fields& f) {
-      return run_delivery(d, f, st);
-    });
+    auto res =
+        run_failover(a, active, p.fields, [&](const Delivery& d, const Fields& f) { return run_delivery(d, f, st); });
     FailoverRow row{key, res.active, res.previous, deps_.clock.now_ms(),
                     res.outcome.success ? "switched" : (res.rolled_back ? "rolled_back" : "failed")};
     if (res.switched || res.rolled_back || !cur || !*cur) (void)deps_.state.save_failover(row);
@@ -582,8 +594,8 @@ void Worker::execute(Job job, std::stop_token st) {
       .counter("selfheal_healer_actions_total", "Healing actions run, by action type and outcome.",
                {{"action", p.action.type}, {"outcome", r.outcome}})
       .inc();
-  const bool verifiable = o.success && p.verification.enabled && p.action.type != "notify" &&
-                          p.action.type != "suggest";
+  const bool verifiable =
+      o.success && p.verification.enabled && p.action.type != "notify" && p.action.type != "suggest";
   if (verifiable) {
     r.verification = "pending";
     VerifyTask t;
@@ -640,7 +652,9 @@ void Worker::on_breaker_result(const Plan& p, bool success, const std::string& w
   deps_.metrics
       .gauge("selfheal_healer_breaker_state",
              "Worst circuit breaker state per strategy: 0 closed, 1 half-open, 2 open.", {{"strategy", p.strategy}})
-      .set(t.state.phase == BreakerPhase::open ? 2 : t.state.phase == BreakerPhase::half_open ? 1 : 0);
+      .set(t.state.phase == BreakerPhase::open        ? 2
+           : t.state.phase == BreakerPhase::half_open ? 1
+                                                      : 0);
   if (!t.opened) return;
   circuit_breaks_->inc();
   spdlog::error("Circuit breaker opened; escalating to a human. strategy={} target={} failures={} last_error=\"{}\"",
@@ -702,10 +716,10 @@ void Worker::verify(const VerifyTask& t) {
                {{"result", r.verification}})
       .inc();
   if (v.verified) auto_heals_->inc();
-  spdlog::info("Healer verification done. strategy={} fingerprint={} action={} result={} before_per_min={:.2f} "
-               "after_per_min={:.2f}",
-               t.plan.strategy, t.plan.fingerprint_id, t.plan.action.name, r.verification, v.before_per_min,
-               v.after_per_min);
+  spdlog::info(
+      "Healer verification done. strategy={} fingerprint={} action={} result={} before_per_min={:.2f} "
+      "after_per_min={:.2f}",
+      t.plan.strategy, t.plan.fingerprint_id, t.plan.action.name, r.verification, v.before_per_min, v.after_per_min);
   finish_attempt(t.plan, r, v.verified);
 }
 
@@ -834,12 +848,11 @@ Result<ActionOutcome> Worker::reset_failover(const std::string& strategy, const 
   if (!cur) return cur.error();
   const std::string active = *cur ? (*cur)->active : a->targets.front();
   Fields f = {{"strategy", strategy}, {"action", action}, {"target", active}};
-  auto res = healer::reset_failover(*a, active, f, [](const Delivery& d, const Fields& fl) {
-    return run_delivery(d, fl);
-  });
+  auto res =
+      healer::reset_failover(*a, active, f, [](const Delivery& d, const Fields& fl) { return run_delivery(d, fl); });
   if (res.switched || !*cur)
-    (void)deps_.state.save_failover(
-        FailoverRow{key, res.active, res.previous, deps_.clock.now_ms(), res.outcome.success ? "reset" : "reset_failed"});
+    (void)deps_.state.save_failover(FailoverRow{key, res.active, res.previous, deps_.clock.now_ms(),
+                                                res.outcome.success ? "reset" : "reset_failed"});
   HealingRun r;
   r.ts = deps_.clock.now_ms();
   r.strategy = strategy;

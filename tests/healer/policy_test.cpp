@@ -51,8 +51,8 @@ TEST_CASE("decide applies every guard in its documented order") {
       // cooldown per (strategy, target)
       {"within cooldown is skipped", [](Plan&, PolicyState& st) { st.last_run_at = t0 - 59 * s; }, t0, Verdict::skip,
        SkipReason::cooldown, false, t0 + s},
-      {"cooldown boundary is exclusive", [](Plan&, PolicyState& st) { st.last_run_at = t0 - 60 * s; }, t0,
-       Verdict::run, SkipReason::none},
+      {"cooldown boundary is exclusive", [](Plan&, PolicyState& st) { st.last_run_at = t0 - 60 * s; }, t0, Verdict::run,
+       SkipReason::none},
       {"zero cooldown never blocks",
        [](Plan& p, PolicyState& st) {
          p.guards.cooldown_secs = 0;
@@ -61,11 +61,15 @@ TEST_CASE("decide applies every guard in its documented order") {
        t0, Verdict::run, SkipReason::none},
       // rate limit per window
       {"rate limit reached",
-       [](Plan&, PolicyState& st) { st.window_runs = {t0 - 3000 * s, t0 - 2000 * s, t0 - 1000 * s}; }, t0,
-       Verdict::skip, SkipReason::rate_limited, false, t0 - 3000 * s + 3600 * s},
+       [](Plan&, PolicyState& st) {
+         st.window_runs = {t0 - 3000 * s, t0 - 2000 * s, t0 - 1000 * s};
+       },
+       t0, Verdict::skip, SkipReason::rate_limited, false, t0 - 3000 * s + 3600 * s},
       {"runs older than the window do not count",
-       [](Plan&, PolicyState& st) { st.window_runs = {t0 - 3600 * s, t0 - 2000 * s, t0 - 1000 * s}; }, t0,
-       Verdict::run, SkipReason::none},
+       [](Plan&, PolicyState& st) {
+         st.window_runs = {t0 - 3600 * s, t0 - 2000 * s, t0 - 1000 * s};
+       },
+       t0, Verdict::run, SkipReason::none},
       {"max_runs 0 means unlimited",
        [](Plan& p, PolicyState& st) {
          p.guards.max_runs = 0;
@@ -73,8 +77,8 @@ TEST_CASE("decide applies every guard in its documented order") {
        },
        t0, Verdict::run, SkipReason::none},
       // concurrency per target
-      {"one action already running on the target",
-       [](Plan&, PolicyState& st) { st.in_flight_on_target = 1; }, t0, Verdict::skip, SkipReason::concurrency},
+      {"one action already running on the target", [](Plan&, PolicyState& st) { st.in_flight_on_target = 1; }, t0,
+       Verdict::skip, SkipReason::concurrency},
       {"concurrency below the limit runs",
        [](Plan& p, PolicyState& st) {
          p.guards.max_concurrent = 2;
@@ -337,9 +341,8 @@ TEST_CASE("backoff doubles, is capped, and the jitter stays within [base/2, base
     double jitter;
     std::int64_t expected;
   };
-  const std::vector<R> rows = {{1, 0.0, 500},  {1, 0.999, 999},  {2, 0.0, 1000},  {3, 0.0, 2000},
-                               {3, 0.5, 3000}, {10, 0.0, 5000},  {10, 0.999, 9995}, {0, 0.0, 500},
-                               {40, 0.0, 5000}};
+  const std::vector<R> rows = {{1, 0.0, 500},   {1, 0.999, 999},   {2, 0.0, 1000}, {3, 0.0, 2000}, {3, 0.5, 3000},
+                               {10, 0.0, 5000}, {10, 0.999, 9995}, {0, 0.0, 500},  {40, 0.0, 5000}};
   for (const auto& r : rows) {
     CAPTURE(r.attempt);
     CAPTURE(r.jitter);
@@ -354,13 +357,13 @@ TEST_CASE("verification compares the rate after with the rate before") {
     bool verified;
   };
   const std::vector<R> rows = {
-      {100, 60'000, 0, 2'000, 0.5, true},      // silence after: verified
-      {100, 60'000, 10, 60'000, 0.5, true},    // 100/min → 10/min
-      {100, 60'000, 50, 60'000, 0.5, true},    // exactly half
-      {100, 60'000, 51, 60'000, 0.5, false},   // not enough of a drop
-      {0, 60'000, 1, 60'000, 0.5, false},      // new errors after, none before
-      {60, 60'000, 2, 2'000, 0.5, false},      // 60/min → 60/min over a short window
-      {60, 60'000, 1, 2'000, 0.0, true},       // ratio 0: not worse is enough
+      {100, 60'000, 0, 2'000, 0.5, true},     // silence after: verified
+      {100, 60'000, 10, 60'000, 0.5, true},   // 100/min → 10/min
+      {100, 60'000, 50, 60'000, 0.5, true},   // exactly half
+      {100, 60'000, 51, 60'000, 0.5, false},  // not enough of a drop
+      {0, 60'000, 1, 60'000, 0.5, false},     // new errors after, none before
+      {60, 60'000, 2, 2'000, 0.5, false},     // 60/min → 60/min over a short window
+      {60, 60'000, 1, 2'000, 0.0, true},      // ratio 0: not worse is enough
   };
   for (const auto& r : rows) {
     const auto v = verify_rates(r.before, r.before_ms, r.after, r.after_ms, r.ratio);
@@ -385,6 +388,6 @@ TEST_CASE("escalating compares the short window with the fingerprint's own basel
   CHECK(is_escalating(spike, now, 300'000, 3'600'000, 3.0, 10));
   CHECK_FALSE(is_escalating(small, now, 300'000, 3'600'000, 3.0, 10));  // below min_count
   CHECK(is_escalating(small, now, 300'000, 3'600'000, 3.0, 5));         // no baseline at all
-  CHECK(count_in_window(spike, now, 60'000) == 60);                       // current and previous minute
+  CHECK(count_in_window(spike, now, 60'000) == 60);                     // current and previous minute
   CHECK(count_in_window(spike, now, 1'000) == 30);
 }

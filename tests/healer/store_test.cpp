@@ -171,9 +171,9 @@ TEST_CASE("approvals: pending → approved or rejected with who and when, expiry
 TEST_CASE("the seed views answer: overview, recent activity, stats with success rates") {
   test::TempDir dir;
   SqliteHealingStore s(open_db(dir));
-  const UnixMs now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count();
+  const UnixMs now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   auto r1 = make_run("restart", "api", "ran", "", now);
   r1.outcome = "success";
   r1.verification = "verified";

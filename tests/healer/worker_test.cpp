@@ -60,7 +60,10 @@ struct Env {
   std::unique_ptr<SqliteStore> store;
   std::unique_ptr<SqliteHealingStore> healing;
   std::string script;
-  Env() { open(); script = recorder(); }
+  Env() {
+    open();
+    script = recorder();
+  }
   void open() {
     auto d = SqliteDb::open({dir.file("selfheal.db")});
     REQUIRE(d);
@@ -71,8 +74,9 @@ struct Env {
   // Appends its argv to $1 (one run per line, args separated by |) and exits with the content of $2.
   std::string recorder() {
     const std::string path = dir.file("record.sh");
-    test::write_file(path, "#!/bin/sh\nout=\"$1\"; shift; code=$(cat \"$1\"); shift\nline=\"\"\nfor a in \"$@\"; do "
-                           "line=\"$line|$a\"; done\nprintf '%s\\n' \"$line\" >> \"$out\"\nexit \"$code\"\n");
+    test::write_file(path,
+                     "#!/bin/sh\nout=\"$1\"; shift; code=$(cat \"$1\"); shift\nline=\"\"\nfor a in \"$@\"; do "
+                     "line=\"$line|$a\"; done\nprintf '%s\\n' \"$line\" >> \"$out\"\nexit \"$code\"\n");
     ::chmod(path.c_str(), 0755);
     test::write_file(dir.file("code"), "0");
     return path;
@@ -116,8 +120,7 @@ struct Env {
     ActionConfig a;
     a.type = "exec";
     a.delivery.type = "exec";
-    a.delivery.exec.argv = {script, dir.file("argv.log"), dir.file("code"), "restart", "{service}",
-                            "{fingerprint_id}"};
+    a.delivery.exec.argv = {script, dir.file("argv.log"), dir.file("code"), "restart", "{service}", "{fingerprint_id}"};
     s.actions.push_back(a);
     s.guards.cooldown_secs = 60;
     s.guards.max_runs = 3;
@@ -189,7 +192,8 @@ TEST_CASE("errors that keep coming after the action are not verified and escalat
   auto w = env.worker(base_config(s));
   env.events("fp1", 10);
   w->enqueue({"fp1"});
-  REQUIRE(test::wait_until([&] { return env.runs("ran").size() == 1 && env.runs("ran")[0].verification == "pending"; }));
+  REQUIRE(
+      test::wait_until([&] { return env.runs("ran").size() == 1 && env.runs("ran")[0].verification == "pending"; }));
   env.events("fp1", 30);  // the rate does not drop
   env.clock.advance(3s);
   REQUIRE(test::wait_until([&] { return env.runs("ran").size() == 2 && env.settled(*w); }));
@@ -311,7 +315,8 @@ TEST_CASE("an open breaker survives a restart and allows one half-open trial aft
     for (int i = 0; i < 3; ++i) {
       env.events("fp1", 5);
       w->enqueue({"fp1"});
-      REQUIRE(test::wait_until([&] { return env.recorded().size() == static_cast<std::size_t>(i + 1) && env.settled(*w); }));
+      REQUIRE(test::wait_until(
+          [&] { return env.recorded().size() == static_cast<std::size_t>(i + 1) && env.settled(*w); }));
     }
     REQUIRE(test::wait_until([&] {
       auto b = env.healing->breaker("restart", "checkout-api");
@@ -518,8 +523,8 @@ TEST_CASE("suggest hands the fingerprint to the LLM seam; notify respects its le
   HealerConfig cfg = base_config(s);
   cfg.notify.channels = {{"chat", hook.url(), {"warning"}, {}, 2000}};
   cfg.notify.levels = {{"warning", 10, 3600}};
-  auto w = Worker::create(cfg, WorkerDeps{env.clock, env.metrics, *env.store, *env.healing, *env.healing,
-                                          *env.healing, &llm});
+  auto w = Worker::create(
+      cfg, WorkerDeps{env.clock, env.metrics, *env.store, *env.healing, *env.healing, *env.healing, &llm});
   REQUIRE(w);
   (*w)->start();
   env.events("fp1", 3);

@@ -65,8 +65,9 @@ struct Recorder {
     script = dir.file("record.sh");
     out = dir.file("argv.log");
     code = dir.file("code");
-    test::write_file(script, "#!/bin/sh\nout=\"$1\"; shift; code=$(cat \"$1\"); shift\nline=\"\"\nfor a in \"$@\"; "
-                             "do line=\"$line|$a\"; done\nprintf '%s\\n' \"$line\" >> \"$out\"\nexit \"$code\"\n");
+    test::write_file(script,
+                     "#!/bin/sh\nout=\"$1\"; shift; code=$(cat \"$1\"); shift\nline=\"\"\nfor a in \"$@\"; "
+                     "do line=\"$line|$a\"; done\nprintf '%s\\n' \"$line\" >> \"$out\"\nexit \"$code\"\n");
     ::chmod(script.c_str(), 0755);
     test::write_file(code, std::to_string(exit_code));
   }
@@ -100,7 +101,8 @@ void push(const test::ServeProcess& serve, const std::string& service, const std
   json values = json::array();
   const auto t = now_ns();
   for (int i = 0; i < n; ++i) values.push_back({std::to_string(t + i), message + " request=" + std::to_string(i)});
-  json body = {{"streams", json::array({{{"stream", {{"service", service}, {"level", "error"}}}, {"values", values}}})}};
+  json body = {
+      {"streams", json::array({{{"stream", {{"service", service}, {"level", "error"}}}, {"values", values}}})}};
   std::map<std::string, std::string> headers;
   if (!token.empty()) headers["Authorization"] = "Bearer " + token;
   auto r = test::http_post(serve.base_url(), "/loki/api/v1/push", body.dump(), "application/json", headers);
@@ -318,7 +320,7 @@ TEST_CASE("acceptance 3: approvals over the API and the CLI, expiry, and a resta
   std::int64_t billing = 0, search = 0;
   for (const auto& a : p) (a["strategy"] == "rollback-billing" ? billing : search) = a["id"].get<std::int64_t>();
   const bool plan_shown = p[0]["plan"]["argv"].dump().find("rollback") != std::string::npos ||
-                         p[1]["plan"]["argv"].dump().find("rollback") != std::string::npos;
+                          p[1]["plan"]["argv"].dump().find("rollback") != std::string::npos;
   CHECK(plan_shown);
 
   // The API needs the token and records who.
@@ -332,9 +334,9 @@ TEST_CASE("acceptance 3: approvals over the API and the CLI, expiry, and a resta
   CHECK(json::parse(rej.body)["decided_by"] == "bob");
 
   // The CLI approves against the running server.
-  auto cli = test::run({test::selfheal_binary(), "approve", std::to_string(billing), "--server", serve->base_url(),
-                        "--by", "alice"},
-                       "", {{"SELFHEAL_TOKEN", "t0ken"}});
+  auto cli = test::run(
+      {test::selfheal_binary(), "approve", std::to_string(billing), "--server", serve->base_url(), "--by", "alice"}, "",
+      {{"SELFHEAL_TOKEN", "t0ken"}});
   CHECK_MESSAGE(cli.exit_code == 0, (cli.out + cli.err));
   REQUIRE(test::wait_until([&] { return rec.lines().size() == 1; }, 15s));
   CHECK(rec.lines()[0] == "|rollback|billing");
@@ -378,7 +380,8 @@ TEST_CASE("acceptance 3: approvals over the API and the CLI, expiry, and a resta
   CHECK_MESSAGE(offline.exit_code == 0, offline.err);
   CHECK(offline.out.find("expired") != std::string::npos);
   CHECK(offline.out.find("rejected") != std::string::npos);
-  auto rules = test::run({test::selfheal_binary(), "rules", "--config", config, "--data-dir", dir.file("data")}, "", env);
+  auto rules =
+      test::run({test::selfheal_binary(), "rules", "--config", config, "--data-dir", dir.file("data")}, "", env);
   CHECK_MESSAGE(rules.exit_code == 0, rules.err);
   CHECK(rules.out.find("rollback-billing") != std::string::npos);
   CHECK(rules.out.find("restart-shipping") != std::string::npos);
@@ -433,7 +436,8 @@ TEST_CASE("bad healer configs are refused at startup with file:line:col") {
       {"healer:\n  strategies:\n    - name: a\n      actions:\n        - {type: exec, argv: [/bin/echo, "
        "'--unit={service}']}\n",
        "placeholders must be whole argv elements", ":3:7"},
-      {"healer:\n  strategies:\n    - name: a\n      actions:\n        - {type: exec, argv: [/bin/echo, '{template}']}\n",
+      {"healer:\n  strategies:\n    - name: a\n      actions:\n        - {type: exec, argv: [/bin/echo, "
+       "'{template}']}\n",
        "is not allowed in argv", ":3:7"},
       {"healer:\n  strategies:\n    - name: a\n      actions:\n        - {type: http, url: 'http://x/y', token: abc}\n",
        "unknown key 'healer.strategies[0].actions[0].token'", ":5:43"},
