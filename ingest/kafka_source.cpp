@@ -59,6 +59,11 @@ struct Partition {
   std::vector<DeadLetter> staged_dead;
   std::string last_position;
   bool moved = false;  // position may have changed since the last batch
+  // The stitcher's clock is the partition's data time (highest record timestamp seen), so where an
+  // event is cut does not depend on how fast or how often we poll, and a replay cuts the same way.
+  UnixMs data_now = 0;
+  UnixMs last_arrival = 0;  // wall clock of the last record
+  bool at_eof = false;      // caught up: librdkafka reported the end of the partition
 };
 
 constexpr std::uint64_t stitcher_recycle_starts = 100'000;  // bounds the stitcher's per-key map
@@ -94,6 +99,9 @@ struct KafkaSource::Impl {
     losts = rebalances("lost");
     stale_positions = &metrics.counter("selfheal_kafka_stale_positions_total",
                                        "Assigned partitions whose stored position was behind the group's commit.", src);
+    offset_resets = &metrics.counter("selfheal_kafka_offset_resets_total",
+                                     "Partitions whose position was out of range at the broker (records lost to retention).",
+                                     src);
     position_read_errors = &metrics.counter("selfheal_kafka_position_read_errors_total",
                                             "Assignments resumed from Kafka because the store could not be read.", src);
     pending_streams = &metrics.gauge("selfheal_kafka_pending_streams", "Streams with an open multiline event.", src);
@@ -110,7 +118,7 @@ struct KafkaSource::Impl {
   // ---- records ----
   Partition* lookup(rd_kafka_message_t* m);
   void handle(rd_kafka_message_t* m, UnixMs now);
-  void stitch_push(Partition& p, std::string_view key, LogEvent&& ev, std::int64_t offset, UnixMs now);
+  void stitch_push(Partition& p, std::string_view key, LogEvent&& ev, std::int64_t offset);
   void emit(Partition& p, std::string_view stream, fingerprint::StitchedEvent& se);
   void flush_partition(Partition& p);
   void flush_expired(UnixMs now);
@@ -153,6 +161,7 @@ struct KafkaSource::Impl {
   Counter* losts;
   Counter* stale_positions;
   Counter* position_read_errors;
+  Counter* offset_resets;
   Gauge* pending_streams;
   Gauge* assigned_gauge;
 };
@@ -167,8 +176,15 @@ void error_cb(rd_kafka_t* /*rk*/, int err, const char* reason, void* opaque) {
   static_cast<KafkaSource::Impl*>(opaque)->on_error(err, reason);
 }
 
-void log_cb(const rd_kafka_t* /*rk*/, int level, const char* fac, const char* buf) {
+void log_cb(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
   const int l = level;  // syslog levels
+  if (std::strcmp(fac, "OFFSET") == 0 && std::strstr(buf, "offset reset") != nullptr) {
+    // The position we asked for is gone from the broker (retention) or invalid: librdkafka jumps per
+    // auto.offset.reset and the records in between are never read. That is data loss at the peer.
+    if (auto* im = static_cast<KafkaSource::Impl*>(rd_kafka_opaque(rk)); im != nullptr) im->offset_resets->inc();
+    spdlog::error("Kafka offset reset: records were deleted or unavailable before they were read. detail=\"{}\"", buf);
+    return;
+  }
   if (l <= 3) {
     spdlog::error("Kafka client error. facility={} detail=\"{}\"", fac, buf);
   } else if (l <= 4) {
@@ -203,7 +219,7 @@ Result<void> KafkaSource::Impl::create() {
       {"session.timeout.ms", std::to_string(cfg.session_timeout_ms)},
       {"heartbeat.interval.ms", std::to_string(cfg.heartbeat_interval_ms)},
       {"max.poll.interval.ms", std::to_string(cfg.max_poll_interval_ms)},
-      {"enable.partition.eof", "false"},
+      {"enable.partition.eof", "true"},  // tells when a partition is idle (stitcher flush)
   };
   props.insert(props.end(), cfg.properties.begin(), cfg.properties.end());
   if (auto r = detail::set_properties(conf.get(), props); !r) return r;
@@ -324,7 +340,9 @@ void KafkaSource::Impl::on_assign(rd_kafka_topic_partition_list_t* list, Rebalan
     last_committed[tp] = theirs.value_or(-1);
     parts[tp] = std::move(p);
     summary += (summary.empty() ? "" : ",") + position_key(tp) + "@" +
-               (d.seek ? std::to_string(*d.seek) : std::string("committed"));
+               (d.seek ? std::to_string(*d.seek) : std::string("reset")) + "(store=" +
+               (mine ? encode_position(*mine) : std::string("none")) +
+               " kafka=" + (theirs ? std::to_string(*theirs) : std::string("none")) + ")";
   }
   spdlog::info("Kafka partitions assigned. source={} protocol={} partitions={}", cfg.name,
                proto == RebalanceProtocol::eager ? "eager" : "cooperative", summary);
@@ -412,16 +430,14 @@ void KafkaSource::Impl::emit(Partition& p, std::string_view stream, fingerprint:
   p.staged.push_back(std::move(e));
 }
 
-void KafkaSource::Impl::stitch_push(Partition& p, std::string_view key, LogEvent&& ev, std::int64_t offset, UnixMs now) {
+void KafkaSource::Impl::stitch_push(Partition& p, std::string_view key, LogEvent&& ev, std::int64_t offset) {
   auto& st = *p.stitcher;
   const std::size_t before = st.pending();
   const std::string skey(key);
   auto open_it = p.open.find(skey);
   const bool was_open = open_it != p.open.end();
   scratch.clear();
-  // The stitcher's clock is arrival time (its max_wait is about waiting for more lines, not about
-  // the records' own timestamps, which may be hours old on a replay).
-  st.push(key, ev.message, now, scratch);
+  st.push(key, ev.message, p.data_now, scratch);
   const std::size_t after = st.pending();
   // push emits only for this stream; started = after - before + emitted.
   const bool started = after + scratch.size() > before;
@@ -458,12 +474,14 @@ void KafkaSource::Impl::flush_expired(UnixMs now) {
   for (auto& [tp, p] : parts) {
     if (!p->stitcher || p->open.empty()) continue;
     scratch.clear();
-    p->stitcher->flush_expired(now, scratch);
+    p->stitcher->flush_expired(p->data_now, scratch);
     for (auto& se : scratch) {
       emit(*p, se.stream, se);
       p->open.erase(se.stream);
       p->moved = true;
     }
+    // An idle partition (at its end for max_wait of wall time) gets no more lines to close its events.
+    if (p->at_eof && now - p->last_arrival > stitch.max_wait_ms) flush_partition(*p);
   }
 }
 
@@ -471,20 +489,25 @@ void KafkaSource::Impl::handle(rd_kafka_message_t* m, UnixMs now) {
   Partition* p = lookup(m);
   const std::string_view key(static_cast<const char*>(m->key), m->key == nullptr ? 0 : m->key_len);
   const std::uint64_t stream = cfg.multiline ? stream_id(key) : 0;
-  switch (admit(p != nullptr ? &p->adm : nullptr, stream, m->offset)) {
+  rd_kafka_timestamp_type_t tstype;
+  const std::int64_t kts = rd_kafka_message_timestamp(m, &tstype);
+  const Admission verdict = admit(p != nullptr ? &p->adm : nullptr, stream, m->offset);
+  switch (verdict) {
     case Admission::reject_revoked: rec_revoked->inc(); return;
     case Admission::reject_stale: rec_stale->inc(); return;
     case Admission::skip_counted:
-      rec_replay_skipped->inc();
-      p->consumed_next = m->offset + 1;
-      p->moved = true;
-      return;
     case Admission::accept: break;
   }
+  // Accepted or skipped: the record is consumed and moves the partition's data clock.
   p->consumed_next = m->offset + 1;
   p->moved = true;
-  rd_kafka_timestamp_type_t tstype;
-  const std::int64_t kts = rd_kafka_message_timestamp(m, &tstype);
+  p->data_now = std::max(p->data_now, kts > 0 ? kts : now);
+  p->last_arrival = now;
+  p->at_eof = false;
+  if (verdict == Admission::skip_counted) {
+    rec_replay_skipped->inc();
+    return;
+  }
   RecordMeta meta{cfg.name, p->tp.topic, p->tp.partition, m->offset, kts > 0 ? kts : 0, now};
   auto decoded = decoder.decode(
       std::string_view(static_cast<const char*>(m->payload), m->payload == nullptr ? 0 : m->len), meta);
@@ -502,7 +525,7 @@ void KafkaSource::Impl::handle(rd_kafka_message_t* m, UnixMs now) {
     p->staged.push_back(std::move(ev));
     return;
   }
-  stitch_push(*p, key, std::move(ev), m->offset, now);
+  stitch_push(*p, key, std::move(ev), m->offset);
 }
 
 Batch KafkaSource::Impl::collect() {
@@ -571,7 +594,10 @@ Result<Batch> KafkaSource::poll(std::chrono::milliseconds max_wait) {
       continue;  // waited (maybe served callbacks); loop re-checks the deadline
     }
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        if (Partition* p = im.lookup(m.get()); p != nullptr) p->at_eof = true;
+        continue;
+      }
       im.errors->inc();
       if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
         char buf[512];
@@ -624,9 +650,9 @@ Result<void> KafkaSource::commit(const Batch& stored) {
 }
 
 Batch KafkaSource::drain() {
-  auto& im = *impl_;
-  for (auto& [tp, p] : im.parts) im.flush_partition(*p);
-  return im.collect();
+  // Open multiline events are NOT flushed: the positions keep their first lines pending, so the next
+  // owner (or the next start) stitches them whole instead of cutting a stack trace in two.
+  return impl_->collect();
 }
 
 SourceHealth KafkaSource::health() const {

@@ -44,7 +44,8 @@ class KafkaSource final : public PullSource {
   /// still assigned. Kafka's offset is only for lag tools and for other members: resuming uses the
   /// store's positions.
   Result<void> commit(const Batch& stored) override;
-  /// Emits every pending stitched event with positions (shutdown).
+  /// What poll collected but did not return yet, with positions. Open multiline events stay pending
+  /// (their first lines are in the positions), so a restart or the next owner stitches them whole.
   Batch drain() override;
   SourceHealth health() const override;
   /// Leaves the group cleanly (revoke callback, final Kafka commit). Idempotent.

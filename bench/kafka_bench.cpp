@@ -1,0 +1,272 @@
+// Kafka -> stats visible, in one process, on librdkafka's mock cluster (issue 5, acceptance 1).
+//
+//   build-x/bench/kafka_bench [--records N] [--partitions P] [--format text|json] [--multiline 0|1]
+//
+// Input: the 8 real Loghub-2k logs (16,000 lines, ../shared/data/loghub-2k/*/*_2k.log) cycled to N
+// records, one stream (record key) per log, spread over P partitions. The records are produced to
+// the mock cluster before anything is timed. Then, in the same run:
+//   1. baseline: a bare librdkafka group consumer reads all N records and does nothing with them:
+//      the cost of the mock brokers + librdkafka fetching, which shares the same cores;
+//   2. selfheal: KafkaSource + SourceRunner + Pipeline (fingerprints warnings and above, counts all)
+//      + SqliteStore; timed until the store's counts hold all N lines and every partition's position
+//      reached the end, i.e. the stats are visible through the API.
+// Both print lines/s and the process CPU seconds they used.
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/config.hpp"
+#include "app/fingerprinting.hpp"
+#include "app/pipeline.hpp"
+#include "ingest/kafka_commit.hpp"
+#include "ingest/kafka_source.hpp"
+#include "ingest/runner.hpp"
+#include "schema/log.hpp"
+#include "schema/sqlite_store.hpp"
+
+using namespace selfheal;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+std::vector<std::vector<std::string>> load_logs() {
+  std::vector<std::vector<std::string>> logs;
+  const std::filesystem::path root = SELFHEAL_SHARED_DIR "/data/loghub-2k";
+  for (const char* name : {"BGL", "HDFS", "Hadoop", "HealthApp", "Mac", "OpenSSH", "Spark", "Zookeeper"}) {
+    std::ifstream in(root / name / (std::string(name) + "_2k.log"));
+    std::vector<std::string> lines;
+    for (std::string l; std::getline(in, l);) {
+      if (!l.empty() && l.back() == '\r') l.pop_back();
+      if (!l.empty()) lines.push_back(l);
+    }
+    if (!lines.empty()) logs.push_back(std::move(lines));
+  }
+  return logs;
+}
+
+std::string json_escape(const std::string& s) {
+  std::string o;
+  o.reserve(s.size() + 8);
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += static_cast<char>(c);
+    } else if (c < 0x20) {
+      char b[8];
+      std::snprintf(b, sizeof b, "\\u%04x", c);
+      o += b;
+    } else {
+      o += static_cast<char>(c);
+    }
+  }
+  return o;
+}
+
+bool flag(int argc, char** argv, const char* name, std::string& out) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], name) == 0) {
+      out = argv[i + 1];
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::int64_t records = 1'000'000;
+  int partitions = 4;
+  std::string format = "text";
+  bool multiline = true;
+  std::string v;
+  if (flag(argc, argv, "--records", v)) records = std::stoll(v);
+  if (flag(argc, argv, "--partitions", v)) partitions = std::stoi(v);
+  if (flag(argc, argv, "--format", v)) format = v;
+  if (flag(argc, argv, "--multiline", v)) multiline = v != "0";
+  log::setup("warn");
+
+  const auto logs = load_logs();
+  if (logs.empty()) {
+    std::cerr << "no input: " << SELFHEAL_SHARED_DIR << "/data/loghub-2k\n";
+    return 1;
+  }
+
+  // ---- mock cluster + produce (not timed) ----
+  char err[512];
+  rd_kafka_conf_t* oconf = rd_kafka_conf_new();
+  rd_kafka_conf_set(oconf, "log_level", "3", err, sizeof err);
+  rd_kafka_t* owner = rd_kafka_new(RD_KAFKA_PRODUCER, oconf, err, sizeof err);
+  rd_kafka_mock_cluster_t* mc = rd_kafka_mock_cluster_new(owner, 3);
+  rd_kafka_mock_topic_create(mc, "bench", partitions, 1);
+  const std::string bootstraps = rd_kafka_mock_cluster_bootstraps(mc);
+
+  rd_kafka_conf_t* pconf = rd_kafka_conf_new();
+  rd_kafka_conf_set(pconf, "bootstrap.servers", bootstraps.c_str(), err, sizeof err);
+  rd_kafka_conf_set(pconf, "linger.ms", "20", err, sizeof err);
+  rd_kafka_conf_set(pconf, "batch.num.messages", "10000", err, sizeof err);
+  rd_kafka_conf_set(pconf, "queue.buffering.max.messages", "1000000", err, sizeof err);
+  rd_kafka_conf_set(pconf, "log_level", "3", err, sizeof err);
+  rd_kafka_t* producer = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof err);
+  std::map<int, std::int64_t> produced;
+  std::int64_t bytes = 0;
+  const auto p0 = Steady::now();
+  std::vector<std::size_t> cursor(logs.size(), 0);
+  for (std::int64_t i = 0; i < records; ++i) {
+    const std::size_t s = static_cast<std::size_t>(i) % logs.size();
+    const std::string& line = logs[s][cursor[s]++ % logs[s].size()];
+    std::string value = format == "json" ? "{\"message\":\"" + json_escape(line) + "\",\"app\":\"bench-" +
+                                               std::to_string(s) + "\"}"
+                                         : line;
+    const std::string key = "stream-" + std::to_string(s);
+    const int part = static_cast<int>(s) % partitions;
+    for (;;) {
+      auto e = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC("bench"), RD_KAFKA_V_PARTITION(part),
+                                 RD_KAFKA_V_KEY(key.data(), key.size()), RD_KAFKA_V_VALUE(value.data(), value.size()),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+      if (e == RD_KAFKA_RESP_ERR_NO_ERROR) break;
+      rd_kafka_poll(producer, 10);
+    }
+    bytes += static_cast<std::int64_t>(value.size());
+    ++produced[part];
+  }
+  rd_kafka_flush(producer, 120'000);
+  rd_kafka_destroy(producer);
+  const double produce_s = std::chrono::duration<double>(Steady::now() - p0).count();
+  std::printf("input: %lld records (%.1f MB, %s, multiline=%d) from 8 Loghub-2k logs over %d partitions; "
+              "produced in %.2f s (not timed below)\n",
+              static_cast<long long>(records), static_cast<double>(bytes) / 1e6, format.c_str(), multiline ? 1 : 0,
+              partitions, produce_s);
+
+  // ---- 1. baseline: mock brokers + librdkafka consumer, nothing else ----
+  {
+    rd_kafka_conf_t* c = rd_kafka_conf_new();
+    rd_kafka_conf_set(c, "bootstrap.servers", bootstraps.c_str(), err, sizeof err);
+    rd_kafka_conf_set(c, "group.id", "bench-baseline", err, sizeof err);
+    rd_kafka_conf_set(c, "auto.offset.reset", "earliest", err, sizeof err);
+    rd_kafka_conf_set(c, "enable.auto.offset.store", "false", err, sizeof err);
+    rd_kafka_conf_set(c, "log_level", "3", err, sizeof err);
+    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
+    rd_kafka_poll_set_consumer(rk);
+    auto* topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, "bench", RD_KAFKA_PARTITION_UA);
+    rd_kafka_subscribe(rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    const double cpu0 = cpu_seconds();
+    const auto t0 = Steady::now();
+    std::int64_t n = 0;
+    std::int64_t sum = 0;
+    while (n < records) {
+      rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
+      if (m == nullptr) continue;
+      if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        ++n;
+        sum += static_cast<std::int64_t>(m->len);
+      }
+      rd_kafka_message_destroy(m);
+    }
+    const double s = std::chrono::duration<double>(Steady::now() - t0).count();
+    std::printf("baseline (mock cluster + bare librdkafka consumer): %lld records in %.2f s = %.0f lines/s, "
+                "cpu %.2f s (%lld bytes)\n",
+                static_cast<long long>(n), s, static_cast<double>(n) / s, cpu_seconds() - cpu0,
+                static_cast<long long>(sum));
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+  }
+
+  // ---- 2. selfheal: KafkaSource + runner + pipeline + SQLite ----
+  int rc = 0;
+  {
+    const auto dir = std::filesystem::temp_directory_path() / ("selfheal-kafka-bench-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    auto db = SqliteDb::open({(dir / "bench.db").string()});
+    if (!db) {
+      std::cerr << db.error().message << "\n";
+      return 1;
+    }
+    SystemClock clock;
+    SqliteStore store(*db, clock);
+    Metrics metrics;
+    app::Config cfg;  // defaults: flush every 200 ms, fingerprint warnings and above
+    app::Pipeline pipeline(cfg, store, clock, metrics, std::make_shared<app::Fingerprinting>(cfg.fingerprint));
+    pipeline.start();
+    ingest::KafkaConfig kc;
+    kc.name = "kafka";
+    kc.brokers = bootstraps;
+    kc.group_id = "bench-selfheal";
+    kc.topics = {"bench"};
+    kc.format = format;
+    kc.multiline = multiline;
+    kc.properties = {{"log_level", "3"}};
+    auto src = std::make_unique<ingest::KafkaSource>(kc, store, metrics, clock);
+    auto* kafka = src.get();
+    ingest::SourceRunner runner(std::move(src), pipeline, store, metrics);
+    kafka->set_before_revoke([&runner] { runner.settle(); });
+
+    auto done = [&] {
+      auto ps = store.positions("kafka");
+      if (!ps) return false;
+      std::map<int, std::int64_t> seen;
+      for (const auto& p : *ps) {
+        auto tp = ingest::kafka::parse_position_key(p.key);
+        auto pos = ingest::kafka::decode_position(p.value);
+        if (tp && pos && pos->pending.empty()) seen[tp->partition] = pos->next_offset;
+      }
+      for (const auto& [part, n] : produced) {
+        if (seen[part] != n) return false;
+      }
+      return true;
+    };
+    const double cpu0 = cpu_seconds();
+    const auto t0 = Steady::now();
+    if (auto r = runner.start(); !r) {
+      std::cerr << r.error().message << "\n";
+      return 1;
+    }
+    while (!done()) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // poll the store, as the API would
+    const double s = std::chrono::duration<double>(Steady::now() - t0).count();
+    const double cpu = cpu_seconds() - cpu0;
+    std::int64_t lines = 0;
+    std::int64_t events = 0;
+    if (auto st = store.source_stats()) {
+      for (const auto& x : *st) {
+        lines += x.lines;
+        events += x.events;
+      }
+    }
+    auto fps = store.fingerprint_count();
+    std::printf("selfheal (KafkaSource + SourceRunner + Pipeline + SqliteStore): %lld lines (%lld events, %lld "
+                "fingerprints) visible in %.2f s = %.0f lines/s, cpu %.2f s\n",
+                static_cast<long long>(lines), static_cast<long long>(events),
+                static_cast<long long>(fps ? *fps : -1), s, static_cast<double>(lines) / s, cpu);
+    if (lines != records) {
+      std::printf("MISMATCH: store holds %lld lines, produced %lld\n", static_cast<long long>(lines),
+                  static_cast<long long>(records));
+      rc = 2;
+    }
+    runner.stop();
+    pipeline.stop();
+    std::filesystem::remove_all(dir);
+  }
+  rd_kafka_mock_cluster_destroy(mc);
+  rd_kafka_destroy(owner);
+  return rc;
+}
