@@ -69,6 +69,7 @@ Result<ingest::EventSink::Ticket> Pipeline::submit(ingest::Batch&& batch) {
       pending_.add_dead_letter(std::move(d));
     }
     t = next_ticket_++;
+    pending_submitted_ += n;
     queued_ += n;
   }
   events_accepted_->inc(static_cast<std::uint64_t>(n));
@@ -106,19 +107,22 @@ Result<CommitReceipt> Pipeline::commit_pending(std::unique_lock<std::mutex>& loc
   // Caller holds commit_mu_ and `lock` on mu_.
   WriteBatch batch;
   std::swap(batch, pending_);
+  const std::int64_t submitted = pending_submitted_;
+  pending_submitted_ = 0;
   const Ticket upto = next_ticket_ - 1;
   lock.unlock();
   auto r = store_.commit(batch);
   lock.lock();
   if (r) {
     durable_ = std::max(durable_, upto);
-    queued_ -= batch.events();
+    queued_ -= submitted;  // every submitted event, kept or only counted
     last_error_.clear();
     commits_ok_->inc();
     commit_seconds_->observe(r->seconds);
   } else {
     // Keep everything: the newer pending batch absorbs the failed one (its positions stay newest).
     pending_.absorb(std::move(batch));
+    pending_submitted_ += submitted;
     last_error_ = r.error().message;
     commits_failed_->inc();
   }

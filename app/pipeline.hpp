@@ -67,6 +67,7 @@ class Pipeline final : public ingest::EventSink {
   std::condition_variable cv_flush_;    // wakes the flusher
   std::condition_variable cv_durable_;  // wakes waiters
   WriteBatch pending_;                  // Invariant: holds every submitted, uncommitted event
+  std::int64_t pending_submitted_ = 0;  // events (kept or not) in pending_; what queued_ counts
   Ticket next_ticket_ = 1;
   Ticket durable_ = 0;
   std::string last_error_;

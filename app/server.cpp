@@ -81,6 +81,9 @@ HttpServer::HttpServer(AppContext& ctx) : ctx_(ctx), svr_(std::make_unique<httpl
   svr.new_task_queue = [threads = ctx_.config.server.threads] {
     return new httplib::ThreadPool(static_cast<std::size_t>(threads));
   };
+  // Shippers keep connections open; httplib's default of 5 requests per connection causes reconnect storms.
+  svr.set_keep_alive_max_count(10'000);
+  svr.set_keep_alive_timeout(30);
   svr.set_payload_max_length(static_cast<std::size_t>(ctx_.config.server.max_body_bytes));
   svr.set_read_timeout(std::chrono::milliseconds(ctx_.config.server.read_timeout_ms));
   register_process_metrics(ctx_.metrics);

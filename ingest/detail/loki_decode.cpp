@@ -269,8 +269,8 @@ Result<std::int64_t> decode_timestamp(std::string_view msg) {
   std::int64_t seconds = 0;
   std::int64_t nanos = 0;
   while (!r.done()) {
-    std::uint32_t f;
-    int t;
+    std::uint32_t f = 0;
+    int t = 0;
     if (auto k = r.key(f, t); !k) return k.error();
     if ((f == 1 || f == 2) && t == varint_type) {
       std::uint64_t v;
@@ -293,8 +293,8 @@ Result<void> decode_label_pair(std::string_view msg, Labels& out) {
   WireReader r(msg);
   std::string_view name, value;
   while (!r.done()) {
-    std::uint32_t f;
-    int t;
+    std::uint32_t f = 0;
+    int t = 0;
     if (auto k = r.key(f, t); !k) return k.error();
     if ((f == 1 || f == 2) && t != len_type) return wrong_type("LabelPairAdapter", f, t);
     if (f == 1) {
@@ -314,8 +314,8 @@ Result<void> decode_entry(std::string_view msg, PushEntry& e) {
   WireReader r(msg);
   bool have_ts = false;
   while (!r.done()) {
-    std::uint32_t f;
-    int t;
+    std::uint32_t f = 0;
+    int t = 0;
     if (auto k = r.key(f, t); !k) return k.error();
     if (f >= 1 && f <= 4 && t != len_type) return wrong_type("EntryAdapter", f, t);
     std::string_view sub;
@@ -349,8 +349,8 @@ Result<void> decode_stream(std::string_view msg, PushStream& s, const DecodeLimi
   std::string_view labels;
   bool have_labels = false;
   while (!r.done()) {
-    std::uint32_t f;
-    int t;
+    std::uint32_t f = 0;
+    int t = 0;
     if (auto k = r.key(f, t); !k) return k.error();
     if ((f == 1 || f == 2) && t != len_type) return wrong_type("StreamAdapter", f, t);
     std::string_view sub;
@@ -585,8 +585,8 @@ Result<DecodedPush> decode_push_protobuf(std::string_view bytes, const DecodeLim
   DecodedPush out;
   WireReader r(bytes);
   while (!r.done()) {
-    std::uint32_t f;
-    int t;
+    std::uint32_t f = 0;
+    int t = 0;
     if (auto k = r.key(f, t); !k) return k.error();
     if (f == 1) {
       if (t != len_type) return wrong_type("PushRequest", f, t);

@@ -172,3 +172,13 @@ TEST_CASE("events of a merged fingerprint count on the target") {
   CHECK(a->count == source_before);       // the merged id received nothing new
   CHECK(b->count == target_before + 5);   // everything landed on the target
 }
+
+TEST_CASE("events below the threshold leave the queue when committed (no leak into overload)") {
+  Fixture f(1000);
+  for (int round = 0; round < 20; ++round) {  // 20 x 500 info events through a queue of 1000
+    REQUIRE(f.pipeline->submit(batch(500, "user logged in", "info")).has_value());
+    REQUIRE(f.pipeline->flush_now().has_value());
+    CHECK(f.pipeline->queued_events() == 0);
+  }
+  CHECK(f.store->source_stats()->at(0).events == 10'000);
+}
