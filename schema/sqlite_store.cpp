@@ -10,6 +10,30 @@
 
 namespace selfheal {
 
+namespace {
+constexpr const char* summary_columns =
+    "f.id, f.template, f.exception_type, f.frames, f.status, f.severity, f.count, f.first_seen, f.last_seen, "
+    "f.merged_into, f.resolved_at, f.regressed_at, f.count + f.merged_count";
+
+FingerprintSummary read_summary(SQLite::Statement& q) {
+  FingerprintSummary s;
+  s.id = q.getColumn(0).getString();
+  s.template_text = q.getColumn(1).getString();
+  s.exception_type = q.getColumn(2).getString();
+  s.frames_json = q.getColumn(3).getString();
+  s.status = q.getColumn(4).getString();
+  s.severity = std::string(to_string(static_cast<Severity>(std::clamp(q.getColumn(5).getInt(), 0, 4))));
+  s.count = q.getColumn(6).getInt64();
+  s.first_seen = q.getColumn(7).getInt64();
+  s.last_seen = q.getColumn(8).getInt64();
+  s.merged_into = q.getColumn(9).getString();
+  s.resolved_at = q.getColumn(10).getInt64();
+  s.regressed_at = q.getColumn(11).getInt64();
+  return s;
+}
+
+}  // namespace
+
 SqliteStore::SqliteStore(std::shared_ptr<SqliteDb> db, const Clock& clock, StoreOptions opts)
     : db_(std::move(db)), clock_(clock), opts_(opts) {}
 
@@ -337,24 +361,10 @@ Result<void> SqliteStore::mark_replayed(std::int64_t id) {
 
 Result<std::optional<FingerprintSummary>> SqliteStore::fingerprint(std::string_view id) {
   return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::optional<FingerprintSummary>> {
-    SQLite::Statement q(db,
-                        "SELECT id, template, exception_type, frames, status, severity, count, first_seen, "
-                        "last_seen, merged_into, resolved_at, regressed_at FROM fingerprints WHERE id = ?1");
+    SQLite::Statement q(db, std::string("SELECT ") + summary_columns + " FROM fingerprints f WHERE f.id = ?1");
     q.bind(1, std::string(id));
     if (!q.executeStep()) return std::optional<FingerprintSummary>{};
-    FingerprintSummary s;
-    s.id = q.getColumn(0).getString();
-    s.template_text = q.getColumn(1).getString();
-    s.exception_type = q.getColumn(2).getString();
-    s.frames_json = q.getColumn(3).getString();
-    s.status = q.getColumn(4).getString();
-    s.severity = std::string(to_string(static_cast<Severity>(std::clamp(q.getColumn(5).getInt(), 0, 4))));
-    s.count = q.getColumn(6).getInt64();
-    s.first_seen = q.getColumn(7).getInt64();
-    s.last_seen = q.getColumn(8).getInt64();
-    s.merged_into = q.getColumn(9).getString();
-    s.resolved_at = q.getColumn(10).getInt64();
-    s.regressed_at = q.getColumn(11).getInt64();
+    FingerprintSummary s = read_summary(q);
     SQLite::Statement n(db,
                         "SELECT kind, name, count FROM fingerprint_names WHERE fingerprint_id = ?1 "
                         "ORDER BY count DESC, name LIMIT 64");
@@ -432,27 +442,6 @@ Result<std::int64_t> SqliteStore::fingerprint_count() {
 
 namespace selfheal {
 namespace {
-constexpr const char* summary_columns =
-    "f.id, f.template, f.exception_type, f.frames, f.status, f.severity, f.count, f.first_seen, f.last_seen, "
-    "f.merged_into, f.resolved_at, f.regressed_at, f.count + f.merged_count";
-
-FingerprintSummary read_summary(SQLite::Statement& q) {
-  FingerprintSummary s;
-  s.id = q.getColumn(0).getString();
-  s.template_text = q.getColumn(1).getString();
-  s.exception_type = q.getColumn(2).getString();
-  s.frames_json = q.getColumn(3).getString();
-  s.status = q.getColumn(4).getString();
-  s.severity = std::string(to_string(static_cast<Severity>(std::clamp(q.getColumn(5).getInt(), 0, 4))));
-  s.count = q.getColumn(6).getInt64();
-  s.first_seen = q.getColumn(7).getInt64();
-  s.last_seen = q.getColumn(8).getInt64();
-  s.merged_into = q.getColumn(9).getString();
-  s.resolved_at = q.getColumn(10).getInt64();
-  s.regressed_at = q.getColumn(11).getInt64();
-  return s;
-}
-
 bool valid_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id)
