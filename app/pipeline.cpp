@@ -87,6 +87,11 @@ Result<void> Pipeline::wait_durable(Ticket ticket, std::chrono::milliseconds tim
     lock.lock();
   }
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (durable_ < ticket && ticket > wanted_) {
+    // Group commit: a waiter wakes the flusher; everything submitted meanwhile joins the same transaction.
+    wanted_ = ticket;
+    cv_flush_.notify_one();
+  }
   while (durable_ < ticket) {
     if (cv_durable_.wait_until(lock, deadline) == std::cv_status::timeout && durable_ < ticket) {
       if (!last_error_.empty()) return Error{ErrorCode::unavailable, "store commit failing: " + last_error_};
@@ -184,7 +189,11 @@ void Pipeline::flusher_loop() {
   while (true) {
     {
       std::unique_lock lock(mu_);
-      cv_flush_.wait_for(lock, backoff, [this] { return stopping_; });
+      if (backoff > interval) {
+        cv_flush_.wait_for(lock, backoff, [this] { return stopping_; });  // after a failure: back off
+      } else {
+        cv_flush_.wait_for(lock, backoff, [this] { return stopping_ || wanted_ > durable_; });
+      }
       if (stopping_) break;
     }
     auto r = flush_now();

@@ -70,6 +70,7 @@ class Pipeline final : public ingest::EventSink {
   std::int64_t pending_submitted_ = 0;  // events (kept or not) in pending_; what queued_ counts
   Ticket next_ticket_ = 1;
   Ticket durable_ = 0;
+  Ticket wanted_ = 0;  // highest ticket someone waits on: the flusher commits at once (group commit)
   std::string last_error_;
   std::atomic<std::int64_t> queued_{0};
   std::mutex commit_mu_;  // serialises commits (flusher vs flush_now)
