@@ -6,6 +6,11 @@
 
 namespace selfheal::ingest {
 
+namespace {
+// Overload is the pipeline's queue being full: it drains every flush interval, so never wait longer.
+constexpr std::chrono::milliseconds overload_wait_max{200};
+}  // namespace
+
 std::chrono::milliseconds Backoff::next() {
   current_ = current_.count() == 0 ? initial_ : std::min(max_, current_ * 2);
   return current_;
@@ -112,13 +117,22 @@ bool SourceRunner::submit_retrying(Batch&& batch, bool stopping) {
     }
     ++retries_;
     m_retries_->inc();
+    if (!in_flight_.empty()) {
+      // The queue drains when the store commits: wake on our own last batch becoming durable rather
+      // than sleeping a growing backoff past it.
+      (void)sink_.wait_durable(in_flight_.back().ticket, std::min(backoff.next(), overload_wait_max));
+      commit_durable();
+      std::lock_guard lock(mu_);
+      if (abort_ || (stop_requested_ && !stopping)) return false;
+      continue;
+    }
     commit_durable();
     if (stopping) {
       if (std::chrono::steady_clock::now() >= give_up) return false;
       std::unique_lock lock(mu_);
       if (abort_) return false;
       cv_.wait_for(lock, backoff.next(), [&] { return abort_; });
-    } else if (!wait_backoff(backoff.next())) {
+    } else if (!wait_backoff(std::min(backoff.next(), overload_wait_max))) {
       return false;  // stopping: the batch is not committed, its positions are read again next start
     }
   }
