@@ -4,9 +4,10 @@
 #
 #   scripts/kafka-crash-test.sh [BUILD_DIR] [LINES] [CYCLES]     defaults: build 1000000 20
 #
-# Peers: librdkafka's mock cluster in its own process (selfheal_kafka_mock, 3 brokers, 4 partitions)
+# Peers: librdkafka's mock cluster in its own process (selfheal_kafka_mock, 3 brokers, 32 partitions:
+# the mock keeps only ~5 MB per partition)
 # so that offsets and data survive the consumer's deaths; kcat produces from outside. The lines are
-# plain text on 8 keys (streams interleave inside partitions), with a 4-line Java stack trace every
+# plain text on 64 keys (streams interleave inside partitions), with a 4-line Java stack trace every
 # 25th event, so multiline events are in flight when the process dies. The count is read from the
 # SQLite store (source_counts) after a final clean stop. Exit 0 only if it is exactly LINES.
 set -euo pipefail
@@ -33,7 +34,7 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- peers ----
-"$MOCK" --brokers 3 --topic logs:4 >"$work/mock.out" 2>"$work/mock.err" &
+"$MOCK" --brokers 3 --topic logs:32 >"$work/mock.out" 2>"$work/mock.err" &
 mock_pid=$!
 for _ in $(seq 1 500); do grep -q '^BOOTSTRAP ' "$work/mock.out" 2>/dev/null && break; sleep 0.01; done
 bootstrap=$(sed -n 's/^BOOTSTRAP //p' "$work/mock.out")
@@ -64,7 +65,7 @@ EOF
 python3 - "$LINES" "$work/input" <<'EOF'
 import sys
 total, out = int(sys.argv[1]), sys.argv[2]
-keys = [f"host-{i}" for i in range(8)]
+keys = [f"host-{i}" for i in range(64)]
 n = 0; ev = 0
 chunk_lines = max(1, total // 100)
 chunk = 0; lines_in_chunk = 0
