@@ -122,7 +122,7 @@ for i in $(seq 1 "$CYCLES"); do
 done
 
 # ---- final run: let it finish, then stop cleanly ----
-wait "$producer_pid"; producer_pid=""
+wait "$producer_pid" 2>/dev/null || true; producer_pid=""  # may already be reaped
 start_serve
 deadline=$((SECONDS + 180))
 last=-1; stable=0
