@@ -12,6 +12,7 @@
 #include "app/fingerprint_views.hpp"
 #include "app/fingerprinting.hpp"
 #include "app/hooks.hpp"
+#include "app/http_util.hpp"
 #include "app/store_admin.hpp"
 #include "schema/sqlite_lifecycle.hpp"
 #include "schema/time_format.hpp"
@@ -19,23 +20,6 @@
 namespace selfheal::app {
 namespace {
 using nlohmann::json;
-
-int status_for(const Error& e) {
-  switch (e.code) {
-    case ErrorCode::bad_input: return 400;
-    case ErrorCode::not_found: return 404;
-    case ErrorCode::conflict: return 409;
-    case ErrorCode::unauthorized: return 401;
-    case ErrorCode::too_large: return 413;
-    case ErrorCode::overloaded: return 429;
-    default: return 503;
-  }
-}
-
-void send_json(httplib::Response& res, const json& j, int status = 200) {
-  res.status = status;
-  res.set_content(j.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
-}
 
 // Body of a write request: optional JSON object. Sets `actor` from "by" or the X-Selfheal-User header.
 std::optional<json> write_body(const httplib::Request& req, httplib::Response& res, std::string& actor) {
@@ -97,7 +81,7 @@ void mount_fingerprint_routes(httplib::Server& svr, AppContext& ctx) {
     auto q = parse_list_params(params, ctx.clock.now_ms());
     if (!q) return json_error(res, 400, q.error().message);
     auto j = list_json(ctx.store, *q, ctx.config.stats);
-    if (!j) return json_error(res, status_for(j.error()), j.error().message);
+    if (!j) return json_error(res, http_status(j.error().code), j.error().message);
     send_json(res, *j);
   });
 
@@ -105,7 +89,7 @@ void mount_fingerprint_routes(httplib::Server& svr, AppContext& ctx) {
     const std::string id = req.matches[1];
     if (!valid_fingerprint_id(id)) return json_error(res, 400, "invalid fingerprint id");
     auto j = detail_json(ctx.store, ctx.fingerprinting.get(), id, ctx.clock.now_ms(), ctx.config.stats);
-    if (!j) return json_error(res, status_for(j.error()), j.error().message);
+    if (!j) return json_error(res, http_status(j.error().code), j.error().message);
     if (!*j) return json_error(res, 404, "fingerprint " + id + " not found");
     send_json(res, **j);
   });
@@ -164,7 +148,7 @@ void mount_fingerprint_routes(httplib::Server& svr, AppContext& ctx) {
     } else {
       return json_error(res, 404, "unknown action '" + action + "'; accepted: resolve, unresolve, ignore, merge, unmerge");
     }
-    if (!r) return json_error(res, status_for(r.error()), r.error().message);
+    if (!r) return json_error(res, http_status(r.error().code), r.error().message);
     auto s = ctx.store.fingerprint(id);
     json out = {{"id", id}, {"action", action}, {"by", actor}};
     if (s && *s) {

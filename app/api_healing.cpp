@@ -15,6 +15,7 @@
 
 #include "app/api_suggestions.hpp"
 #include "app/hooks.hpp"
+#include "app/http_util.hpp"
 #include "app/pipeline.hpp"
 #include "healer/actions/exec_action.hpp"
 #include "healer/worker.hpp"
@@ -70,30 +71,6 @@ HealerComponent* find_healer(AppContext& ctx) {
   for (auto& c : ctx.components)
     if (c && c->name() == healer_component_name) return dynamic_cast<HealerComponent*>(c.get());
   return nullptr;
-}
-
-void send_json(httplib::Response& res, const json& j, int status = 200) {
-  res.status = status;
-  res.set_content(j.dump(-1, ' ', false, json::error_handler_t::replace), "application/json");
-}
-
-int status_for(ErrorCode c) {
-  switch (c) {
-    case ErrorCode::bad_input:
-      return 400;
-    case ErrorCode::not_found:
-      return 404;
-    case ErrorCode::conflict:
-      return 409;
-    case ErrorCode::unauthorized:
-      return 401;
-    case ErrorCode::overloaded:
-      return 429;
-    case ErrorCode::config:
-      return 400;
-    default:
-      return 503;
-  }
 }
 
 json run_json(const HealingRun& r) {
@@ -268,7 +245,7 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
     q.outcome = req.get_param_value("outcome");
     q.reason = req.get_param_value("reason");
     auto runs = store->runs(q);
-    if (!runs) return json_error(res, status_for(runs.error().code), runs.error().message);
+    if (!runs) return json_error(res, http_status(runs.error().code), runs.error().message);
     json arr = json::array();
     for (const auto& r : *runs) arr.push_back(run_json(r));
     json out = {{"runs", arr}, {"next_cursor", nullptr}};
@@ -310,7 +287,7 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
       w = local.get();
     }
     auto sim = w->simulate(id);
-    if (!sim) return json_error(res, status_for(sim.error().code), sim.error().message);
+    if (!sim) return json_error(res, http_status(sim.error().code), sim.error().message);
     if (!sim->found) return json_error(res, 404, "fingerprint not found");
     json out = {{"fingerprint_id", id},
                 {"executed", false},
@@ -397,7 +374,7 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
         auto* w = h ? h->worker() : nullptr;
         if (!w) return json_error(res, 409, "the healer is not running");
         auto r = w->reset_failover(req.matches[1], req.matches[2]);
-        if (!r) return json_error(res, status_for(r.error().code), r.error().message);
+        if (!r) return json_error(res, http_status(r.error().code), r.error().message);
         send_json(res, {{"success", r->success}, {"output", r->output}, {"error", r->error}}, r->success ? 200 : 502);
       });
 
@@ -406,7 +383,7 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
                                    {"stats", "healing_stats"}}) {
     svr.Get("/api/v1/healing/" + path, [store, view = view](const httplib::Request& req, httplib::Response& res) {
       auto rows = store->view(view, limit_param(req, 100, 1000));
-      if (!rows) return json_error(res, status_for(rows.error().code), rows.error().message);
+      if (!rows) return json_error(res, http_status(rows.error().code), rows.error().message);
       send_json(res, {{"view", view}, {"rows", view_json(*rows)}});
     });
   }
@@ -415,7 +392,7 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
     std::string status = req.has_param("status") ? req.get_param_value("status") : "pending";
     if (status == "all") status.clear();
     auto rows = store->approvals(status, limit_param(req, 100, 1000));
-    if (!rows) return json_error(res, status_for(rows.error().code), rows.error().message);
+    if (!rows) return json_error(res, http_status(rows.error().code), rows.error().message);
     json arr = json::array();
     for (const auto& a : *rows) arr.push_back(approval_json(a));
     send_json(res, {{"approvals", arr}});
@@ -439,7 +416,7 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
     if (by.size() > 200) by.resize(200);
     std::string note = body.contains("note") && body["note"].is_string() ? body["note"].get<std::string>() : "";
     auto r = store->decide_approval(id, approve, by, ctx.clock.now_ms(), note);
-    if (!r) return json_error(res, status_for(r.error().code), r.error().message);
+    if (!r) return json_error(res, http_status(r.error().code), r.error().message);
     spdlog::info("Approval decided. approval_id={} decision={} by=\"{}\"", id, r->status, by);
     if (auto* h = find_healer(ctx))
       if (auto* w = h->worker()) w->wake();

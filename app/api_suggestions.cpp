@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/hooks.hpp"
+#include "app/http_util.hpp"
 #include "llm/calibration.hpp"
 #include "llm/factory.hpp"
 #include "llm/worker.hpp"
@@ -71,25 +72,6 @@ std::int64_t path_id(const std::string& s) {
     return std::stoll(s);
   } catch (const std::exception&) {
     return -1;
-  }
-}
-
-int status_for(ErrorCode c) {
-  switch (c) {
-    case ErrorCode::bad_input:
-      return 400;
-    case ErrorCode::not_found:
-      return 404;
-    case ErrorCode::conflict:
-      return 409;
-    case ErrorCode::overloaded:
-      return 429;
-    case ErrorCode::unauthorized:
-      return 401;
-    case ErrorCode::config:
-      return 503;
-    default:
-      return 503;
   }
 }
 
@@ -297,7 +279,7 @@ void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
                return json_error(res, 400, "who must be 1..200 characters, comment at most 4000");
              }
              auto s = store->review(path_id(req.matches[1]), req.matches[2].str(), who, comment, ctx.clock.now_ms());
-             if (!s) return json_error(res, status_for(s.error().code), s.error().message);
+             if (!s) return json_error(res, http_status(s.error().code), s.error().message);
              res.set_content(dump(suggestion_json(*s, false)), "application/json");
            });
 
@@ -314,7 +296,7 @@ void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
     bool force = body.value("force", false);
     std::string by = body.value("requested_by", std::string("api"));
     auto r = llm->worker().request(id, force, by.substr(0, 200));
-    if (!r) return json_error(res, status_for(r.error().code), r.error().message);
+    if (!r) return json_error(res, http_status(r.error().code), r.error().message);
     res.status = 202;
     res.set_content(dump({{"queued", true}, {"fingerprint_id", id}}), "application/json");
   });
@@ -324,7 +306,7 @@ void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
             LlmComponent* llm = find_llm(ctx);
             if (!llm) return json_error(res, 503, "LLM suggestions are not configured (llm.provider)");
             auto body = llm->service().preview(req.matches[1]);
-            if (!body) return json_error(res, status_for(body.error().code), body.error().message);
+            if (!body) return json_error(res, http_status(body.error().code), body.error().message);
             res.set_content(*body, "application/json");
           });
 }

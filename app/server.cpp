@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/hooks.hpp"
+#include "app/http_util.hpp"
 #include "app/pipeline.hpp"
 #include "schema/log.hpp"
 
@@ -18,6 +19,23 @@ namespace selfheal::app {
 void json_error(httplib::Response& res, int status, std::string_view message) {
   res.status = status;
   nlohmann::json j = {{"error", std::string(message)}, {"status", status}};
+  res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
+}
+
+int http_status(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::bad_input: return 400;
+    case ErrorCode::unauthorized: return 401;
+    case ErrorCode::not_found: return 404;
+    case ErrorCode::conflict: return 409;
+    case ErrorCode::too_large: return 413;
+    case ErrorCode::overloaded: return 429;
+    default: return 503;
+  }
+}
+
+void send_json(httplib::Response& res, const nlohmann::json& j, int status) {
+  res.status = status;
   res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
