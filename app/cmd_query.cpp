@@ -47,7 +47,6 @@ std::string sparkline(const json& series) {
 }
 
 struct Offline {
-  FakeClock unused;
   SystemClock clock;
   std::shared_ptr<SqliteDb> db;
   std::unique_ptr<SqliteStore> store;

@@ -208,8 +208,7 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
         // position (the HLL above keeps the distinct count); the long tail of one batch is not stored.
         constexpr std::size_t top_per_commit = 8;
         std::map<int, std::vector<std::pair<std::int64_t, const std::string*>>> top;
-        for (const auto& [k, c] : d.values) top[k.first].push_back({c, &k.second});
-        for (const auto& [pos, m] : d.values_by_pos)
+        for (const auto& [pos, m] : d.values)
           for (const auto& [v, c] : m) top[pos].push_back({c, &v});
         for (auto& [pos, vec] : top) {
           const std::size_t n = std::min(top_per_commit, vec.size());

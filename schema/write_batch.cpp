@@ -100,14 +100,13 @@ void WriteBatch::add(const LogEvent& e, const FingerprintInfo& fp, Severity sev)
   for (std::size_t i = 0; i < fp.values.size() && i < max_value_positions; ++i) {
     const std::string_view v = std::string_view(fp.values[i]).substr(0, 128);
     hll_add(d.hll[static_cast<int>(i)], v);
-    auto& pos = d.values_by_pos[static_cast<int>(i)];
+    auto& pos = d.values[static_cast<int>(i)];
     auto vit = pos.find(v);
     if (vit != pos.end()) {
       vit->second += 1;
     } else if (pos.size() < max_values_per_position) {
       pos.emplace(std::string(v), 1);
     }
-    values_folded_ = false;
   }
   // Samples: the first few of the batch in order, and a last slot holding a recent one. Building a
   // sample copies the message and renders labels, so the recent slot is refreshed at most once a second.
@@ -126,27 +125,11 @@ void WriteBatch::add(const LogEvent& e, const FingerprintInfo& fp, Severity sev)
   }
 }
 
-void WriteBatch::finalize() {
-  for (auto& [id, d] : fps_) {
-    for (auto& [pos, m] : d.values_by_pos)
-      for (auto& [v, c] : m) {
-        auto key = std::make_pair(pos, v);
-        auto it = d.values.find(key);
-        if (it != d.values.end()) it->second += c;
-        else d.values.emplace(std::move(key), c);
-      }
-    d.values_by_pos.clear();
-  }
-  values_folded_ = true;
-}
-
 void WriteBatch::set_position(SourcePosition p) { positions_[{p.source, p.key}] = std::move(p.value); }
 
 void WriteBatch::add_dead_letter(DeadLetter d) { dead_letters_.push_back(std::move(d)); }
 
 void WriteBatch::absorb(WriteBatch&& other) {
-  finalize();
-  other.finalize();
   last_count_ = nullptr;
   for (auto& [id, od] : other.fps_) {
     auto [it, inserted] = fps_.try_emplace(id);
@@ -162,7 +145,12 @@ void WriteBatch::absorb(WriteBatch&& other) {
     for (auto& [m, c] : od.minutes) d.minutes[m] += c;
     for (auto& [k, c] : od.services) bump(d.services, k, c, max_services_per_fp);
     for (auto& [k, c] : od.hosts) bump(d.hosts, k, c, max_services_per_fp);
-    for (auto& [k, c] : od.values) d.values[k] += c;
+    for (auto& [pos, m] : od.values) {
+      auto& into = d.values[pos];
+      for (auto& [v, c] : m)
+        if (auto it = into.find(v); it != into.end()) it->second += c;
+        else if (into.size() < max_values_per_position) into.emplace(v, c);
+    }
     for (auto& s : od.samples)
       if (d.samples.size() < max_samples_per_fp) d.samples.push_back(std::move(s));
     d.reservoir_seen += od.reservoir_seen;

@@ -33,8 +33,7 @@ struct FingerprintDelta {
   std::map<std::string, std::int64_t> services;      // bounded by the caps below
   std::map<std::string, std::int64_t> hosts;
   std::vector<Sample> samples;                       // first `first_samples` + the latest ones
-  std::map<std::pair<int, std::string>, std::int64_t> values;  // (<*> position, value) -> count
-  std::map<int, std::map<std::string, std::int64_t, std::less<>>> values_by_pos;  // hot path; folded into values
+  std::map<int, std::map<std::string, std::int64_t, std::less<>>> values;  // <*> position -> value -> count
   UnixMs recent_sample_ts = 0;                       // the latest sample is refreshed at most once a second
   std::uint64_t reservoir_seen = 0;                  // events seen, for reservoir sampling
   std::map<int, std::array<std::uint8_t, 64>> hll;   // per <*> position: HyperLogLog registers (p = 6)
@@ -85,10 +84,6 @@ class WriteBatch {
   // Hot-path cache: consecutive events usually share source and service.
   std::string last_source_, last_service_;
   LineCount* last_count_ = nullptr;
-  bool values_folded_ = true;
- public:
-  /// Moves the hot-path value counts into FingerprintDelta::values (called by the store before commit).
-  void finalize();
 };
 
 /// Minute bucket start for a timestamp.
