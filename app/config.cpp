@@ -67,7 +67,7 @@ void parse_core(ConfigSection& root, Config& c) {
   auto server = root.child("server");
   server.allow_only({"listen", "threads", "max_body_bytes", "read_timeout_ms"});
   server.get_listen("listen", c.server.host, c.server.port);
-  server.get("threads", c.server.threads, 1, 256);
+  server.get("threads", c.server.threads, 1, 4096);
   server.get("max_body_bytes", c.server.max_body_bytes, 1024, 1LL << 31);
   server.get("read_timeout_ms", c.server.read_timeout_ms, 100, 600'000);
 

@@ -18,7 +18,7 @@ namespace selfheal::app {
 struct ServerConfig {
   std::string host = "127.0.0.1";
   int port = 8080;
-  int threads = 64;  // requests waiting for a durable commit each hold one
+  int threads = 256;  // httplib: each keep-alive connection holds one thread while it is open
   std::int64_t max_body_bytes = 16 * 1024 * 1024;
   std::int64_t read_timeout_ms = 10'000;
 };

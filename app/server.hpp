@@ -27,6 +27,7 @@ class HttpServer {
  private:
   AppContext& ctx_;
   std::unique_ptr<httplib::Server> svr_;
+  int listen_fd_ = -1;  // captured when httplib creates the listening socket
 };
 
 }  // namespace selfheal::app

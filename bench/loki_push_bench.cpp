@@ -114,12 +114,14 @@ int drive_http(int argc, char** argv) {
   std::atomic<std::int64_t> ok{0}, failed{0}, throttled{0}, seq{0};
   std::mutex mu;
   std::vector<double> latencies_ms;
+  std::string first_failure;
   const auto t0 = std::chrono::steady_clock::now();
   const auto deadline = t0 + std::chrono::duration<double>(seconds);
   const double pushes_per_sec = rate_lines > 0 ? rate_lines / lines : 0;
   auto worker = [&](int c) {
     httplib::Client cli(url);
     cli.set_keep_alive(true);
+    cli.set_tcp_nodelay(true);  // as Go's net/http (Promtail, Alloy) does by default
     cli.set_read_timeout(std::chrono::seconds(30));
     std::vector<double> mine;
     while (true) {
@@ -147,6 +149,9 @@ int drive_http(int argc, char** argv) {
         ++throttled;
       } else {
         ++failed;
+        std::lock_guard lock(mu);
+        if (first_failure.empty())
+          first_failure = r ? "HTTP " + std::to_string(r->status) + " " + r->body : "client error " + httplib::to_string(r.error());
       }
     }
     std::lock_guard lock(mu);
@@ -168,6 +173,7 @@ int drive_http(int argc, char** argv) {
               static_cast<double>(ok.load()) * lines / elapsed);
   std::printf("latency ms (arrival -> durable, visible): p50=%.1f p90=%.1f p99=%.1f max=%.1f\n", pct(0.5), pct(0.9),
               pct(0.99), latencies_ms.empty() ? 0.0 : latencies_ms.back());
+  if (!first_failure.empty()) std::printf("first failure: %s\n", first_failure.c_str());
   return failed.load() == 0 ? 0 : 1;
 }
 

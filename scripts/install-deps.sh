@@ -13,7 +13,7 @@ APT_PACKAGES=(
   libsnappy-dev libprotobuf-dev protobuf-compiler libxxhash-dev libcurl4-openssl-dev
   libbenchmark-dev zlib1g-dev
   # test peers: Kafka producer, promtool, PostgreSQL, Node for the npm Loki clients, fuzzing runtime
-  kcat prometheus postgresql libpq-dev sqlite3 clang libclang-rt-14-dev
+  kcat prometheus postgresql libpq-dev sqlite3 clang libclang-rt-14-dev iproute2
 )
 # Node.js may come from NodeSource (npm bundled, conflicts with Debian's npm): only add Debian's when absent.
 if ! command -v npm >/dev/null 2>&1; then APT_PACKAGES+=(nodejs npm); fi

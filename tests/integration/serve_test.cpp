@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <random>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/support.hpp"
@@ -135,4 +136,24 @@ TEST_CASE("kill -9 at random points never corrupts the database") {
     CHECK(integrity(db) == "ok");
     CHECK(lines_in(db) >= acked_total);  // a 204 means durable, even across kill -9
   }
+}
+
+TEST_CASE("a second serve on a taken port fails instead of sharing it, and the listen backlog is not httplib's 5") {
+  test::TempDir dir;
+  test::ServeProcess serve(dir.file("data"));
+  // httplib's default socket options set SO_REUSEPORT, which let a second instance bind the same port
+  // and take half the connections. It must fail with a clear error.
+  auto second = test::run({test::selfheal_binary(), "serve", "--data-dir", dir.file("data2"), "--listen",
+                           "127.0.0.1:" + std::to_string(serve.port())},
+                          {}, {}, std::chrono::seconds(20));
+  CHECK(second.exit_code != 0);
+  CHECK_MESSAGE(second.err.find("address in use") != std::string::npos, second.out << second.err);
+  // The kernel reports a listening socket's backlog in `ss -ltn`'s Send-Q column.
+  auto ss = test::run({"/usr/bin/ss", "-Hltn", "sport", "=", ":" + std::to_string(serve.port())});
+  REQUIRE(ss.exit_code == 0);
+  std::istringstream cols(ss.out);
+  std::string state, recv_q, send_q;
+  cols >> state >> recv_q >> send_q;
+  CHECK_MESSAGE(std::stoi(send_q) >= 512, ss.out);
+  CHECK(serve.stop(SIGTERM) == 0);
 }
