@@ -1,17 +1,22 @@
 // Kafka -> stats visible, in one process, on librdkafka's mock cluster (issue 5, acceptance 1).
 //
 //   build-x/bench/kafka_bench [--records N] [--partitions P] [--format text|json] [--multiline 0|1]
+//                             [--queue tuned|default]
 //
 // Input: the 8 real Loghub-2k logs (16,000 lines, ../shared/data/loghub-2k/*/*_2k.log) cycled to N
 // records, one record key per log, round-robin over P partitions (default 64: librdkafka's mock broker
 // keeps only about 5 MB per partition and deletes older records). The records are produced to
 // the mock cluster before anything is timed. Then, in the same run:
 //   1. baseline: a bare librdkafka group consumer reads all N records and does nothing with them:
-//      the cost of the mock brokers + librdkafka fetching, which shares the same cores;
+//      the cost of the mock brokers + librdkafka fetching, which shares the same cores. It uses the
+//      same fetch-queue properties as the source (ingest::consumer_tuning());
 //   2. selfheal: KafkaSource + SourceRunner + Pipeline (fingerprints warnings and above, counts all)
 //      + SqliteStore; timed until the store's counts hold all N lines and every partition's position
 //      reached the end, i.e. the stats are visible through the API.
 // Both print lines/s and the process CPU seconds they used.
+// --queue default gives both consumers librdkafka's own fetch-queue defaults instead (queued.min.messages
+// 100000, queued.max.messages.kbytes 65536): librdkafka 2.0.x then pauses fetching for up to a second
+// each time the queue fills, which is what capped this benchmark at ~127 k lines/s before.
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <sys/resource.h>
@@ -103,6 +108,19 @@ int main(int argc, char** argv) {
   if (flag(argc, argv, "--partitions", v)) partitions = std::stoi(v);
   if (flag(argc, argv, "--format", v)) format = v;
   if (flag(argc, argv, "--multiline", v)) multiline = v != "0";
+  std::string queue = "tuned";
+  if (flag(argc, argv, "--queue", v)) queue = v;
+  if (queue != "tuned" && queue != "default") {
+    std::cerr << "--queue tuned|default\n";
+    return 2;
+  }
+  // What both consumers get on top of their own settings.
+  std::vector<std::pair<std::string, std::string>> queue_props;
+  if (queue == "tuned") {
+    queue_props = ingest::consumer_tuning().required;
+  } else {
+    queue_props = {{"queued.min.messages", "100000"}, {"queued.max.messages.kbytes", "65536"}};
+  }
   log::setup("warn");
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
 
@@ -153,10 +171,12 @@ int main(int argc, char** argv) {
   rd_kafka_flush(producer, 120'000);
   rd_kafka_destroy(producer);
   const double produce_s = std::chrono::duration<double>(Steady::now() - p0).count();
+  std::string queue_desc;
+  for (const auto& [k, val] : queue_props) queue_desc += (queue_desc.empty() ? "" : " ") + k + "=" + val;
   std::printf("input: %lld records (%.1f MB, %s, multiline=%d) from 8 Loghub-2k logs over %d partitions; "
-              "produced in %.2f s (not timed below)\n",
+              "produced in %.2f s (not timed below); consumer queue %s: %s\n",
               static_cast<long long>(records), static_cast<double>(bytes) / 1e6, format.c_str(), multiline ? 1 : 0,
-              partitions, produce_s);
+              partitions, produce_s, queue.c_str(), queue_desc.c_str());
 
   // ---- 1. baseline: mock brokers + librdkafka consumer, nothing else ----
   {
@@ -166,6 +186,7 @@ int main(int argc, char** argv) {
     rd_kafka_conf_set(c, "auto.offset.reset", "earliest", err, sizeof err);
     rd_kafka_conf_set(c, "enable.auto.offset.store", "false", err, sizeof err);
     rd_kafka_conf_set(c, "log_level", "3", err, sizeof err);
+    for (const auto& [k, val] : queue_props) rd_kafka_conf_set(c, k.c_str(), val.c_str(), err, sizeof err);
     rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err);
     rd_kafka_poll_set_consumer(rk);
     auto* topics = rd_kafka_topic_partition_list_new(1);
@@ -228,6 +249,7 @@ int main(int argc, char** argv) {
     kc.format = format;
     kc.multiline = multiline;
     kc.properties = {{"log_level", "3"}};
+    if (queue == "default") kc.properties.insert(kc.properties.end(), queue_props.begin(), queue_props.end());
     ingest::StitchLimits stitch;
     stitch.max_wait_ms = 200;  // the last open event of each stream closes 200 ms after its partition idles
     auto src = std::make_unique<ingest::KafkaSource>(kc, store, metrics, clock, stitch);

@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ingest/config.hpp"
@@ -22,6 +23,20 @@ struct StitchLimits {
   std::int64_t max_wait_ms = 3000;
   std::size_t max_bytes = 256 * 1024;
 };
+
+/// librdkafka properties the source sets after its own managed ones and before the user's
+/// `properties` (which override them): the consumer's local fetch queue. librdkafka 2.0.x stops
+/// fetching once the consumer queue holds queued.min.messages records or queued.max.messages.kbytes,
+/// and looks again only when a broker thread wakes up: at the latest after one second (from 2.1 on:
+/// fetch.queue.backoff.ms, default one second too). With the default 100,000 records the source
+/// emptied the queue in a quarter of a second and then sat idle for the rest of it (127 k lines/s at
+/// ~25 % CPU in kafka_bench). The queue must hold more than one second of work: then the fetchers are
+/// re-armed before it runs dry. Memory stays bounded by queued.max.messages.kbytes.
+struct ConsumerTuning {
+  std::vector<std::pair<std::string, std::string>> required;  // known to every supported librdkafka
+  std::vector<std::pair<std::string, std::string>> optional;  // set only where librdkafka knows them
+};
+const ConsumerTuning& consumer_tuning();
 
 class KafkaSource final : public PullSource {
  public:
