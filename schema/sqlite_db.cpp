@@ -3,12 +3,59 @@
 #include <filesystem>
 
 #include "schema/detail/sqlite_access.hpp"
+#include "schema/log.hpp"
 #include "schema/migrations.hpp"
 
 namespace selfheal {
 
 SqliteDb::SqliteDb(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SqliteDb::~SqliteDb() = default;
+
+SqliteDb::Impl::~Impl() {
+  {
+    std::lock_guard lock(cp_mu);
+    cp_stop = true;
+  }
+  cp_cv.notify_all();
+  if (checkpointer.joinable()) checkpointer.join();
+}
+
+namespace {
+// Runs PASSIVE checkpoints (they never block the writer or readers) whenever the WAL file has grown
+// past `pages` pages since the last one. Commits then only append to the WAL.
+void checkpoint_loop(SqliteDb::Impl& impl, std::string path, int pages, int busy_timeout_ms) {
+  try {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_FULLMUTEX);
+    db.setBusyTimeout(busy_timeout_ms);
+    const auto page_size = db.execAndGet("PRAGMA page_size").getInt64();
+    const std::string wal = path + "-wal";
+    std::unique_lock lock(impl.cp_mu);
+    while (!impl.cp_stop) {
+      impl.cp_cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return impl.cp_stop; });
+      if (impl.cp_stop) break;
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(wal, ec);
+      if (ec || size < static_cast<std::uintmax_t>(pages * page_size)) continue;
+      lock.unlock();
+      try {
+        // Returns (busy, frames in WAL, frames checkpointed); the writer resets the WAL on its next
+        // transaction once every frame is in the database and no reader needs them.
+        db.exec("PRAGMA wal_checkpoint(PASSIVE)");
+      } catch (const std::exception& e) {
+        static log::RateLimit limit(6);
+        std::uint64_t suppressed = 0;
+        if (limit.allow(suppressed))
+          spdlog::warn("Background WAL checkpoint failed; the writer checkpoints by itself past its limit. error=\"{}\" "
+                       "suppressed={}",
+                       e.what(), suppressed);
+      }
+      lock.lock();
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("Background WAL checkpointer stopped; commits checkpoint by themselves. error=\"{}\"", e.what());
+  }
+}
+}  // namespace
 
 int SqliteDb::latest_schema_version() {
   const auto& m = detail::embedded_migrations();
@@ -39,6 +86,10 @@ Result<std::shared_ptr<SqliteDb>> SqliteDb::open(const SqliteOptions& opts) {
     w.exec("PRAGMA foreign_keys=ON");
     w.exec("PRAGMA temp_store=MEMORY");
     w.exec("PRAGMA cache_size=-65536");
+    if (opts.checkpoint_pages > 0) {
+      w.exec("PRAGMA wal_autocheckpoint=" + std::to_string(opts.checkpoint_pages * 16));
+      w.exec("PRAGMA journal_size_limit=" + std::to_string(64 * 1024 * 1024));  // truncate a grown WAL on reset
+    }
 
     int version = w.execAndGet("PRAGMA user_version").getInt();
     const int latest = latest_schema_version();
@@ -60,6 +111,9 @@ Result<std::shared_ptr<SqliteDb>> SqliteDb::open(const SqliteOptions& opts) {
     impl->version = version;
     impl->reader = std::make_unique<SQLite::Database>(opts.path, SQLite::OPEN_READONLY | SQLite::OPEN_FULLMUTEX);
     impl->reader->setBusyTimeout(opts.busy_timeout_ms);
+    if (opts.checkpoint_pages > 0)
+      impl->checkpointer = std::thread(checkpoint_loop, std::ref(*impl), opts.path, opts.checkpoint_pages,
+                                       opts.busy_timeout_ms);
   } catch (const std::exception& e) {
     return Error{ErrorCode::unavailable, std::string("store: cannot open ") + opts.path + ": " + e.what()};
   }

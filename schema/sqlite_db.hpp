@@ -14,6 +14,10 @@ struct SqliteOptions {
   std::string path;                 // file path; ":memory:" is not supported (two connections)
   int busy_timeout_ms = 5000;
   bool synchronous_full = false;    // WAL + NORMAL is durable against process crashes (kill -9)
+  // Checkpoint the WAL from a background thread once it holds this many pages (0: SQLite's own
+  // auto-checkpoint inside the committing transaction). The writer still checkpoints by itself past
+  // checkpoint_pages * 16 pages, so the WAL stays bounded if the background thread falls behind.
+  int checkpoint_pages = 1000;
 };
 
 class SqliteDb {

@@ -7,6 +7,8 @@
 #include <set>
 
 #include "schema/detail/sqlite_access.hpp"
+#include "schema/fingerprint_dims.hpp"
+#include "schema/log.hpp"
 
 namespace selfheal {
 
@@ -30,6 +32,22 @@ FingerprintSummary read_summary(SQLite::Statement& q) {
   s.resolved_at = q.getColumn(10).getInt64();
   s.regressed_at = q.getColumn(11).getInt64();
   return s;
+}
+
+// The dims row of one fingerprint (empty when it has none or it is unreadable).
+FingerprintDims load_dims(SQLite::Database& db, const std::string& id) {
+  SQLite::Statement q(db, "SELECT data FROM fingerprint_dims WHERE fingerprint_id = ?1");
+  q.bind(1, id);
+  if (!q.executeStep()) return {};
+  auto col = q.getColumn(0);
+  auto d = FingerprintDims::decode(
+      std::string_view(static_cast<const char*>(col.getBlob()), static_cast<std::size_t>(col.getBytes())));
+  return d ? std::move(*d) : FingerprintDims{};
+}
+
+void fill_names(FingerprintSummary& s, const FingerprintDims& dims, std::size_t limit) {
+  for (auto& [n, c] : top_counts(dims.services, limit)) s.services.push_back({n, c});
+  for (auto& [n, c] : top_counts(dims.hosts, limit)) s.hosts.push_back({n, c});
 }
 
 }  // namespace
@@ -58,27 +76,16 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
                                  "UPDATE fingerprints SET status='unresolved', status_changed_at=?2, "
                                  "status_changed_by='ignore-bound', ignore_until_ms=0, ignore_until_count=0, "
                                  "ignore_rate_per_min=0 WHERE id=?1");
-      SQLite::Statement hll_get(db, "SELECT registers FROM fingerprint_value_hll WHERE fingerprint_id=?1 AND position=?2");
-      SQLite::Statement hll_put(db,
-                                "INSERT OR REPLACE INTO fingerprint_value_hll(fingerprint_id, position, registers) "
-                                "VALUES(?1,?2,?3)");
       SQLite::Statement reopen(db,
                                "UPDATE fingerprints SET status='unresolved', regressed_at=?2 WHERE id=?1");
       SQLite::Statement minute(db,
                                "INSERT INTO fingerprint_minutes(fingerprint_id, minute, count) VALUES(?1,?2,?3) "
                                "ON CONFLICT(fingerprint_id, minute) DO UPDATE SET count = count + excluded.count "
                                "RETURNING count");
-      SQLite::Statement name(db,
-                             "INSERT INTO fingerprint_names(fingerprint_id, kind, name, count) VALUES(?1,?2,?3,?4) "
-                             "ON CONFLICT(fingerprint_id, kind, name) DO UPDATE SET count = count + excluded.count");
-      SQLite::Statement value_up(db,
-                                 "UPDATE fingerprint_values SET count = count + ?4 WHERE fingerprint_id=?1 AND "
-                                 "position=?2 AND value=?3");
-      SQLite::Statement value_ins(db,
-                                  "INSERT INTO fingerprint_values(fingerprint_id, position, value, count) "
-                                  "VALUES(?1, ?2, ?3, ?4)");
-      SQLite::Statement values_get(db,
-                                   "SELECT value FROM fingerprint_values WHERE fingerprint_id=?1 AND position=?2");
+      SQLite::Statement dims_get(db, "SELECT data FROM fingerprint_dims WHERE fingerprint_id=?1");
+      SQLite::Statement dims_put(db, "INSERT OR REPLACE INTO fingerprint_dims(fingerprint_id, data) VALUES(?1,?2)");
+      SQLite::Statement service_of(db,
+                                   "INSERT OR IGNORE INTO fingerprint_services(service, fingerprint_id) VALUES(?1,?2)");
       SQLite::Statement sample(db,
                                "INSERT OR REPLACE INTO samples(fingerprint_id, kind, slot, ts, message, service, "
                                "host, labels) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)");
@@ -86,7 +93,15 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
                                      "INSERT OR IGNORE INTO samples(fingerprint_id, kind, slot, ts, message, "
                                      "service, host, labels) VALUES(?1,'first',?2,?3,?4,?5,?6,?7)");
       std::minstd_rand rng(static_cast<unsigned>(now));
-      for (const auto& [id, d] : batch.fingerprints()) {
+      // In id order: every table below is keyed by fingerprint id first, so neighbouring statements
+      // touch neighbouring pages.
+      std::vector<const std::pair<const std::string, FingerprintDelta>*> order;
+      order.reserve(batch.fingerprints().size());
+      for (const auto& kv : batch.fingerprints()) order.push_back(&kv);
+      std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+      for (const auto* kv : order) {
+        const auto& id = kv->first;
+        const auto& d = kv->second;
         up.bind(1, id);
         up.bind(2, d.info.template_text);
         up.bind(3, d.info.exception_type);
@@ -97,7 +112,7 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
         up.bind(8, static_cast<int>(d.max_level));
         std::string main_service;
         std::int64_t main_count = -1;
-        for (const auto& [name, c] : d.services)
+        for (const auto& [name, c] : d.services.entries)
           if (c > main_count) main_service = name, main_count = c;
         up.bind(9, main_service);
         std::int64_t total = 0, resolved_at = 0, seen = 0, ig_until = 0, ig_count = 0, ig_rate = 0;
@@ -145,77 +160,28 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
           unignore.reset();
           receipt.unignored_ids.push_back(id);
         }
-        for (const auto& [pos, regs] : d.hll) {
-          std::array<std::uint8_t, 64> merged = regs;
-          hll_get.bind(1, id);
-          hll_get.bind(2, pos);
-          if (hll_get.executeStep()) {
-            auto blob = hll_get.getColumn(0);
-            if (blob.getBytes() == 64) {
-              std::array<std::uint8_t, 64> old{};
-              std::memcpy(old.data(), blob.getBlob(), 64);
-              hll_merge(merged, old);
-            }
-          }
-          hll_get.reset();
-          hll_put.bind(1, id);
-          hll_put.bind(2, pos);
-          hll_put.bind(3, merged.data(), 64);
-          hll_put.exec();
-          hll_put.reset();
+        // Services, hosts and value sketches: one read and one write of the fingerprint's dims row.
+        FingerprintDims dims;
+        dims_get.bind(1, id);
+        if (dims_get.executeStep()) {
+          auto col = dims_get.getColumn(0);
+          auto decoded = FingerprintDims::decode(
+              std::string_view(static_cast<const char*>(col.getBlob()), static_cast<std::size_t>(col.getBytes())));
+          if (decoded) dims = std::move(*decoded);
+          else ++receipt.dims_reset;  // unreadable row: start afresh rather than fail the commit
         }
-        auto names = [&](const std::map<std::string, std::int64_t>& m, const char* kind) {
-          for (const auto& [n, c] : m) {
-            name.bind(1, id);
-            name.bind(2, kind);
-            name.bind(3, n);
-            name.bind(4, static_cast<int64_t>(c));
-            name.exec();
-            name.reset();
-          }
-        };
-        names(d.services, "service");
-        names(d.hosts, "host");
-        // One statement per written value: the stored values of a position are read once per commit.
-        std::map<int, std::set<std::string, std::less<>>> stored_values;
-        auto put_value = [&](int position, const std::string& value, std::int64_t c) {
-          auto it = stored_values.find(position);
-          if (it == stored_values.end()) {
-            it = stored_values.emplace(position, std::set<std::string, std::less<>>{}).first;
-            values_get.bind(1, id);
-            values_get.bind(2, position);
-            while (values_get.executeStep()) it->second.insert(values_get.getColumn(0).getString());
-            values_get.reset();
-          }
-          if (it->second.count(value)) {
-            value_up.bind(1, id);
-            value_up.bind(2, position);
-            value_up.bind(3, value);
-            value_up.bind(4, static_cast<int64_t>(c));
-            value_up.exec();
-            value_up.reset();
-          } else if (it->second.size() < opts_.max_values_per_position) {
-            value_ins.bind(1, id);
-            value_ins.bind(2, position);
-            value_ins.bind(3, value);
-            value_ins.bind(4, static_cast<int64_t>(c));
-            value_ins.exec();
-            value_ins.reset();
-            it->second.insert(value);
-          }
-        };
-        // Value distribution as a heavy-hitters sketch: each commit writes the batch's top values per
-        // position (the HLL above keeps the distinct count); the long tail of one batch is not stored.
-        constexpr std::size_t top_per_commit = 8;
-        std::map<int, std::vector<std::pair<std::int64_t, const std::string*>>> top;
-        for (const auto& [pos, m] : d.values)
-          for (const auto& [v, c] : m) top[pos].push_back({c, &v});
-        for (auto& [pos, vec] : top) {
-          const std::size_t n = std::min(top_per_commit, vec.size());
-          std::partial_sort(vec.begin(), vec.begin() + static_cast<std::ptrdiff_t>(n), vec.end(),
-                            [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && *a.second < *b.second); });
-          for (std::size_t i = 0; i < n; ++i) put_value(pos, *vec[i].second, vec[i].first);
+        dims_get.reset();
+        for (const auto& svc : dims.add(d, WriteBatch::max_services_per_fp, opts_.max_values_per_position)) {
+          service_of.bind(1, svc);
+          service_of.bind(2, id);
+          service_of.exec();
+          service_of.reset();
         }
+        const std::string blob = dims.encode();
+        dims_put.bind(1, id);
+        dims_put.bind(2, blob.data(), static_cast<int>(blob.size()));
+        dims_put.exec();
+        dims_put.reset();
         // Samples: the first few ever (INSERT OR IGNORE keeps the oldest), a ring of the most recent,
         // and a reservoir (Algorithm R over samples_seen) so old and typical occurrences stay visible.
         const std::int64_t seen_before = seen - d.count;
@@ -248,7 +214,10 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
             sample.exec();
             sample.reset();
           };
-          put("recent", ordinal % static_cast<std::int64_t>(opts_.recent_samples));
+          // The ring holds the latest sample of recent commits, one slot per second of event time, so
+          // a busy fingerprint costs one sample write per commit, not one per batch sample.
+          if (i + 1 == d.samples.size())
+            put("recent", (s.ts / 1000) % static_cast<std::int64_t>(opts_.recent_samples));
           std::uniform_int_distribution<std::int64_t> pick(0, std::max<std::int64_t>(ordinal, 0));
           std::int64_t j = pick(rng);
           if (j < static_cast<std::int64_t>(opts_.reservoir_samples)) put("reservoir", j);
@@ -304,6 +273,10 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
     return receipt;
   });
   if (r) r->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (r && r->dims_reset > 0)
+    spdlog::warn("Unreadable fingerprint_dims rows were started afresh (services/hosts/values of those fingerprints "
+                 "restart from zero). rows={}",
+                 r->dims_reset);
   return r;
 }
 
@@ -364,14 +337,7 @@ Result<std::optional<FingerprintSummary>> SqliteStore::fingerprint(std::string_v
     q.bind(1, std::string(id));
     if (!q.executeStep()) return std::optional<FingerprintSummary>{};
     FingerprintSummary s = read_summary(q);
-    SQLite::Statement n(db,
-                        "SELECT kind, name, count FROM fingerprint_names WHERE fingerprint_id = ?1 "
-                        "ORDER BY count DESC, name LIMIT 64");
-    n.bind(1, std::string(id));
-    while (n.executeStep()) {
-      NamedCount nc{n.getColumn(1).getString(), n.getColumn(2).getInt64()};
-      (n.getColumn(0).getString() == "service" ? s.services : s.hosts).push_back(std::move(nc));
-    }
+    fill_names(s, load_dims(db, s.id), 64);
     return std::optional<FingerprintSummary>(std::move(s));
   });
 }
@@ -407,15 +373,11 @@ Result<std::vector<StoredSample>> SqliteStore::samples(std::string_view id, std:
 
 Result<std::vector<ValueCount>> SqliteStore::values(std::string_view id, std::size_t per_position) {
   return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<ValueCount>> {
-    SQLite::Statement q(db,
-                        "SELECT position, value, count FROM (SELECT position, value, count, row_number() OVER "
-                        "(PARTITION BY position ORDER BY count DESC, value) AS rn FROM fingerprint_values WHERE "
-                        "fingerprint_id = ?1) WHERE rn <= ?2 ORDER BY position, count DESC, value");
-    q.bind(1, std::string(id));
-    q.bind(2, static_cast<int64_t>(per_position));
+    const auto dims = load_dims(db, std::string(id));
     std::vector<ValueCount> out;
-    while (q.executeStep())
-      out.push_back({q.getColumn(0).getInt(), q.getColumn(1).getString(), q.getColumn(2).getInt64()});
+    for (std::size_t pos = 0; pos < dims.positions.size(); ++pos)
+      for (auto& [v, c] : top_counts(dims.positions[pos].values, per_position))
+        out.push_back({static_cast<int>(pos), v, c});
     return out;
   });
 }
@@ -505,7 +467,7 @@ Result<FingerprintPage> SqliteStore::list(const FingerprintQuery& fq) {
   if (min_sev > 0) sql += " AND f.severity >= :min_sev";
   if (fq.since > 0) sql += " AND f.last_seen >= :since";
   if (!fq.service.empty())
-    sql += " AND f.id IN (SELECT fingerprint_id FROM fingerprint_names WHERE kind = 'service' AND name = :service)";
+    sql += " AND f.id IN (SELECT fingerprint_id FROM fingerprint_services WHERE service = :service)";
   if (!fq.q.empty()) sql += " AND (instr(lower(f.template), lower(:q)) > 0 OR f.id LIKE :q_prefix)";
   if (cursor) sql += " AND (" + key_expr + ", f.id) > (:ckey, :cid)";
   sql += " ORDER BY " + key_expr + ", f.id LIMIT :limit";
@@ -543,18 +505,8 @@ Result<FingerprintPage> SqliteStore::list(const FingerprintQuery& fq) {
                                                                  : -last.recent;
       page.next_cursor = std::string(1, sort_code) + "." + std::to_string(key) + "." + last.summary.id;
     }
-    // Services of the page's rows (bounded).
-    SQLite::Statement n(db,
-                        "SELECT kind, name, count FROM fingerprint_names WHERE fingerprint_id = ?1 ORDER BY count DESC, "
-                        "name LIMIT 16");
-    for (auto& row : page.rows) {
-      n.bind(1, row.summary.id);
-      while (n.executeStep()) {
-        NamedCount nc{n.getColumn(1).getString(), n.getColumn(2).getInt64()};
-        (n.getColumn(0).getString() == "service" ? row.summary.services : row.summary.hosts).push_back(std::move(nc));
-      }
-      n.reset();
-    }
+    // Services and hosts of the page's rows (bounded).
+    for (auto& row : page.rows) fill_names(row.summary, load_dims(db, row.summary.id), 16);
     return page;
   });
 }
@@ -595,26 +547,11 @@ Result<std::vector<MinuteCount>> SqliteStore::hours(std::string_view id, UnixMs 
 
 Result<std::vector<DistinctEstimate>> SqliteStore::distinct_values(std::string_view id) {
   return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<DistinctEstimate>> {
+    const auto dims = load_dims(db, std::string(id));
     std::vector<DistinctEstimate> out;
-    SQLite::Statement exact(db,
-                            "SELECT count(*) FROM fingerprint_values WHERE fingerprint_id = ?1 AND position = ?2");
-    SQLite::Statement q(db, "SELECT position, registers FROM fingerprint_value_hll WHERE fingerprint_id = ?1 ORDER BY position");
-    q.bind(1, std::string(id));
-    while (q.executeStep()) {
-      const int pos = q.getColumn(0).getInt();
-      auto blob = q.getColumn(1);
-      std::array<std::uint8_t, 64> regs{};
-      if (blob.getBytes() == 64) std::memcpy(regs.data(), blob.getBlob(), 64);
-      exact.bind(1, std::string(id));
-      exact.bind(2, pos);
-      std::int64_t stored = exact.executeStep() ? exact.getColumn(0).getInt64() : 0;
-      exact.reset();
-      // Below the stored cap every distinct value is kept, so the count is exact.
-      std::int64_t est = stored < static_cast<std::int64_t>(opts_.max_values_per_position)
-                             ? stored
-                             : std::max<std::int64_t>(stored, std::llround(hll_estimate(regs)));
-      out.push_back({pos, est});
-    }
+    for (std::size_t pos = 0; pos < dims.positions.size(); ++pos)
+      if (!dims.positions[pos].values.empty())
+        out.push_back({static_cast<int>(pos), dims.distinct(static_cast<int>(pos))});
     return out;
   });
 }
@@ -649,7 +586,7 @@ Result<PruneReport> SqliteStore::prune(const RetentionPolicy& p) {
     rep.hours_pruned = del_hours.exec();
     SQLite::Statement del_samples(db,
                                   "DELETE FROM samples WHERE ts < ?1 AND (kind <> 'first' OR fingerprint_id IN (SELECT "
-                                  "id FROM fingerprints WHERE last_seen < ?1))");
+                                  "id FROM fingerprints WHERE -last_seen > -?1))");  // -last_seen: uses fingerprints_by_recency
     del_samples.bind(1, static_cast<int64_t>(retention_cut));
     rep.samples_pruned = del_samples.exec();
     SQLite::Statement del_dl(db, "DELETE FROM dead_letters WHERE ts < ?1");

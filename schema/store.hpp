@@ -25,6 +25,7 @@ struct CommitReceipt {
   std::vector<std::string> unignored_ids;  // ignored fingerprints whose ignore bound ended
   std::vector<std::pair<std::string, std::string>> new_by_service;  // (service, id) of new fingerprints
   double seconds = 0;                      // transaction latency
+  std::int64_t dims_reset = 0;             // unreadable services/values rows started afresh (should stay 0)
 };
 
 class EventStore {

@@ -5,21 +5,9 @@
 
 namespace selfheal {
 namespace {
-void bump(std::map<std::string, std::int64_t>& m, const std::string& key, std::int64_t n, std::size_t cap) {
-  auto it = m.find(key);
-  if (it != m.end()) {
-    it->second += n;
-  } else if (m.size() < cap) {
-    m.emplace(key, n);
-  } else {
-    m["(other)"] += n;  // bounded: everything past the cap is folded into one bucket
-  }
-}
 std::string clip(std::string_view s, std::size_t n) { return std::string(s.substr(0, n)); }
 }  // namespace
 
-namespace {
-// FNV-1a then a splitmix64 finaliser: stable across processes and restarts (estimates are persisted).
 std::uint64_t stable_hash(std::string_view v) {
   std::uint64_t h = 1469598103934665603ULL;
   for (unsigned char c : v) {
@@ -33,10 +21,25 @@ std::uint64_t stable_hash(std::string_view v) {
   h ^= h >> 31;
   return h;
 }
-}  // namespace
 
-void hll_add(std::array<std::uint8_t, 64>& regs, std::string_view value) {
-  const std::uint64_t h = stable_hash(value);
+void Tally::add(std::string_view name, std::uint64_t hash, std::int64_t n, std::size_t cap, const char* fold) {
+  for (std::size_t i = 0; i < hashes.size(); ++i)
+    if (hashes[i] == hash && entries[i].first == name) {
+      entries[i].second += n;
+      return;
+    }
+  if (entries.size() < cap) {
+    hashes.push_back(hash);
+    entries.emplace_back(std::string(name), n);
+    return;
+  }
+  overflow = true;
+  if (fold) add(fold, stable_hash(fold), n, cap + 1, nullptr);  // the fold bucket may exceed the cap by one
+}
+
+void hll_add(std::array<std::uint8_t, 64>& regs, std::string_view value) { hll_add_hash(regs, stable_hash(value)); }
+
+void hll_add_hash(std::array<std::uint8_t, 64>& regs, std::uint64_t h) {
   const std::size_t idx = h >> 58;       // top 6 bits pick the register
   const std::uint64_t rest = h << 6;     // remaining 58 bits
   std::uint8_t rank = rest == 0 ? 59 : static_cast<std::uint8_t>(__builtin_clzll(rest) + 1);
@@ -94,24 +97,27 @@ void WriteBatch::add(const LogEvent& e, const FingerprintInfo& fp, Severity sev)
   d.first = std::min(d.first, e.ts);
   d.last = std::max(d.last, e.ts);
   if (static_cast<int>(sev) > static_cast<int>(d.max_level)) d.max_level = sev;
-  d.minutes[minute_of(e.ts)] += 1;
-  bump(d.services, e.service, 1, max_services_per_fp);
-  if (!e.host.empty()) bump(d.hosts, e.host, 1, max_services_per_fp);
-  for (std::size_t i = 0; i < fp.values.size() && i < max_value_positions; ++i) {
+  if (const UnixMs m = minute_of(e.ts); m != d.last_minute || !d.last_minute_count) {
+    d.last_minute = m;
+    d.last_minute_count = &d.minutes[m];  // std::map nodes are stable
+  }
+  *d.last_minute_count += 1;
+  d.services.add(e.service, stable_hash(e.service), 1, max_services_per_fp, "(other)");
+  if (!e.host.empty()) d.hosts.add(e.host, stable_hash(e.host), 1, max_services_per_fp, "(other)");
+  const std::size_t n_pos = std::min(fp.values.size(), max_value_positions);
+  if (d.positions.size() < n_pos) d.positions.resize(n_pos);
+  for (std::size_t i = 0; i < n_pos; ++i) {
     const std::string_view v = std::string_view(fp.values[i]).substr(0, 128);
-    hll_add(d.hll[static_cast<int>(i)], v);
-    auto& pos = d.values[static_cast<int>(i)];
-    auto vit = pos.find(v);
-    if (vit != pos.end()) {
-      vit->second += 1;
-    } else if (pos.size() < max_values_per_position) {
-      pos.emplace(std::string(v), 1);
-    }
+    const std::uint64_t h = stable_hash(v);
+    auto& pos = d.positions[i];
+    hll_add_hash(pos.hll, h);
+    pos.values.add(v, h, 1, max_values_per_position);
   }
   // Samples: the first few of the batch in order, and a last slot holding a recent one. Building a
   // sample copies the message and renders labels, so the recent slot is refreshed at most once a second.
   ++d.reservoir_seen;
   if (d.samples.size() < max_samples_per_fp) {
+    if (d.samples.empty()) d.samples.reserve(max_samples_per_fp);
     d.samples.push_back(Sample{e.ts, clip(e.message, max_sample_bytes), e.service, e.host, labels_to_json(e.labels)});
     d.recent_sample_ts = e.ts;
   } else if (e.ts >= d.recent_sample_ts + 1000) {
@@ -143,18 +149,22 @@ void WriteBatch::absorb(WriteBatch&& other) {
     d.last = std::max(d.last, od.last);
     if (static_cast<int>(od.max_level) > static_cast<int>(d.max_level)) d.max_level = od.max_level;
     for (auto& [m, c] : od.minutes) d.minutes[m] += c;
-    for (auto& [k, c] : od.services) bump(d.services, k, c, max_services_per_fp);
-    for (auto& [k, c] : od.hosts) bump(d.hosts, k, c, max_services_per_fp);
-    for (auto& [pos, m] : od.values) {
-      auto& into = d.values[pos];
-      for (auto& [v, c] : m)
-        if (auto it = into.find(v); it != into.end()) it->second += c;
-        else if (into.size() < max_values_per_position) into.emplace(v, c);
+    d.last_minute_count = nullptr;
+    auto merge = [](Tally& into, const Tally& from, std::size_t cap, const char* fold) {
+      for (std::size_t i = 0; i < from.entries.size(); ++i)
+        into.add(from.entries[i].first, from.hashes[i], from.entries[i].second, cap, fold);
+      into.overflow = into.overflow || from.overflow;
+    };
+    merge(d.services, od.services, max_services_per_fp, "(other)");
+    merge(d.hosts, od.hosts, max_services_per_fp, "(other)");
+    if (d.positions.size() < od.positions.size()) d.positions.resize(od.positions.size());
+    for (std::size_t p = 0; p < od.positions.size(); ++p) {
+      merge(d.positions[p].values, od.positions[p].values, max_values_per_position, nullptr);
+      hll_merge(d.positions[p].hll, od.positions[p].hll);
     }
     for (auto& s : od.samples)
       if (d.samples.size() < max_samples_per_fp) d.samples.push_back(std::move(s));
     d.reservoir_seen += od.reservoir_seen;
-    for (auto& [pos, regs] : od.hll) hll_merge(d.hll[pos], regs);
   }
   for (auto& [k, c] : other.counts_) {
     auto& t = counts_[k];

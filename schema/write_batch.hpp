@@ -23,6 +23,22 @@ struct Sample {
   std::string labels_json;  // {"k":"v",...}
 };
 
+/// A bounded tally of names (services, hosts, values behind a <*>): first `cap` distinct names with
+/// counts, looked up by a 64-bit hash in a flat array (the hot path of every kept event).
+struct Tally {
+  std::vector<std::uint64_t> hashes;  // parallel to entries
+  std::vector<std::pair<std::string, std::int64_t>> entries;
+  bool overflow = false;  // a name was refused because the tally was full
+
+  /// Adds n to `name` (hash from stable_hash). When full, counts go to `fold` if given, else are dropped.
+  void add(std::string_view name, std::uint64_t hash, std::int64_t n, std::size_t cap, const char* fold = nullptr);
+};
+
+struct PositionTally {
+  Tally values;
+  std::array<std::uint8_t, 64> hll{};  // HyperLogLog registers (p = 6) of every value seen
+};
+
 struct FingerprintDelta {
   FingerprintInfo info;  // from the first event of this batch
   Severity max_level = Severity::info;
@@ -30,17 +46,23 @@ struct FingerprintDelta {
   UnixMs first = 0;
   UnixMs last = 0;
   std::map<UnixMs, std::int64_t> minutes;            // minute start (ms) -> count
-  std::map<std::string, std::int64_t> services;      // bounded by the caps below
-  std::map<std::string, std::int64_t> hosts;
+  Tally services;                                    // bounded by max_services_per_fp, then "(other)"
+  Tally hosts;
   std::vector<Sample> samples;                       // first `first_samples` + the latest ones
-  std::map<int, std::map<std::string, std::int64_t, std::less<>>> values;  // <*> position -> value -> count
+  std::vector<PositionTally> positions;              // index: <*> position
   UnixMs recent_sample_ts = 0;                       // the latest sample is refreshed at most once a second
   std::uint64_t reservoir_seen = 0;                  // events seen, for reservoir sampling
-  std::map<int, std::array<std::uint8_t, 64>> hll;   // per <*> position: HyperLogLog registers (p = 6)
+  // Hot-path cache: the minute bucket of the previous event.
+  UnixMs last_minute = -1;
+  std::int64_t* last_minute_count = nullptr;
 };
+
+/// FNV-1a with a splitmix64 finaliser: stable across processes and restarts (HLL registers are persisted).
+std::uint64_t stable_hash(std::string_view v);
 
 /// HyperLogLog with 64 registers (~13 % standard error): distinct values behind a <*>.
 void hll_add(std::array<std::uint8_t, 64>& regs, std::string_view value);
+void hll_add_hash(std::array<std::uint8_t, 64>& regs, std::uint64_t stable_hash_of_value);
 void hll_merge(std::array<std::uint8_t, 64>& into, const std::array<std::uint8_t, 64>& from);
 double hll_estimate(const std::array<std::uint8_t, 64>& regs);
 

@@ -3,8 +3,10 @@
 // serialised by a mutex, with SQLiteCpp exceptions turned into Result errors.
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <condition_variable>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <type_traits>
 
 #include "schema/result.hpp"
@@ -19,6 +21,13 @@ struct SqliteDb::Impl {
   std::mutex write_mu;
   std::mutex read_mu;
   int version = 0;
+  // Background checkpointer (own connection): copies WAL frames into the database file off the
+  // commit path, so a commit only appends to the WAL.
+  std::thread checkpointer;
+  std::mutex cp_mu;
+  std::condition_variable cp_cv;
+  bool cp_stop = false;
+  ~Impl();
 };
 
 namespace detail {
