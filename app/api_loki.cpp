@@ -142,6 +142,7 @@ void LokiRoutes::serve_push(const httplib::Request& req, httplib::Response& res,
   preq.json_shape = shape;
   ingest::PushOutcome out = handler_.handle(preq);
   if (!out.accepted()) {
+    if (out.partial()) received_->inc(out.entries);  // the valid streams are stored with the dead letter
     answer_rejected(res, std::move(out));
     return;
   }

@@ -201,9 +201,49 @@ PushOutcome LokiPushHandler::handle(const PushRequest& req) const {
   if (decoded->streams.empty())
     return reject(req, 422, PushReject::no_streams, "error at least one valid stream is required for ingestion");
 
+  // Streams whose labels Loki would refuse: refused one by one, the rest of the body is ingested.
+  detail::DecodedPush refused;
+  std::string reasons;
+  std::size_t n_refused = 0;
+  for (auto it = decoded->streams.begin(); it != decoded->streams.end();) {
+    if (it->invalid.empty()) {
+      ++it;
+      continue;
+    }
+    ++n_refused;
+    if (reasons.size() < 1024) reasons += (reasons.empty() ? "" : "\n") + it->invalid;
+    refused.streams.push_back(std::move(*it));
+    it = decoded->streams.erase(it);
+  }
+  if (decoded->streams.empty()) return reject(req, 400, PushReject::bad_labels, reasons);
+
   PushOutcome out;
   out.entries = decoded->entry_count();
   out.batch = to_batch(std::move(*decoded), req.tenant);
+  if (n_refused > 0) {
+    // Partial success, as Loki answers it: 400 naming the refused streams (the client must not retry:
+    // the accepted part would count twice). The refused streams alone become the dead letter, in the
+    // body's own format, so a replay never repeats the accepted part.
+    out.status = 400;
+    out.reject = PushReject::bad_labels;
+    out.reason = std::to_string(n_refused) + " of " + std::to_string(n_refused + decoded->streams.size()) +
+                 " streams refused (the others were ingested): " + reasons;
+    std::string payload;
+    std::string_view ct;
+    if (type == "application/json") {
+      payload = "{\"streams\":[";
+      for (std::size_t i = 0; i < refused.streams.size(); ++i) payload += (i ? "," : "") + refused.streams[i].raw;
+      payload += "]}";
+      ct = "application/json";
+    } else {
+      payload = detail::snappy_block_encode(detail::encode_push_protobuf(refused));
+      ct = "application/x-protobuf";
+    }
+    const auto size = payload.size();
+    out.batch.dead_letters.push_back(dead_letter(ct, "", payload, size,
+                                                 std::string(to_string(PushReject::bad_labels)) + ": " + out.reason,
+                                                 req.json_shape));
+  }
   return out;
 }
 

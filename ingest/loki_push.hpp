@@ -52,9 +52,11 @@ struct PushOutcome {
   int status = 204;                        // 204, or the 4xx to answer
   PushReject reject = PushReject::none;
   std::string reason;                      // text/plain body for rejections
-  Batch batch;                             // accepted: the events; rejected: exactly one dead letter
-  std::uint64_t entries = 0;               // push entries decoded (physical lines before stitching)
+  Batch batch;                             // accepted: the events; rejected: exactly one dead letter;
+                                           // partial (some streams refused, status 400): both
+  std::uint64_t entries = 0;               // push entries accepted (physical lines before stitching)
   bool accepted() const { return reject == PushReject::none; }
+  bool partial() const { return reject != PushReject::none && !batch.events.empty(); }
 };
 
 struct LokiPushOptions {

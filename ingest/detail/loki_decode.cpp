@@ -365,9 +365,17 @@ Result<void> decode_stream(std::string_view msg, PushStream& s, const DecodeLimi
       return sk;
     }
   }
-  if (!have_labels) return bad("stream without labels");
+  // Label problems refuse this stream only (Loki's validation is per stream); wire errors above refuse the body.
+  if (!have_labels) {
+    s.invalid = "stream without labels";
+    return {};
+  }
   auto parsed = parse_label_string(labels, limits);
-  if (!parsed) return bad("error parsing labels '" + std::string(labels.substr(0, 256)) + "': " + parsed.error().message);
+  if (!parsed) {
+    s.invalid = "error parsing labels '" + std::string(labels.substr(0, 256)) + "': " + parsed.error().message;
+    s.raw.assign(labels);
+    return {};
+  }
   s.labels = std::move(*parsed);
   return {};
 }
@@ -408,13 +416,21 @@ Result<Labels> labels_from_object(const json& obj, const DecodeLimits& limits, c
 Result<void> decode_v1_stream(const json& js, PushStream& s, const DecodeLimits& limits) {
   if (!js.is_object()) return bad("each stream must be an object");
   auto st = js.find("stream");
-  auto labels = labels_from_object(st == js.end() ? json() : *st, limits, "stream");
-  if (!labels) return labels.error();
-  for (const auto& kv : *labels)
-    if (!valid_label_name(kv.first)) return bad("invalid label name '" + kv.first.substr(0, 64) + "'");
-  auto fin = finish_labels(std::move(*labels));
-  if (!fin) return fin.error();
-  s.labels = std::move(*fin);
+  // Label problems refuse this stream only (Loki's validation is per stream); the entries are still
+  // decoded so the stream can be kept as a dead letter. Structural errors refuse the body.
+  auto validated = [&]() -> Result<Labels> {
+    auto labels = labels_from_object(st == js.end() ? json() : *st, limits, "stream");
+    if (!labels) return labels.error();
+    for (const auto& kv : *labels)
+      if (!valid_label_name(kv.first)) return bad("invalid label name '" + kv.first.substr(0, 64) + "'");
+    return finish_labels(std::move(*labels));
+  }();
+  if (validated) {
+    s.labels = std::move(*validated);
+  } else {
+    s.invalid = validated.error().message;
+    s.raw = js.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
   auto vals = js.find("values");
   if (vals == js.end() || vals->is_null()) return {};
   if (!vals->is_array()) return bad("values must be an array");
@@ -442,8 +458,12 @@ Result<void> decode_legacy_stream(const json& js, PushStream& s, const DecodeLim
   auto lb = js.find("labels");
   if (lb == js.end() || !lb->is_string()) return bad("stream labels must be a label-set string");
   auto labels = parse_label_string(lb->get_ref<const std::string&>(), limits);
-  if (!labels) return bad("error parsing labels: " + labels.error().message);
-  s.labels = std::move(*labels);
+  if (labels) {
+    s.labels = std::move(*labels);
+  } else {  // this stream only, as in Loki
+    s.invalid = "error parsing labels: " + labels.error().message;
+    s.raw = js.dump(-1, ' ', false, json::error_handler_t::replace);
+  }
   auto ents = js.find("entries");
   if (ents == js.end() || ents->is_null()) return {};
   if (!ents->is_array()) return bad("entries must be an array");
@@ -646,7 +666,7 @@ std::string encode_push_protobuf(const DecodedPush& push) {
   std::string out;
   for (const auto& s : push.streams) {
     std::string stream;
-    put_bytes(stream, 1, canonical_label_string(s.labels));
+    put_bytes(stream, 1, s.invalid.empty() ? canonical_label_string(s.labels) : s.raw);
     for (const auto& e : s.entries) {
       std::string entry, ts;
       std::int64_t sec = e.ts_ns / 1'000'000'000, nanos = e.ts_ns % 1'000'000'000;

@@ -31,6 +31,10 @@ struct PushEntry {
 struct PushStream {
   Labels labels;  // sorted by name, empty values dropped
   std::vector<PushEntry> entries;
+  // Non-empty when Loki would refuse this stream's labels (missing, unparsable, invalid names,
+  // duplicates, limits). Like Loki, the other streams of the body are still ingested.
+  std::string invalid;
+  std::string raw;  // invalid streams only: the label string (protobuf) or the stream's JSON text
 };
 
 struct DecodedPush {
@@ -60,7 +64,7 @@ Result<DecodedPush> decode_push_protobuf(std::string_view bytes, const DecodeLim
 Result<DecodedPush> decode_push_json(std::string_view body, JsonShape shape, const DecodeLimits& limits = {});
 
 /// Encoders used by tests, the bench and the replay tooling: a PushRequest in protobuf wire format
-/// (labels written canonically) and a literal-only or real snappy block.
+/// (labels written canonically, or an invalid stream's raw label string) and a snappy block.
 std::string encode_push_protobuf(const DecodedPush& push);
 std::string snappy_block_encode(std::string_view raw);
 

@@ -107,10 +107,11 @@ TEST_CASE("malformed protobuf is rejected with a reason") {
   SUBCASE("group wire type") { CHECK(!decode_push_protobuf(std::string("\x0b", 1))); }
   SUBCASE("field number zero") { CHECK(!decode_push_protobuf(std::string("\x02\x00", 2))); }
   SUBCASE("eleven-byte varint") { CHECK(!decode_push_protobuf(std::string("\x08") + std::string(10, '\xff') + "\x01")); }
-  SUBCASE("stream without labels") {
+  SUBCASE("stream without labels: refused alone (Loki validates labels per stream)") {
     auto d = decode_push_protobuf(std::string("\x0a\x00", 2));
-    REQUIRE(!d);
-    CHECK(d.error().message == "stream without labels");
+    REQUIRE(d);
+    REQUIRE(d->streams.size() == 1);
+    CHECK(d->streams[0].invalid == "stream without labels");
   }
   SUBCASE("entry without timestamp") {
     // stream{labels="{a=\"b\"}", entries{line="x"}}
@@ -237,9 +238,6 @@ TEST_CASE("JSON v1: wrong types are bad input with a reason") {
       R"({"streams":[{"stream":{"a":"b"},"values":[["99999999999999999999","x"]]}]})",
       R"({"streams":[{"stream":{"a":"b"},"values":[["1",2]]}]})",
       R"({"streams":[{"stream":{"a":"b"},"values":[["1"]]}]})",
-      R"({"streams":[{"stream":{"a":1},"values":[]}]})",
-      R"({"streams":[{"stream":{},"values":[["1","x"]]}]})",
-      R"({"streams":[{"stream":{"bad-name":"b"},"values":[["1","x"]]}]})",
       R"({"streams":[{"stream":{"a":"b"},"values":[["1","x",{"k":1}]]}]})",
       R"({"streams":{"a":"b"}})",
       R"([1,2])",
@@ -250,6 +248,19 @@ TEST_CASE("JSON v1: wrong types are bad input with a reason") {
     auto d = decode_push_json(b, JsonShape::v1);
     CHECK_MESSAGE(!d, "accepted: " << b);
     if (!d) CHECK(d.error().code == ErrorCode::bad_input);
+  }
+  // Label problems refuse the stream, not the body: decoded, flagged, with the stream's JSON kept.
+  const char* bad_labels[] = {
+      R"({"streams":[{"stream":{"a":1},"values":[]}]})",
+      R"({"streams":[{"stream":{},"values":[["1","x"]]}]})",
+      R"({"streams":[{"stream":{"bad-name":"b"},"values":[["1","x"]]}]})",
+  };
+  for (const char* b : bad_labels) {
+    auto d = decode_push_json(b, JsonShape::v1);
+    REQUIRE_MESSAGE(d, b);
+    REQUIRE(d->streams.size() == 1);
+    CHECK_MESSAGE(!d->streams[0].invalid.empty(), b);
+    CHECK(d->streams[0].raw.find("\"stream\"") != std::string::npos);
   }
 }
 

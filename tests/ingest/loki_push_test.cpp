@@ -224,3 +224,69 @@ TEST_CASE("tenant ids follow Loki's character set") {
   CHECK(!valid_tenant("with space"));
   CHECK(!valid_tenant(std::string(151, 'a')));
 }
+
+TEST_CASE("a stream with bad labels is refused alone: the others are ingested, 400 names it, the dead letter holds it only") {
+  Fixture f;
+  SUBCASE("protobuf") {
+    // Wire-level: stream 1 valid, stream 2 with an unparsable label string, stream 3 valid.
+    detail::DecodedPush p = one_stream({{"app", "a"}}, {"ERROR one", "ERROR two"});
+    auto& bad = p.streams.emplace_back();
+    bad.invalid = "test";  // makes the encoder write `raw` as the label string
+    bad.raw = "{a}";
+    bad.entries.push_back({1732300000123000000LL, "ERROR lost?", {}});
+    auto third = one_stream({{"app", "c"}}, {"ERROR three"});
+    p.streams.push_back(third.streams[0]);
+    auto out = f.push("application/x-protobuf", snappy_proto(p));
+    CHECK(out.status == 400);
+    CHECK(out.reject == PushReject::bad_labels);
+    CHECK(out.partial());
+    CHECK(out.entries == 3);
+    CHECK(out.batch.events.size() == 3);
+    CHECK(out.reason.find("1 of 3 streams refused") == 0);
+    CHECK(out.reason.find("{a}") != std::string::npos);
+    REQUIRE(out.batch.dead_letters.size() == 1);
+    const auto& d = out.batch.dead_letters[0];
+    // Replaying the dead letter decodes exactly the refused stream, with its raw labels and entry.
+    auto raw = detail::snappy_block_decode(d.payload, 1 << 20);
+    REQUIRE(raw.has_value());
+    auto back = detail::decode_push_protobuf(*raw);
+    REQUIRE(back.has_value());
+    REQUIRE(back->streams.size() == 1);
+    CHECK(back->streams[0].raw == "{a}");
+    CHECK(!back->streams[0].invalid.empty());
+    REQUIRE(back->streams[0].entries.size() == 1);
+    CHECK(back->streams[0].entries[0].line == "ERROR lost?");
+    CHECK(back->streams[0].entries[0].ts_ns == 1732300000123000000LL);
+    LokiPushHandler h(f.opts, f.clock);
+    auto again = h.handle(replay_request(d));
+    CHECK(!again.accepted());
+    CHECK(again.batch.events.empty());  // nothing of the accepted streams comes back
+  }
+  SUBCASE("JSON") {
+    const std::string body =
+        R"({"streams":[{"stream":{"app":"a"},"values":[["1","ERROR one"]]},)"
+        R"({"stream":{"1bad":"x"},"values":[["2","ERROR refused"]]},)"
+        R"({"stream":{"app":"b","app2":"c"},"values":[["3","ERROR two"],["4","ERROR three"]]}]})";
+    auto out = f.push("application/json", gzip(body), "gzip");
+    CHECK(out.status == 400);
+    CHECK(out.partial());
+    CHECK(out.batch.events.size() == 3);
+    CHECK(out.reason.find("invalid label name '1bad'") != std::string::npos);
+    REQUIRE(out.batch.dead_letters.size() == 1);
+    const auto& d = out.batch.dead_letters[0];
+    CHECK(d.payload.find("1bad") != std::string::npos);
+    CHECK(d.payload.find("ERROR one") == std::string::npos);
+    CHECK(d.content_type == "application/json");
+    auto back = detail::decode_push_json(d.payload, detail::JsonShape::v1);
+    REQUIRE(back.has_value());
+    REQUIRE(back->streams.size() == 1);
+    CHECK(back->streams[0].entries.at(0).line == "ERROR refused");
+  }
+  SUBCASE("every stream bad: the whole body is refused as before") {
+    auto out = f.push("application/json", R"({"streams":[{"stream":{"1bad":"x"},"values":[["2","x"]]}]})");
+    CHECK(out.status == 400);
+    CHECK(!out.partial());
+    CHECK(out.batch.events.empty());
+    REQUIRE(out.batch.dead_letters.size() == 1);
+  }
+}

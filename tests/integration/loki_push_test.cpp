@@ -384,3 +384,26 @@ TEST_CASE("npm clients winston-loki (protobuf+snappy and JSON) and pino-loki pus
   CHECK(kept == 150 + 40 + 120);
   CHECK(serve.stop() == 0);
 }
+
+TEST_CASE("Loki push: a body with one bad stream ingests the others (400 names it) and keeps only it as a dead letter") {
+  test::TempDir dir;
+  test::ServeProcess serve(dir.file("data"));
+  httplib::Client cli(serve.base_url());
+  const std::string body =
+      R"({"streams":[{"stream":{"service":"pay","level":"error"},"values":[["1795464000000000000","ERROR a"],["1795464000001000000","ERROR b"]]},)"
+      R"({"stream":{"bad-name":"x"},"values":[["1795464000002000000","ERROR refused"]]},)"
+      R"({"stream":{"service":"ship","level":"error"},"values":[["1795464000003000000","ERROR c"]]}]})";
+  auto r = post(cli, "/loki/api/v1/push", body, "application/json");
+  CHECK(r.status == 400);
+  CHECK(r.body.find("1 of 3 streams refused") != std::string::npos);
+  CHECK(lines_of(serve.base_url()) == 3);  // answered only after they were durable
+  auto dl = get_json(serve.base_url(), "/api/v1/dead-letters");
+  REQUIRE(dl["items"].size() == 1);
+  CHECK(dl["items"][0]["reason"].get<std::string>().find("bad-name") != std::string::npos);
+  // Replaying it cannot double count the accepted streams: it holds only the refused one.
+  auto replay = test::http_post(serve.base_url(), "/api/v1/dead-letters/" + dl["items"][0]["id"].dump() + "/replay", "");
+  CHECK(replay.status == 422);
+  CHECK(replay.body.find("still undecodable") != std::string::npos);
+  CHECK(lines_of(serve.base_url()) == 3);
+  CHECK(serve.stop(SIGTERM) == 0);
+}
