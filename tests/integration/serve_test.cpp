@@ -157,3 +157,13 @@ TEST_CASE("a second serve on a taken port fails instead of sharing it, and the l
   CHECK_MESSAGE(std::stoi(send_q) >= 512, ss.out);
   CHECK(serve.stop(SIGTERM) == 0);
 }
+
+TEST_CASE("the configs shipped in deploy/ pass `config check` (they are documentation that must stay true)") {
+  for (std::string name : {"selfheal.example.yaml", "kafka-example.yaml"}) {
+    CAPTURE(name);
+    auto r = test::run({test::selfheal_binary(), "config", "check", "--config",
+                        std::string(SELFHEAL_SOURCE_DIR) + "/deploy/" + name});
+    CHECK_MESSAGE(r.exit_code == 0, r.out << r.err);
+    CHECK((r.out + r.err).find("config ok") != std::string::npos);
+  }
+}
