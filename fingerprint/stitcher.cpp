@@ -1,5 +1,7 @@
 #include "fingerprint/stitcher.hpp"
 
+#include <algorithm>
+
 #include "fingerprint/normalize.hpp"
 
 namespace selfheal::fingerprint {
@@ -126,6 +128,7 @@ void Stitcher::push(std::string_view stream, std::string_view line, std::int64_t
   auto it = streams_.find(stream);
   if (it == streams_.end()) it = streams_.emplace(std::string(stream), StreamState{}).first;
   StreamState& st = it->second;
+  st.last_line_ms = std::max(st.last_line_ms, ts_ms);
 
   // A NUL byte at the start of a line is a record separator (e.g. from shippers).
   bool nul_sep = false;
@@ -211,8 +214,14 @@ void Stitcher::note_appended(Open& o, std::string_view line, LineRole role) {
 }
 
 void Stitcher::flush_expired(std::int64_t now_ms, std::vector<StitchedEvent>& out) {
-  for (auto& [name, st] : streams_)
+  for (auto it = streams_.begin(); it != streams_.end();) {
+    auto& st = it->second;
     if (st.active && now_ms - st.open.last_ts_ms >= opts_.max_wait_ms) emit(st, out);
+    if (!st.active && opts_.forget_idle_ms > 0 && now_ms - st.last_line_ms >= opts_.forget_idle_ms)
+      it = streams_.erase(it);
+    else
+      ++it;
+  }
 }
 
 void Stitcher::flush_all(std::vector<StitchedEvent>& out) {

@@ -15,6 +15,9 @@ struct StitchOptions {
   std::size_t max_lines = 500;
   std::int64_t max_wait_ms = 3000;
   std::size_t max_bytes = 256 * 1024;
+  // A stream with no open event and no line for this long is forgotten by flush_expired (what it
+  // learned, e.g. header mode, is relearned if it comes back): pods and partitions come and go.
+  std::int64_t forget_idle_ms = 3'600'000;
 };
 
 struct StitchedEvent {
@@ -46,6 +49,8 @@ class Stitcher {
   void flush_all(std::vector<StitchedEvent>& out);
   /// Number of streams with an open event.
   std::size_t pending() const;
+  /// Number of streams remembered (open or idle).
+  std::size_t streams() const { return streams_.size(); }
 
  private:
   struct Open {
@@ -63,6 +68,7 @@ class Stitcher {
     bool active = false;
     bool seen_header = false;     // once a stream shows headers, use header-to-header mode
     bool seen_nul = false;        // once a stream shows NUL separators, only they split events
+    std::int64_t last_line_ms = 0;  // event time of the stream's latest line
   };
   void emit(StreamState& st, std::vector<StitchedEvent>& out);
   void start(StreamState& st, std::string_view stream, std::string_view line, std::int64_t ts,

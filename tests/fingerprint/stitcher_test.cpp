@@ -159,3 +159,34 @@ TEST_CASE("once a stream uses NUL separators, only a NUL starts a new event") {
   CHECK(events[0].lines == 3);
   CHECK(events[1].text == "second\nmore");
 }
+
+TEST_CASE("idle streams are forgotten after forget_idle_ms, so churning stream keys do not grow memory") {
+  fp::StitchOptions o;
+  o.max_wait_ms = 1000;
+  o.forget_idle_ms = 60'000;
+  fp::Stitcher s(o);
+  std::vector<fp::StitchedEvent> out;
+  // 10,000 short-lived streams (pods, partitions keys) each send one line, then go quiet.
+  for (int i = 0; i < 10'000; ++i) s.push("pod-" + std::to_string(i), "2026-11-23 10:00:00 ERROR x", 1'000 + i, out);
+  s.push("steady", "2026-11-23 10:00:00 ERROR y", 11'000, out);
+  CHECK(s.streams() == 10'001);
+  s.flush_expired(30'000, out);  // events closed, streams still remembered
+  CHECK(s.pending() == 0);
+  CHECK(s.streams() == 10'001);
+  CHECK(out.size() == 10'001);
+  s.push("steady", "2026-11-23 10:01:00 ERROR y", 70'000, out);
+  s.flush_expired(71'100, out);  // the pods' last lines are over 60 s old; steady is open and recent
+  CHECK(s.streams() == 1);
+  // A stream with an open event is never forgotten, even when forget_idle_ms is shorter than max_wait_ms.
+  fp::StitchOptions odd;
+  odd.max_wait_ms = 100'000;
+  odd.forget_idle_ms = 10;
+  fp::Stitcher t(odd);
+  t.push("slow", "2026-11-23 10:00:00 ERROR z", 0, out);
+  t.push("slow", "    at com.example.Main.run(Main.java:1)", 1, out);
+  t.flush_expired(5'000, out);
+  CHECK(t.pending() == 1);
+  CHECK(t.streams() == 1);
+  t.flush_all(out);
+  CHECK(out.back().lines == 2);
+}
