@@ -30,7 +30,7 @@ class KafkaComponent final : public Component {
     opts.durable_timeout = std::chrono::milliseconds(cfg_.drain_timeout_ms);
     runner_ = std::make_unique<ingest::SourceRunner>(std::move(source), ctx_.pipeline, ctx_.store, ctx_.metrics, opts);
     // Rebalances run inside poll on the runner thread: make what was submitted durable before revoking.
-    kafka->set_before_revoke([r = runner_.get()] { r->settle(); });
+    kafka->set_before_revoke([r = runner_.get()] { return r->settle(); });
     return runner_->start();
   }
 

@@ -255,7 +255,7 @@ int main(int argc, char** argv) {
     auto src = std::make_unique<ingest::KafkaSource>(kc, store, metrics, clock, stitch);
     auto* kafka = src.get();
     ingest::SourceRunner runner(std::move(src), pipeline, store, metrics);
-    kafka->set_before_revoke([&runner] { runner.settle(); });
+    kafka->set_before_revoke([&runner] { return runner.settle(); });
 
     auto done = [&] {
       auto ps = store.positions("kafka");

@@ -17,6 +17,9 @@
 // offsets → decide_start → assign / incremental_assign with those offsets. Revoke → before_revoke()
 // (every submitted batch durable and committed) → sync Kafka commit → drop the partitions' state
 // (stitcher, staged events) → assign(NULL) / incremental_unassign. Lost → drop only.
+// Fatal error (poll returns __FATAL) → destroy the handle (no close, no commit), drop every partition's
+// state, fail the poll; later polls fail until before_revoke() reports every submitted batch durable,
+// then create a new consumer (new group member) that resumes from the store like any assignment.
 //
 // Invariants: parts_ holds exactly the current assignment; a partition's staged events and its
 // position leave in the same Batch; a position never moves past a line that was not emitted
@@ -106,6 +109,10 @@ struct KafkaSource::Impl {
                                             "Assignments resumed from Kafka because the store could not be read.", src);
     pending_streams = &metrics.gauge("selfheal_kafka_pending_streams", "Streams with an open multiline event.", src);
     assigned_gauge = &metrics.gauge("selfheal_kafka_assigned_partitions", "Partitions assigned to this consumer.", src);
+    fatal_errors = &metrics.counter("selfheal_kafka_fatal_errors_total",
+                                    "Fatal librdkafka errors; the consumer is destroyed and created again.", src);
+    recreated = &metrics.counter("selfheal_kafka_consumer_recreations_total",
+                                 "Consumers created again after a fatal error.", src);
   }
 
   // ---- config / lifecycle ----
@@ -124,6 +131,8 @@ struct KafkaSource::Impl {
   void flush_expired(UnixMs now);
   Batch collect();
   void drop_all();
+  void discard_after_fatal();
+  bool settled_for_replacement();
   void set_health(bool ok, std::string detail) {
     std::lock_guard lock(health_mu);
     health.ok = ok;
@@ -138,7 +147,8 @@ struct KafkaSource::Impl {
   RecordDecoder decoder;
   detail::KafkaPtr rk;
   bool closed = false;
-  std::function<void()> before_revoke;
+  bool replace_pending = false;  // the consumer hit a fatal error and was destroyed; poll() recreates it
+  std::function<bool()> before_revoke;
   std::map<TopicPartition, std::unique_ptr<Partition>> parts;  // Invariant: the current assignment
   std::map<TopicPartition, std::int64_t> last_committed;
   rd_kafka_topic_t* cache_rkt = nullptr;  // one-entry lookup cache: records arrive in runs per partition
@@ -164,6 +174,8 @@ struct KafkaSource::Impl {
   Counter* offset_resets;
   Gauge* pending_streams;
   Gauge* assigned_gauge;
+  Counter* fatal_errors;
+  Counter* recreated;
 };
 
 namespace {
@@ -407,6 +419,24 @@ void KafkaSource::Impl::drop_all() {
   cache_rkt = nullptr;
 }
 
+void KafkaSource::Impl::discard_after_fatal() {
+  // A fatal error ends this consumer for good (librdkafka: no further use but destroy). Nothing is
+  // committed to Kafka and the group is not left (the handle refuses both); what was polled but not
+  // returned (staged events, open multiline events) is dropped with its partitions: no position
+  // covering it left the source, so it is read again.
+  rd_kafka_destroy_flags(rk.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  drop_all();
+  assigned_gauge->set(0);
+  replace_pending = true;
+}
+
+bool KafkaSource::Impl::settled_for_replacement() {
+  // Every batch already submitted must be durable (and committed) before a new consumer exists: it
+  // reads its positions from the store at assignment and would count those batches a second time.
+  // Unlike a revoke there is no deadline from the group here, so without durability: no consumer yet.
+  return !before_revoke || before_revoke();
+}
+
 Partition* KafkaSource::Impl::lookup(rd_kafka_message_t* m) {
   if (cache != nullptr && m->rkt == cache_rkt && m->partition == cache_partition) return cache;
   auto it = parts.find(TopicPartition{rd_kafka_topic_name(m->rkt), m->partition});
@@ -591,6 +621,23 @@ Result<void> KafkaSource::start(const std::vector<SourcePosition>& /*stored*/) {
 
 Result<Batch> KafkaSource::poll(std::chrono::milliseconds max_wait) {
   auto& im = *impl_;
+  if (!im.rk && im.replace_pending && !im.closed) {
+    // After a fatal error: a new consumer (new member of the group). A failure here is a poll error,
+    // so the runner backs off (50 ms doubling to 5 s) before the next attempt.
+    if (!im.settled_for_replacement()) {
+      return make_error(ErrorCode::unavailable, "Kafka source '" + im.cfg.name +
+                                                    "': waiting for submitted batches to become durable before "
+                                                    "creating the consumer again");
+    }
+    if (auto r = im.create(); !r) {
+      im.rk.reset();
+      return make_error(ErrorCode::unavailable, "Kafka source '" + im.cfg.name +
+                                                    "': creating the consumer again failed: " + r.error().message);
+    }
+    im.replace_pending = false;
+    im.recreated->inc();
+    spdlog::warn("Kafka consumer created again after a fatal error. source={}", im.cfg.name);
+  }
   if (!im.rk) return make_error(ErrorCode::unavailable, "Kafka source '" + im.cfg.name + "' is not running");
   const auto deadline = std::chrono::steady_clock::now() + max_wait;
   const auto max_records = static_cast<std::size_t>(im.cfg.max_batch_records);
@@ -635,7 +682,11 @@ Result<Batch> KafkaSource::poll(std::chrono::milliseconds max_wait) {
   }
   im.flush_expired(im.clock.now_ms());
   if (fatal) {
+    im.fatal_errors->inc();
+    spdlog::error("Kafka consumer fatal error; destroying it and creating a new one. source={} reason=\"{}\"",
+                  im.cfg.name, fatal_reason);
     im.set_health(false, "kafka fatal error: " + fatal_reason);
+    im.discard_after_fatal();
     return make_error(ErrorCode::unavailable, "Kafka source '" + im.cfg.name + "': fatal error: " + fatal_reason);
   }
   return im.collect();
@@ -678,6 +729,7 @@ SourceHealth KafkaSource::health() const {
 
 void KafkaSource::close() {
   auto& im = *impl_;
+  im.replace_pending = false;  // a consumer lost to a fatal error is not created again
   if (!im.rk || im.closed) return;
   im.closed = true;
   if (auto e = rd_kafka_consumer_close(im.rk.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -687,7 +739,11 @@ void KafkaSource::close() {
   im.drop_all();
 }
 
-void KafkaSource::set_before_revoke(std::function<void()> fn) { impl_->before_revoke = std::move(fn); }
+void KafkaSource::set_before_revoke(std::function<bool()> fn) { impl_->before_revoke = std::move(fn); }
+
+void KafkaSource::inject_fatal_error(const std::string& reason) {
+  if (impl_->rk) rd_kafka_test_fatal_error(impl_->rk.get(), RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID, reason.c_str());
+}
 
 void KafkaSource::abandon() {
   auto& im = *impl_;

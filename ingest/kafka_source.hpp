@@ -54,6 +54,10 @@ class KafkaSource final : public PullSource {
   Result<void> start(const std::vector<SourcePosition>& stored) override;
   /// Collects records for at most max_wait (returns early once records stop arriving). Rebalance
   /// callbacks run inside. The batch carries one position per partition that moved.
+  /// A fatal librdkafka error destroys the consumer (no close, no commit) and fails this poll
+  /// (unavailable). A later poll creates a new consumer, which resumes from the store's positions,
+  /// once before_revoke reports every submitted batch durable; until then, and when creation fails,
+  /// polls fail, so the runner's poll backoff spaces the attempts.
   Result<Batch> poll(std::chrono::milliseconds max_wait) override;
   /// Stores the batch's offsets in Kafka (committed by librdkafka's auto-commit) for partitions
   /// still assigned. Kafka's offset is only for lag tools and for other members: resuming uses the
@@ -66,12 +70,17 @@ class KafkaSource final : public PullSource {
   /// Leaves the group cleanly (revoke callback, final Kafka commit). Idempotent.
   void close() override;
 
-  /// Called inside poll() before partitions are revoked (not when they were lost): must make every
-  /// batch submitted so far durable and commit() it, so the next owner resumes from exact positions.
-  /// Set by whoever submits the batches (SourceRunner::settle via app/kafka_components.cpp).
-  void set_before_revoke(std::function<void()> fn);
+  /// Called inside poll() before partitions are revoked (not when they were lost) and before a
+  /// consumer is created again after a fatal error: must make every batch submitted so far durable
+  /// and commit() it, so the next owner resumes from exact positions; false when it could not (then
+  /// no new consumer is created yet). Set by whoever submits the batches (SourceRunner::settle via
+  /// app/kafka_components.cpp).
+  void set_before_revoke(std::function<bool()> fn);
   /// Test hook: destroys the consumer like a crash would (no close, no final commit, no leave).
   void abandon();
+  /// Test hook: librdkafka raises a fatal error on the consumer (rd_kafka_test_fatal_error), which the
+  /// next poll sees as it would a real one (e.g. a fenced group.instance.id). Thread-safe.
+  void inject_fatal_error(const std::string& reason);
   /// Partitions currently assigned, sorted.
   std::vector<kafka::TopicPartition> assignment() const;
 

@@ -4,6 +4,7 @@
 //   - a consumer crash (no close, no commit, submitted batches lost) and a restart: exact counts,
 //     multiline events intact across the crash;
 //   - two consumers in one group (eager and cooperative-sticky): exact counts across the rebalance;
+//   - a fatal librdkafka error: the consumer is created again, exact counts;
 //   - `selfheal serve` killed -9 three times while it ingests (scripts/kafka-crash-test.sh, small).
 #include <doctest/doctest.h>
 #include <librdkafka/rdkafka.h>
@@ -278,7 +279,7 @@ Consumer start_consumer(const ingest::KafkaConfig& cfg, SqliteStore& store, inge
   Consumer c;
   c.source = src.get();
   c.runner = std::make_unique<ingest::SourceRunner>(std::move(src), sink, store, metrics, runner_options());
-  c.source->set_before_revoke([r = c.runner.get()] { r->settle(); });
+  c.source->set_before_revoke([r = c.runner.get()] { return r->settle(); });
   REQUIRE(c.runner->start());
   return c;
 }
@@ -518,6 +519,50 @@ TEST_CASE("kafka: two consumers in one group, cooperative-sticky rebalances, exa
 }
 
 TEST_CASE("kafka: two consumers in one group, eager rebalances, exact counts") { rebalance_case("eager"); }
+
+TEST_CASE("kafka: after a fatal consumer error a new consumer is created, once submitted batches are durable") {
+  test::TempDir dir;
+  MockKafka mk("fatal");
+  auto db = SqliteDb::open({dir.file("s.db")});
+  REQUIRE(db);
+  SystemClock clock;
+  SqliteStore store(*db, clock);
+  Metrics metrics;
+  auto kcfg = kafka_config(mk, "fatal", "g-fatal");
+  auto& fatal = metrics.counter("selfheal_kafka_fatal_errors_total", "", {{"source", "kafka"}});
+  auto& recreated = metrics.counter("selfheal_kafka_consumer_recreations_total", "", {{"source", "kafka"}});
+
+  Produced want = produce_events(mk, 0, 4000, 4);
+  CrashableSink sink(store);
+  sink.pause_after(want.lines / 3);
+  auto c = start_consumer(kcfg, store, sink, metrics, clock);
+  // The error hits with a third durable and more submitted but not durable.
+  REQUIRE(test::wait_until([&] { return sink.paused() && sink.has_uncommitted(); }, 60s));
+  c.source->inject_fatal_error("test: fenced by another instance");
+  REQUIRE(test::wait_until([&] { return fatal.value() == 1; }, 10s));
+  // While submitted batches are not durable there is no new consumer: it would resume from positions
+  // that do not cover them yet and count them twice. Longer than the runner's durable timeout (5 s).
+  CHECK_FALSE(test::wait_until([&] { return recreated.value() > 0; }, 7s));
+  CHECK_FALSE(c.runner->health().ok);
+  const auto at_error = counts(store, "kafka");
+  sink.pause_after(INT64_MAX);
+  REQUIRE(test::wait_until([&] { return recreated.value() == 1; }, 30s));
+
+  const auto more = produce_events(mk, 4000, 2000, 2);
+  want.lines += more.lines;
+  want.events += more.events;
+  // The destroyed member never left the group: the new one is assigned once its session timed out.
+  REQUIRE(test::wait_until([&] { return positions_at_end(store, "kafka", mk.produced()); }, 90s));
+  CHECK(c.runner->health().ok);
+  c.runner->stop();
+  INFO("lines counted at the fatal error: " << at_error.lines << " of " << want.lines);
+  CHECK(at_error.lines < want.lines);
+  const auto got = counts(store, "kafka");
+  CHECK(got.lines == want.lines);
+  CHECK(got.events == want.events);
+  CHECK(fatal.value() == 1);
+  CHECK(recreated.value() == 1);
+}
 
 TEST_CASE("kafka: selfheal serve killed -9 three times mid-ingest counts every line exactly once") {
   // The acceptance script (scripts/kafka-crash-test.sh; 1,000,000 lines and 20 kills by hand) with
