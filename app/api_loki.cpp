@@ -142,7 +142,6 @@ void LokiRoutes::serve_push(const httplib::Request& req, httplib::Response& res,
   preq.json_shape = shape;
   ingest::PushOutcome out = handler_.handle(preq);
   if (!out.accepted()) {
-    if (out.partial()) received_->inc(out.entries);  // the valid streams are stored with the dead letter
     answer_rejected(res, std::move(out));
     return;
   }
@@ -171,18 +170,31 @@ void LokiRoutes::serve_push(const httplib::Request& req, httplib::Response& res,
 }
 
 void LokiRoutes::answer_rejected(httplib::Response& res, ingest::PushOutcome&& out) {
-  rejected(out.reject, 1);
   const int status = out.status;
+  const bool partial = out.partial();
+  const auto entries = out.entries;
   const std::string reason = std::move(out.reason);
+  // Keep the body (and, for a partial success, the accepted streams) before answering: a 4xx is
+  // final for the client (Promtail never retries it).
+  auto ticket = ctx_.pipeline.submit(std::move(out.batch));
+  if (!ticket) {  // nothing was taken: the client may retry the whole body
+    if (ticket.error().code == ErrorCode::overloaded) return overloaded(res, "cannot keep the rejected body as a dead letter now");
+    return text(res, 503, "cannot keep the rejected body as a dead letter: " + ticket.error().message);
+  }
+  rejected(out.reject, 1);
+  if (partial) received_->inc(entries);
+  dead_->inc();
   if (std::uint64_t suppressed = 0; warn_limit_.allow(suppressed))
     spdlog::warn("Rejected a Loki push. status={} reason=\"{}\" suppressed={}", status, reason.substr(0, 200), suppressed);
-  // Keep the body before answering: a 4xx is final for the client (Promtail never retries it).
-  auto stored = ctx_.pipeline.accept(std::move(out.batch), std::chrono::milliseconds(ctx_.config.ingest.loki_push.durable_timeout_ms));
-  if (!stored) {
-    if (stored.error().code == ErrorCode::overloaded) return overloaded(res, "cannot keep the rejected body as a dead letter now");
-    return text(res, 503, "cannot keep the rejected body as a dead letter: " + stored.error().message);
+  auto durable = ctx_.pipeline.wait_durable(*ticket, std::chrono::milliseconds(ctx_.config.ingest.loki_push.durable_timeout_ms));
+  if (!durable && partial) {
+    // Queued, not yet durable: as on the accepted path, 503 (a retry may count the good streams twice,
+    // which beats a 400 for lines that a crash could still lose). Never 429: the batch was taken.
+    return text(res, 503, "not durable within " + std::to_string(ctx_.config.ingest.loki_push.durable_timeout_ms) +
+                              " ms: " + durable.error().message);
   }
-  dead_->inc();
+  // A lone dead letter that is queued but not yet durable still gets its 4xx: the body is refused
+  // either way, and a retry would only store a second copy of it.
   text(res, status, reason);
 }
 
@@ -356,7 +368,9 @@ Result<ReplayOutcome> replay_dead_letter_now(AppContext& ctx, const ingest::Loki
     return make_error(ErrorCode::conflict, "only the first " + std::to_string(d.payload.size()) + " of " +
                                                std::to_string(d.size) + " bytes were kept; the payload cannot be replayed");
   auto out = handler.handle(ingest::replay_request(d));
-  if (!out.accepted()) return make_error(ErrorCode::bad_input, "still undecodable: " + out.reason);
+  // A body refused whole before partial success existed may now be partly valid: its good streams are
+  // stored and the refused ones become a new dead letter of their own (this one is marked replayed).
+  if (!out.accepted() && !out.partial()) return make_error(ErrorCode::bad_input, "still undecodable: " + out.reason);
   ReplayOutcome ro{static_cast<std::int64_t>(out.batch.events.size()), static_cast<std::int64_t>(out.entries)};
   auto stored = ctx.pipeline.accept(std::move(out.batch), std::chrono::milliseconds(ctx.config.ingest.loki_push.durable_timeout_ms));
   if (!stored) return stored.error();

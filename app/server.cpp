@@ -187,7 +187,8 @@ Result<int> HttpServer::bind(const std::string& host, int port) {
   // Debian's libcpp-httplib is compiled with a listen backlog of 5: many shippers connecting at once
   // overflow it and wait for SYN retransmits (1 s, 2 s, ...). listen() again raises it (the kernel
   // caps it at net.core.somaxconn).
-  if (listen_fd_ >= 0) ::listen(listen_fd_, 1024);
+  if (listen_fd_ >= 0 && ::listen(listen_fd_, 1024) != 0)
+    spdlog::warn("Could not raise the listen backlog; bursts of new connections may wait for SYN retries. backlog=5");
   return bound;
 }
 

@@ -59,12 +59,12 @@ struct Reader {
   std::string_view string() { return bytes(static_cast<std::size_t>(varint())); }
   std::int64_t count() {
     const auto v = varint();
-    if (v > static_cast<std::uint64_t>(INT64_MAX)) ok = false;
+    if (v > (std::uint64_t{1} << 62)) ok = false;  // headroom: adding two counts never overflows
     return static_cast<std::int64_t>(v);
   }
   bool names(NameCounts& m) {
     const auto n = varint();
-    if (n > in.size()) ok = false;  // every entry takes at least one byte
+    if (n > (in.size() - at) / 2) ok = false;  // every entry takes at least two bytes
     if (ok) m.reserve(static_cast<std::size_t>(n));
     for (std::uint64_t i = 0; ok && i < n; ++i) {
       auto name = string();
@@ -104,20 +104,30 @@ std::optional<FingerprintDims> decode_legacy_json(std::string_view blob) {
     if (d.positions.size() <= static_cast<std::size_t>(pos)) d.positions.resize(static_cast<std::size_t>(pos) + 1);
     return &d.positions[static_cast<std::size_t>(pos)];
   };
+  // Only integers in range are taken (get<int>() on a float or a huge number is undefined).
+  auto integer = [](const nlohmann::json& v, std::int64_t lo, std::int64_t hi) -> std::int64_t {
+    if (!v.is_number_integer()) throw std::invalid_argument("not an integer");
+    const auto x = v.is_number_unsigned() ? (v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi) ? hi + 1 : static_cast<std::int64_t>(v.get<std::uint64_t>()))
+                                          : v.get<std::int64_t>();
+    if (x < lo || x > hi) throw std::out_of_range("integer out of range");
+    return x;
+  };
+  constexpr std::int64_t max_count = std::int64_t{1} << 62;
   try {
     auto names = [&](const char* key, NameCounts& into) {
       if (!j.contains(key) || !j[key].is_array()) return;
-      for (const auto& e : j[key]) into.emplace_back(e.at(0).get<std::string>(), e.at(1).get<std::int64_t>());
+      for (const auto& e : j[key]) into.emplace_back(e.at(0).get<std::string>(), integer(e.at(1), 0, max_count));
     };
     names("s", d.services);
     names("h", d.hosts);
     if (j.contains("v") && j["v"].is_array())
       for (const auto& e : j["v"])
-        if (auto* p = position(e.at(0).get<int>())) p->values.emplace_back(e.at(1).get<std::string>(), e.at(2).get<std::int64_t>());
+        if (auto* p = position(static_cast<int>(integer(e.at(0), 0, static_cast<std::int64_t>(FingerprintDims::max_positions) - 1))))
+          p->values.emplace_back(e.at(1).get<std::string>(), integer(e.at(2), 0, max_count));
     if (j.contains("x") && j["x"].is_array())
       for (const auto& e : j["x"]) {
         const auto hex = e.at(1).get<std::string>();
-        auto* p = position(e.at(0).get<int>());
+        auto* p = position(static_cast<int>(integer(e.at(0), 0, static_cast<std::int64_t>(FingerprintDims::max_positions) - 1)));
         if (!p) continue;
         for (std::size_t i = 0; i < 64 && 2 * i + 1 < hex.size(); ++i)
           p->hll[i] = static_cast<std::uint8_t>(std::stoi(hex.substr(2 * i, 2), nullptr, 16));
@@ -125,8 +135,12 @@ std::optional<FingerprintDims> decode_legacy_json(std::string_view blob) {
   } catch (const std::exception&) {
     return std::nullopt;
   }
-  // The per-row tables kept at most 64 values and dropped the rest silently: a full position may have lost some.
-  for (auto& p : d.positions) p.evicted = p.values.size() >= 64;
+  // The per-row tables kept at most 64 values and wrote only a batch's top 8 per commit: a position
+  // may have lost values even below 64. Trust the stored set only when the HLL agrees with it.
+  for (auto& p : d.positions) {
+    const auto stored = static_cast<double>(p.values.size());
+    p.evicted = p.values.size() >= 64 || hll_estimate(p.hll) > stored + std::max(2.0, 0.2 * stored);
+  }
   return d;
 }
 
@@ -150,13 +164,19 @@ void merge_names(NameCounts& stored, const Tally& batch, std::size_t cap, std::v
       stored.emplace_back(name, c);
       hashes.push_back(batch.hashes[k]);
       if (fresh && name != other) fresh->push_back(name);
-    } else if (auto* o = find(other, other_hash)) {
-      *o += c;
     } else {
-      stored.emplace_back(other, c);
-      hashes.push_back(other_hash);
+      if (auto* o = find(other, other_hash)) {
+        *o += c;
+      } else {
+        stored.emplace_back(other, c);
+        hashes.push_back(other_hash);
+      }
+      // Past the cap the count goes to "(other)", but membership must still be recorded.
+      if (fresh) fresh->push_back(name);
     }
   }
+  if (fresh)
+    for (const auto& name : batch.folded) fresh->push_back(name);
 }
 }  // namespace
 
@@ -167,12 +187,13 @@ std::string FingerprintDims::encode() const {
   out.push_back(static_cast<char>(kVersion));
   put_names(out, services);
   put_names(out, hosts);
-  std::size_t used = 0;
-  for (const auto& p : positions) used += !p.values.empty();
-  put_varint(out, used);
+  auto used = [](const PositionDims& p) {
+    return !p.values.empty() || std::any_of(p.hll.begin(), p.hll.end(), [](std::uint8_t r) { return r != 0; });
+  };
+  put_varint(out, static_cast<std::uint64_t>(std::count_if(positions.begin(), positions.end(), used)));
   for (std::size_t pos = 0; pos < positions.size(); ++pos) {
     const auto& p = positions[pos];
-    if (p.values.empty()) continue;
+    if (!used(p)) continue;
     put_varint(out, pos);
     put_varint(out, p.evicted ? 1 : 0);
     out.append(reinterpret_cast<const char*>(p.hll.data()), p.hll.size());
@@ -224,6 +245,8 @@ std::vector<std::string> FingerprintDims::add(const FingerprintDelta& d, std::si
       } else if (p.values.size() < max_values) {
         p.values.emplace_back(v, c);
         hashes.push_back(h);
+      } else if (p.values.empty()) {
+        p.evicted = true;  // max_values == 0: nothing is kept
       } else {
         std::size_t min = 0;
         for (std::size_t s = 1; s < p.values.size(); ++s)

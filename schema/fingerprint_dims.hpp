@@ -45,7 +45,8 @@ struct FingerprintDims {
   /// Adds one commit's delta. Names beyond `max_names` fold into "(other)"; values beyond
   /// `max_values` per position replace the current minimum with min + count (Space-Saving), so any
   /// value holding more than 1/max_values of a position's events is guaranteed to be kept.
-  /// Returns the services this fingerprint had not been seen in before.
+  /// Returns the services to record in fingerprint_services (INSERT OR IGNORE): new ones, and those
+  /// counted in "(other)" past the cap (membership stays complete even when counts are folded).
   std::vector<std::string> add(const FingerprintDelta& d, std::size_t max_names, std::size_t max_values);
 
   /// Distinct values behind `position`: exact while nothing was evicted, else the HLL estimate.

@@ -1,5 +1,7 @@
 #include "schema/sqlite_db.hpp"
 
+#include <sqlite3.h>
+
 #include <filesystem>
 
 #include "schema/detail/sqlite_access.hpp"
@@ -12,6 +14,7 @@ SqliteDb::SqliteDb(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SqliteDb::~SqliteDb() = default;
 
 SqliteDb::Impl::~Impl() {
+  if (writer) sqlite3_wal_hook(writer->getHandle(), nullptr, nullptr);
   {
     std::lock_guard lock(cp_mu);
     cp_stop = true;
@@ -21,25 +24,38 @@ SqliteDb::Impl::~Impl() {
 }
 
 namespace {
-// Runs PASSIVE checkpoints (they never block the writer or readers) whenever the WAL file has grown
-// past `pages` pages since the last one. Commits then only append to the WAL.
-void checkpoint_loop(SqliteDb::Impl& impl, std::string path, int pages, int busy_timeout_ms) {
+// Called by SQLite on the writer's thread after every commit with the number of frames in the WAL.
+// Past checkpoint_pages it wakes the background checkpointer; past 16 times that (the checkpointer
+// is falling behind) the writer checkpoints by itself, as SQLite's own auto-checkpoint would.
+int on_wal_commit(void* arg, sqlite3* db, const char* name, int frames) {
+  auto* impl = static_cast<SqliteDb::Impl*>(arg);
+  if (frames >= impl->cp_pages * 16) {
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (frames >= impl->cp_pages) {
+    {
+      std::lock_guard lock(impl->cp_mu);
+      impl->cp_wanted = true;
+    }
+    impl->cp_cv.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+// Runs PASSIVE checkpoints (they never block the writer or readers) when the writer's WAL hook asks:
+// commits then only append to the WAL, and the copy into the database file happens on this thread.
+void checkpoint_loop(SqliteDb::Impl& impl, std::string path, int busy_timeout_ms) {
   try {
     SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_FULLMUTEX);
     db.setBusyTimeout(busy_timeout_ms);
-    const auto page_size = db.execAndGet("PRAGMA page_size").getInt64();
-    const std::string wal = path + "-wal";
     std::unique_lock lock(impl.cp_mu);
-    while (!impl.cp_stop) {
-      impl.cp_cv.wait_for(lock, std::chrono::milliseconds(50), [&] { return impl.cp_stop; });
+    while (true) {
+      impl.cp_cv.wait(lock, [&] { return impl.cp_stop || impl.cp_wanted; });
       if (impl.cp_stop) break;
-      std::error_code ec;
-      const auto size = std::filesystem::file_size(wal, ec);
-      if (ec || size < static_cast<std::uintmax_t>(pages * page_size)) continue;
+      impl.cp_wanted = false;
       lock.unlock();
       try {
-        // Returns (busy, frames in WAL, frames checkpointed); the writer resets the WAL on its next
-        // transaction once every frame is in the database and no reader needs them.
+        // The writer resets the WAL on its next transaction once every frame is in the database
+        // and no reader needs them; journal_size_limit then truncates a grown WAL file.
         db.exec("PRAGMA wal_checkpoint(PASSIVE)");
       } catch (const std::exception& e) {
         static log::RateLimit limit(6);
@@ -87,7 +103,7 @@ Result<std::shared_ptr<SqliteDb>> SqliteDb::open(const SqliteOptions& opts) {
     w.exec("PRAGMA temp_store=MEMORY");
     w.exec("PRAGMA cache_size=-65536");
     if (opts.checkpoint_pages > 0) {
-      w.exec("PRAGMA wal_autocheckpoint=" + std::to_string(opts.checkpoint_pages * 16));
+      impl->cp_pages = opts.checkpoint_pages;
       w.exec("PRAGMA journal_size_limit=" + std::to_string(64 * 1024 * 1024));  // truncate a grown WAL on reset
     }
 
@@ -111,9 +127,11 @@ Result<std::shared_ptr<SqliteDb>> SqliteDb::open(const SqliteOptions& opts) {
     impl->version = version;
     impl->reader = std::make_unique<SQLite::Database>(opts.path, SQLite::OPEN_READONLY | SQLite::OPEN_FULLMUTEX);
     impl->reader->setBusyTimeout(opts.busy_timeout_ms);
-    if (opts.checkpoint_pages > 0)
-      impl->checkpointer = std::thread(checkpoint_loop, std::ref(*impl), opts.path, opts.checkpoint_pages,
-                                       opts.busy_timeout_ms);
+    if (opts.checkpoint_pages > 0) {
+      // Replaces SQLite's auto-checkpoint hook (which would checkpoint inside the committing call).
+      sqlite3_wal_hook(w.getHandle(), on_wal_commit, impl.get());
+      impl->checkpointer = std::thread(checkpoint_loop, std::ref(*impl), opts.path, opts.busy_timeout_ms);
+    }
   } catch (const std::exception& e) {
     return Error{ErrorCode::unavailable, std::string("store: cannot open ") + opts.path + ": " + e.what()};
   }

@@ -216,8 +216,9 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
           };
           // The ring holds the latest sample of recent commits, one slot per second of event time, so
           // a busy fingerprint costs one sample write per commit, not one per batch sample.
+          const auto ring = static_cast<std::int64_t>(std::max<std::size_t>(opts_.recent_samples, 1));
           if (i + 1 == d.samples.size())
-            put("recent", (s.ts / 1000) % static_cast<std::int64_t>(opts_.recent_samples));
+            put("recent", (((s.ts / 1000) % ring) + ring) % ring);
           std::uniform_int_distribution<std::int64_t> pick(0, std::max<std::int64_t>(ordinal, 0));
           std::int64_t j = pick(rng);
           if (j < static_cast<std::int64_t>(opts_.reservoir_samples)) put("reservoir", j);
@@ -550,7 +551,7 @@ Result<std::vector<DistinctEstimate>> SqliteStore::distinct_values(std::string_v
     const auto dims = load_dims(db, std::string(id));
     std::vector<DistinctEstimate> out;
     for (std::size_t pos = 0; pos < dims.positions.size(); ++pos)
-      if (!dims.positions[pos].values.empty())
+      if (!dims.positions[pos].values.empty() || dims.positions[pos].evicted)
         out.push_back({static_cast<int>(pos), dims.distinct(static_cast<int>(pos))});
     return out;
   });

@@ -22,19 +22,62 @@ std::uint64_t stable_hash(std::string_view v) {
   return h;
 }
 
-void Tally::add(std::string_view name, std::uint64_t hash, std::int64_t n, std::size_t cap, const char* fold) {
+std::int64_t* Tally::find(std::string_view name, std::uint64_t hash) {
   for (std::size_t i = 0; i < hashes.size(); ++i)
-    if (hashes[i] == hash && entries[i].first == name) {
-      entries[i].second += n;
-      return;
-    }
-  if (entries.size() < cap) {
+    if (hashes[i] == hash && entries[i].first == name) return &entries[i].second;
+  return nullptr;
+}
+
+void Tally::add_name(std::string_view name, std::uint64_t hash, std::int64_t n, std::size_t cap) {
+  static const std::string other = "(other)";
+  static const std::uint64_t other_hash = stable_hash(other);
+  if (auto* c = find(name, hash)) {
+    *c += n;
+    return;
+  }
+  if (entries.size() < cap || name == other) {
     hashes.push_back(hash);
     entries.emplace_back(std::string(name), n);
     return;
   }
   overflow = true;
-  if (fold) add(fold, stable_hash(fold), n, cap + 1, nullptr);  // the fold bucket may exceed the cap by one
+  if (auto* o = find(other, other_hash)) {
+    *o += n;
+  } else {
+    hashes.push_back(other_hash);
+    entries.emplace_back(other, n);
+  }
+  add_folded(name, hash);
+}
+
+void Tally::add_folded(std::string_view name, std::uint64_t hash) {
+  if (find(name, hash)) return;
+  for (std::size_t i = 0; i < folded_hashes.size(); ++i)
+    if (folded_hashes[i] == hash && folded[i] == name) return;
+  if (folded.size() < max_folded) {
+    folded_hashes.push_back(hash);
+    folded.emplace_back(name);
+  }
+}
+
+void Tally::add_value(std::string_view value, std::uint64_t hash, std::int64_t n, std::size_t cap) {
+  if (auto* c = find(value, hash)) {
+    *c += n;
+    return;
+  }
+  if (entries.size() < cap) {
+    hashes.push_back(hash);
+    entries.emplace_back(std::string(value), n);
+    return;
+  }
+  if (entries.empty()) return;  // cap 0
+  overflow = true;
+  std::size_t min = 0;
+  for (std::size_t i = 1; i < entries.size(); ++i)
+    if (entries[i].second < entries[min].second) min = i;
+  entries[min].first.assign(value);
+  entries[min].second += n;
+  hashes[min] = hash;
 }
 
 void hll_add(std::array<std::uint8_t, 64>& regs, std::string_view value) { hll_add_hash(regs, stable_hash(value)); }
@@ -102,8 +145,8 @@ void WriteBatch::add(const LogEvent& e, const FingerprintInfo& fp, Severity sev)
     d.last_minute_count = &d.minutes[m];  // std::map nodes are stable
   }
   *d.last_minute_count += 1;
-  d.services.add(e.service, stable_hash(e.service), 1, max_services_per_fp, "(other)");
-  if (!e.host.empty()) d.hosts.add(e.host, stable_hash(e.host), 1, max_services_per_fp, "(other)");
+  d.services.add_name(e.service, stable_hash(e.service), 1, max_services_per_fp);
+  if (!e.host.empty()) d.hosts.add_name(e.host, stable_hash(e.host), 1, max_services_per_fp);
   const std::size_t n_pos = std::min(fp.values.size(), max_value_positions);
   if (d.positions.size() < n_pos) d.positions.resize(n_pos);
   for (std::size_t i = 0; i < n_pos; ++i) {
@@ -111,7 +154,7 @@ void WriteBatch::add(const LogEvent& e, const FingerprintInfo& fp, Severity sev)
     const std::uint64_t h = stable_hash(v);
     auto& pos = d.positions[i];
     hll_add_hash(pos.hll, h);
-    pos.values.add(v, h, 1, max_values_per_position);
+    pos.values.add_value(v, h, 1, max_values_per_position);
   }
   // Samples: the first few of the batch in order, and a last slot holding a recent one. Building a
   // sample copies the message and renders labels, so the recent slot is refreshed at most once a second.
@@ -150,16 +193,21 @@ void WriteBatch::absorb(WriteBatch&& other) {
     if (static_cast<int>(od.max_level) > static_cast<int>(d.max_level)) d.max_level = od.max_level;
     for (auto& [m, c] : od.minutes) d.minutes[m] += c;
     d.last_minute_count = nullptr;
-    auto merge = [](Tally& into, const Tally& from, std::size_t cap, const char* fold) {
+    auto merge_names = [](Tally& into, const Tally& from) {
       for (std::size_t i = 0; i < from.entries.size(); ++i)
-        into.add(from.entries[i].first, from.hashes[i], from.entries[i].second, cap, fold);
+        into.add_name(from.entries[i].first, from.hashes[i], from.entries[i].second, max_services_per_fp);
+      for (std::size_t i = 0; i < from.folded.size(); ++i) into.add_folded(from.folded[i], from.folded_hashes[i]);
       into.overflow = into.overflow || from.overflow;
     };
-    merge(d.services, od.services, max_services_per_fp, "(other)");
-    merge(d.hosts, od.hosts, max_services_per_fp, "(other)");
+    merge_names(d.services, od.services);
+    merge_names(d.hosts, od.hosts);
     if (d.positions.size() < od.positions.size()) d.positions.resize(od.positions.size());
     for (std::size_t p = 0; p < od.positions.size(); ++p) {
-      merge(d.positions[p].values, od.positions[p].values, max_values_per_position, nullptr);
+      const auto& from = od.positions[p].values;
+      auto& into = d.positions[p].values;
+      for (std::size_t i = 0; i < from.entries.size(); ++i)
+        into.add_value(from.entries[i].first, from.hashes[i], from.entries[i].second, max_values_per_position);
+      into.overflow = into.overflow || from.overflow;
       hll_merge(d.positions[p].hll, od.positions[p].hll);
     }
     for (auto& s : od.samples)

@@ -23,15 +23,27 @@ struct Sample {
   std::string labels_json;  // {"k":"v",...}
 };
 
-/// A bounded tally of names (services, hosts, values behind a <*>): first `cap` distinct names with
-/// counts, looked up by a 64-bit hash in a flat array (the hot path of every kept event).
+/// A bounded tally of names (services, hosts, values behind a <*>) with counts, looked up by a 64-bit
+/// hash in a flat array (the hot path of every kept event). Two ways to stay bounded:
+///  - add_name: the first `cap` names get entries, later ones count in "(other)" and are remembered
+///    in `folded` (up to max_folded), so "which fingerprints has service X" stays complete;
+///  - add_value: Space-Saving: a new value replaces the current minimum and inherits its count, so a
+///    value with more than 1/cap of the events is always kept (counts become upper bounds).
 struct Tally {
+  static constexpr std::size_t max_folded = 1024;
   std::vector<std::uint64_t> hashes;  // parallel to entries
   std::vector<std::pair<std::string, std::int64_t>> entries;
-  bool overflow = false;  // a name was refused because the tally was full
+  bool overflow = false;  // a name was folded or a value replaced since the tally began
+  std::vector<std::uint64_t> folded_hashes;  // parallel to folded
+  std::vector<std::string> folded;           // add_name: distinct names counted in "(other)"
 
-  /// Adds n to `name` (hash from stable_hash). When full, counts go to `fold` if given, else are dropped.
-  void add(std::string_view name, std::uint64_t hash, std::int64_t n, std::size_t cap, const char* fold = nullptr);
+  void add_name(std::string_view name, std::uint64_t hash, std::int64_t n, std::size_t cap);
+  void add_value(std::string_view value, std::uint64_t hash, std::int64_t n, std::size_t cap);
+  /// Remembers a name as seen (membership) without a count, unless it has an entry.
+  void add_folded(std::string_view name, std::uint64_t hash);
+
+ private:
+  std::int64_t* find(std::string_view name, std::uint64_t hash);
 };
 
 struct PositionTally {
@@ -46,7 +58,7 @@ struct FingerprintDelta {
   UnixMs first = 0;
   UnixMs last = 0;
   std::map<UnixMs, std::int64_t> minutes;            // minute start (ms) -> count
-  Tally services;                                    // bounded by max_services_per_fp, then "(other)"
+  Tally services;                                    // add_name, bounded by max_services_per_fp
   Tally hosts;
   std::vector<Sample> samples;                       // first `first_samples` + the latest ones
   std::vector<PositionTally> positions;              // index: <*> position

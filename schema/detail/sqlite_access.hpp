@@ -26,7 +26,9 @@ struct SqliteDb::Impl {
   std::thread checkpointer;
   std::mutex cp_mu;
   std::condition_variable cp_cv;
-  bool cp_stop = false;
+  bool cp_stop = false;    // guarded by cp_mu
+  bool cp_wanted = false;  // guarded by cp_mu: the WAL passed checkpoint_pages (set by the writer's WAL hook)
+  int cp_pages = 0;
   ~Impl();
 };
 

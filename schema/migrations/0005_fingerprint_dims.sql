@@ -29,7 +29,8 @@ INSERT INTO fingerprint_dims(fingerprint_id, data)
                         WHERE x.fingerprint_id = f.id), '[]')))
   FROM fingerprints f
   WHERE EXISTS (SELECT 1 FROM fingerprint_names n WHERE n.fingerprint_id = f.id)
-     OR EXISTS (SELECT 1 FROM fingerprint_values v WHERE v.fingerprint_id = f.id);
+     OR EXISTS (SELECT 1 FROM fingerprint_values v WHERE v.fingerprint_id = f.id)
+     OR EXISTS (SELECT 1 FROM fingerprint_value_hll x WHERE x.fingerprint_id = f.id);
 
 DROP TABLE fingerprint_names;
 DROP TABLE fingerprint_values;

@@ -2,8 +2,10 @@
 // clients winston-loki and pino-loki, malformed bodies by the thousand, dead letters and replay,
 // token auth and overload (429 + Retry-After with a retrying client). Counts are read back through
 // the API (/api/v1/stats, /api/v1/dead-letters) and must be exact.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 #include <httplib.h>
+#include <signal.h>
 #include <zlib.h>
 
 #include <atomic>
@@ -405,5 +407,43 @@ TEST_CASE("Loki push: a body with one bad stream ingests the others (400 names i
   CHECK(replay.status == 422);
   CHECK(replay.body.find("still undecodable") != std::string::npos);
   CHECK(lines_of(serve.base_url()) == 3);
+  CHECK(serve.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("dead letters: a mixed body refused whole by an older selfheal replays its good streams and keeps the bad one") {
+  test::TempDir dir;
+  const std::string body =
+      R"({"streams":[{"stream":{"service":"old","level":"error"},"values":[["1795464000000000000","ERROR kept"]]},)"
+      R"({"stream":{"bad-name":"x"},"values":[["1795464000002000000","ERROR still refused"]]}]})";
+  test::ServeProcess serve(dir.file("data"));
+  {
+    // As an older version stored it: the whole body, refused for its labels.
+    SQLite::Database db(dir.file("data") + "/selfheal.db", SQLite::OPEN_READWRITE);
+    db.setBusyTimeout(5000);
+    SQLite::Statement ins(db, "INSERT INTO dead_letters(ts, source, reason, content_type, payload, size) "
+                              "VALUES(1, 'loki_push', 'bad_labels: invalid label name', 'application/json', ?1, ?2)");
+    ins.bind(1, body.data(), static_cast<int>(body.size()));
+    ins.bind(2, static_cast<std::int64_t>(body.size()));
+    ins.exec();
+  }
+  auto list = get_json(serve.base_url(), "/api/v1/dead-letters");
+  REQUIRE(list["items"].size() == 1);
+  const auto id = list["items"][0]["id"].get<std::int64_t>();
+  auto r = test::http_post(serve.base_url(), "/api/v1/dead-letters/" + std::to_string(id) + "/replay", "");
+  CHECK_MESSAGE(r.status == 200, r.body);
+  CHECK(lines_of_service(serve.base_url(), "old") == 1);
+  auto after = get_json(serve.base_url(), "/api/v1/dead-letters?limit=10");
+  REQUIRE(after["items"].size() == 2);  // the replayed one, and a new one holding only the bad stream
+  bool found_new = false;
+  for (const auto& item : after["items"]) {
+    if (item["id"].get<std::int64_t>() == id) {
+      CHECK(item["replayed"] == true);
+    } else {
+      found_new = true;
+      CHECK(item["replayed"] == false);
+      CHECK(item["size"].get<std::size_t>() < body.size());
+    }
+  }
+  CHECK(found_new);
   CHECK(serve.stop(SIGTERM) == 0);
 }

@@ -4,10 +4,13 @@
 
 #include <map>
 #include <random>
+#include <array>
+#include <cstdio>
 
 #include "schema/fingerprint_dims.hpp"
 #include "schema/migrations.hpp"
 #include "schema/sqlite_store.hpp"
+#include "schema/write_batch.hpp"
 #include "tests/support/support.hpp"
 
 using namespace selfheal;
@@ -196,4 +199,115 @@ TEST_CASE("a database from schema 4 keeps its services, hosts, values and distin
   REQUIRE(store.commit(b).has_value());
   CHECK(values_at(store, "old1", 0)["alice"] == 5);
   CHECK((*store.fingerprint("old1"))->services[1].count == 3);
+}
+
+TEST_CASE("past 32 services the counts fold into (other) but every service still finds the fingerprint") {
+  test::TempDir dir;
+  FakeClock clock;
+  SqliteStore store(open_db(dir), clock);
+  {
+    WriteBatch b;  // 32 services fill the stored names
+    for (int i = 0; i < 32; ++i) b.add(event(1000 + i, "svc" + std::to_string(i), "h"), info("f3", {"v", "w"}), Severity::error);
+    REQUIRE(store.commit(b).has_value());
+  }
+  {
+    WriteBatch b;  // a later batch brings 10 more: folded in the batch already, and again when stored
+    for (int i = 32; i < 42; ++i) b.add(event(2000 + i, "svc" + std::to_string(i), "h"), info("f3", {"v", "w"}), Severity::error);
+    b.add(event(3000, "checkout", "h"), info("f3", {"v", "w"}), Severity::error);
+    REQUIRE(store.commit(b).has_value());
+  }
+  for (const char* svc : {"svc0", "svc31", "svc32", "svc41", "checkout"}) {
+    CAPTURE(svc);
+    FingerprintQuery q;
+    q.service = svc;
+    auto page = store.list(q);
+    REQUIRE(page.has_value());
+    REQUIRE(page->rows.size() == 1);
+    CHECK(page->rows[0].summary.id == "f3");
+  }
+  auto fp = *store.fingerprint("f3");
+  std::int64_t sum = 0, other = 0;
+  for (auto& s : fp->services) {
+    sum += s.count;
+    if (s.name == "(other)") other = s.count;
+  }
+  CHECK(sum == 43);
+  CHECK(other == 11);
+}
+
+TEST_CASE("a value that floods the end of a batch makes the top values (Space-Saving inside the batch too)") {
+  test::TempDir dir;
+  FakeClock clock;
+  SqliteStore store(open_db(dir), clock);
+  for (int commit = 0; commit < 5; ++commit) {
+    WriteBatch b;
+    int n = 0;
+    for (int i = 0; i < 200; ++i, ++n)  // 200 distinct users first: the batch tally is full
+      b.add(event(n, "api", "h"), info("f4", {"user" + std::to_string(commit * 200 + i)}), Severity::error);
+    for (int i = 0; i < 2000; ++i, ++n) b.add(event(n, "api", "h"), info("f4", {"whale"}), Severity::error);
+    REQUIRE(store.commit(b).has_value());
+  }
+  auto top = store.values("f4", 1);
+  REQUIRE(top.has_value());
+  REQUIRE(!top->empty());
+  CHECK(top->front().value == "whale");
+  CHECK(top->front().count >= 10'000);
+  const auto d = distinct_at(store, "f4", 0);
+  CHECK(d > 1001 * 0.6);
+  CHECK(d < 1001 * 1.4);
+}
+
+TEST_CASE("migration 5 keeps HLL-only positions, and a legacy position the HLL contradicts is estimated") {
+  test::TempDir dir;
+  const auto path = dir.file("old.db");
+  std::array<std::uint8_t, 64> regs{};
+  for (int i = 0; i < 5000; ++i) hll_add(regs, "user" + std::to_string(i));
+  std::string hex;
+  for (auto r : regs) {
+    char b[3];
+    std::snprintf(b, sizeof b, "%02X", r);
+    hex += b;
+  }
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (const auto& m : detail::embedded_migrations())
+      if (m.version <= 4) db.exec(m.sql);
+    db.exec("PRAGMA user_version = 4");
+    db.exec("INSERT INTO fingerprints(id, template, count, first_seen, last_seen) VALUES('h1','t <*>',9,1,2),"
+            "('h2','t <*>',9,1,2)");
+    db.exec("INSERT INTO fingerprint_value_hll VALUES('h1',0,x'" + hex + "')");  // HLL only
+    db.exec("INSERT INTO fingerprint_value_hll VALUES('h2',0,x'" + hex + "')");
+    db.exec("INSERT INTO fingerprint_values VALUES('h2',0,'user1',3),('h2',0,'user2',2)");  // 2 of ~5000 kept
+  }
+  FakeClock clock;
+  auto db = SqliteDb::open({path});
+  REQUIRE(db.has_value());
+  SqliteStore store(*db, clock);
+  for (const char* id : {"h1", "h2"}) {
+    CAPTURE(id);
+    const auto d = distinct_at(store, id, 0);
+    CHECK(d > 5000 * 0.6);
+    CHECK(d < 5000 * 1.4);
+  }
+  // Still there after the next commit rewrites the rows in the binary form.
+  WriteBatch b;
+  b.add(event(3, "api", "h"), info("h1", {}), Severity::error);
+  REQUIRE(store.commit(b).has_value());
+  CHECK(distinct_at(store, "h1", 0) > 5000 * 0.6);
+}
+
+TEST_CASE("a crafted dims blob claiming huge lengths or counts is refused without a big allocation") {
+  std::string blob = "D";
+  blob.push_back('\x01');
+  for (int i = 0; i < 5; ++i) blob.push_back('\xff');  // varint 2^35-1 services...
+  blob.push_back('\x07');
+  CHECK_FALSE(FingerprintDims::decode(blob).has_value());
+  FingerprintDims d;
+  d.services = {{"api", std::int64_t{1} << 62}};
+  auto ok = FingerprintDims::decode(d.encode());
+  REQUIRE(ok.has_value());
+  d.services[0].second = (std::int64_t{1} << 62) + 1;  // beyond the headroom: refused
+  CHECK_FALSE(FingerprintDims::decode(d.encode()).has_value());
+  CHECK_FALSE(FingerprintDims::decode(R"({"s":[["a",1e300]]})").has_value());
+  CHECK_FALSE(FingerprintDims::decode(R"({"v":[[1.5,"x",1]]})").has_value());
 }
