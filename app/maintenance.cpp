@@ -36,11 +36,14 @@ class Maintenance final : public Component {
       p.retention_ms = ctx_.config.storage.retention_days * 86'400'000LL;
       auto r = ctx_.store.prune(p);
       if (r) {
-        pruned.inc(static_cast<std::uint64_t>(r->minutes_rolled_up + r->hours_pruned + r->samples_pruned +
-                                              r->dead_letters_pruned));
-        if (r->minutes_rolled_up + r->hours_pruned + r->samples_pruned + r->dead_letters_pruned > 0)
-          spdlog::info("Retention ran. minutes_rolled_up={} hours_pruned={} samples_pruned={} dead_letters_pruned={}",
-                       r->minutes_rolled_up, r->hours_pruned, r->samples_pruned, r->dead_letters_pruned);
+        const auto total =
+            r->minutes_rolled_up + r->hours_pruned + r->samples_pruned + r->dead_letters_pruned + r->healing_rows_pruned;
+        pruned.inc(static_cast<std::uint64_t>(total));
+        if (total > 0)
+          spdlog::info("Retention ran. minutes_rolled_up={} hours_pruned={} samples_pruned={} dead_letters_pruned={} "
+                       "healing_rows_pruned={}",
+                       r->minutes_rolled_up, r->hours_pruned, r->samples_pruned, r->dead_letters_pruned,
+                       r->healing_rows_pruned);
       } else {
         spdlog::warn("Retention failed; will retry. error=\"{}\"", r.error().message);
       }

@@ -593,6 +593,21 @@ Result<PruneReport> SqliteStore::prune(const RetentionPolicy& p) {
     SQLite::Statement del_dl(db, "DELETE FROM dead_letters WHERE ts < ?1");
     del_dl.bind(1, static_cast<int64_t>(retention_cut));
     rep.dead_letters_pruned = del_dl.exec();
+    // Healing history (the seed's cleanup_old_healing_data): finished runs, decided approvals,
+    // ended throttles and LLM attempts older than the cut. Running or pending-verification runs,
+    // pending approvals and active throttles stay whatever their age; suggestions are kept.
+    const UnixMs healing_cut = p.now - std::max(p.retention_ms, p.min_healing_history_ms);
+    const char* healing_deletes[] = {
+        "DELETE FROM healing_runs WHERE ts < ?1 AND outcome <> 'running' AND verification <> 'pending'",
+        "DELETE FROM approvals WHERE created_at < ?1 AND status <> 'pending'",
+        "DELETE FROM throttles WHERE applied_at < ?1 AND status <> 'active'",
+        "DELETE FROM llm_attempts WHERE ts < ?1",
+    };
+    for (const char* sql : healing_deletes) {
+      SQLite::Statement del(db, sql);
+      del.bind(1, static_cast<int64_t>(healing_cut));
+      rep.healing_rows_pruned += del.exec();
+    }
     tx.commit();
     return rep;
   });

@@ -162,6 +162,9 @@ struct RetentionPolicy {
   UnixMs now = 0;
   std::int64_t minute_rollup_after_ms = 24 * 3600'000LL;  // older minutes are summed into hours
   std::int64_t retention_ms = 14 * 24 * 3600'000LL;       // hours, samples, dead letters older are pruned
+  // Healing history is kept at least this long whatever retention_ms says: the healer's guards
+  // (cooldowns, max runs per window, up to 30 days) count past runs.
+  std::int64_t min_healing_history_ms = 31 * 24 * 3600'000LL;
 };
 
 struct PruneReport {
@@ -169,6 +172,7 @@ struct PruneReport {
   std::int64_t hours_pruned = 0;
   std::int64_t samples_pruned = 0;
   std::int64_t dead_letters_pruned = 0;
+  std::int64_t healing_rows_pruned = 0;  // finished healing runs, decided approvals, ended throttles, LLM attempts
 };
 
 class MaintenanceStore {

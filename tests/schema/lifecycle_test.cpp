@@ -1,5 +1,6 @@
 // Lifecycle with an injected clock (no sleeps): ignore bounds of every kind, merges that conserve counts
 // and survive a restart.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 
 #include <set>
@@ -205,4 +206,51 @@ TEST_CASE("retention rolls old minutes into hours and prunes beyond the retentio
   REQUIRE(hours.size() == 1);
   CHECK(hours[0].count == 10);
   CHECK((*d.store.fingerprint("r"))->count == 21);  // the total is never pruned
+}
+
+TEST_CASE("retention prunes finished healing history past max(retention, 31 days), never what is still in flight") {
+  Db d;
+  const UnixMs day = 86'400'000;
+  const UnixMs now = d.clock.now_ms();
+  {
+    SQLite::Database w(d.dir.file("l.db"), SQLite::OPEN_READWRITE);
+    auto run = [&](UnixMs ts, const char* outcome, const char* verification) {
+      SQLite::Statement q(w, "INSERT INTO healing_runs(ts, strategy, fingerprint_id, decision, outcome, verification) "
+                             "VALUES(?1, 's', 'f', 'ran', ?2, ?3)");
+      q.bind(1, static_cast<int64_t>(ts));
+      q.bind(2, outcome);
+      q.bind(3, verification);
+      q.exec();
+    };
+    run(now - 40 * day, "success", "verified");     // pruned
+    run(now - 40 * day, "running", "");             // in flight: kept
+    run(now - 40 * day, "success", "pending");      // verification pending: kept
+    run(now - 20 * day, "failure", "not_verified"); // past retention (14 d) but inside the 31-day guard window: kept
+    run(now - 1 * day, "success", "verified");      // kept
+    w.exec("INSERT INTO approvals(strategy, fingerprint_id, status, created_at, expires_at) VALUES"
+           "('s','f','approved'," + std::to_string(now - 40 * day) + ",0),"   // pruned
+           "('s','f','pending'," + std::to_string(now - 40 * day) + ",0)");   // kept
+    w.exec("INSERT INTO throttles(strategy, action, fingerprint_id, target, applied_at, restore_at, status) VALUES"
+           "('s','a','f','t'," + std::to_string(now - 40 * day) + ",0,'restored'),"  // pruned
+           "('s','a','f','t'," + std::to_string(now - 40 * day) + ",0,'active')");   // kept
+    w.exec("INSERT INTO llm_attempts(fingerprint_id, ts, provider, model, outcome) VALUES"
+           "('f'," + std::to_string(now - 40 * day) + ",'p','m','ok'),"   // pruned
+           "('f'," + std::to_string(now - 2 * day) + ",'p','m','ok')");   // kept
+  }
+  RetentionPolicy p;
+  p.now = now;
+  p.retention_ms = 14 * day;
+  auto rep = d.store.prune(p);
+  REQUIRE(rep.has_value());
+  CHECK(rep->healing_rows_pruned == 4);
+  SQLite::Database r(d.dir.file("l.db"), SQLite::OPEN_READONLY);
+  CHECK(r.execAndGet("SELECT count(*) FROM healing_runs").getInt() == 4);
+  CHECK(r.execAndGet("SELECT count(*) FROM healing_runs WHERE outcome='success' AND verification='verified'").getInt() == 1);
+  CHECK(r.execAndGet("SELECT count(*) FROM approvals WHERE status='pending'").getInt() == 1);
+  CHECK(r.execAndGet("SELECT count(*) FROM approvals").getInt() == 1);
+  CHECK(r.execAndGet("SELECT count(*) FROM throttles").getInt() == 1);
+  CHECK(r.execAndGet("SELECT count(*) FROM llm_attempts").getInt() == 1);
+  // A longer retention than the guard window wins.
+  p.retention_ms = 60 * day;
+  CHECK(d.store.prune(p)->healing_rows_pruned == 0);
 }
