@@ -17,7 +17,7 @@ namespace {
 const std::vector<std::string> top_level_keys = {"server", "storage", "api", "pipeline", "fingerprint", "stats",
                                                  "log", "ingest", "healer", "llm"};
 
-// SELFHEAL_<SECTION>_<KEY>=value overrides scalar keys of the flat sections; a few short aliases too.
+// SELFHEAL_<SECTION>_<KEY>=value overrides scalar keys of these sections; a few short aliases too.
 void apply_env(YAML::Node& root) {
   static const std::vector<std::pair<std::string, std::pair<std::string, std::string>>> aliases = {
       {"SELFHEAL_LISTEN", {"server", "listen"}},
@@ -27,7 +27,7 @@ void apply_env(YAML::Node& root) {
   for (const auto& [env, target] : aliases) {
     if (const char* v = std::getenv(env.c_str()); v && *v) root[target.first][target.second] = std::string(v);
   }
-  static const std::vector<std::string> flat = {"server", "storage", "api", "pipeline", "log"};
+  static const std::vector<std::string> flat = {"server", "storage", "api", "pipeline", "log", "fingerprint", "stats"};
   for (char** e = environ; e && *e; ++e) {
     std::string kv = *e;
     if (kv.rfind("SELFHEAL_", 0) != 0) continue;
@@ -103,7 +103,10 @@ void parse_core(ConfigSection& root, Config& c) {
                100'000'000);
 
   auto fp = root.child("fingerprint");
-  fp.allow_only({"user_masks", "rules", "stitch_max_lines", "stitch_max_wait_ms", "max_event_bytes"});
+  fp.allow_only({"user_masks", "rules", "stitch_max_lines", "stitch_max_wait_ms", "max_event_bytes", "learn_interval_ms",
+                 "learn_min_distinct"});
+  fp.get("learn_interval_ms", c.fingerprint.learn_interval_ms, 0, 86'400'000);
+  fp.get("learn_min_distinct", c.fingerprint.learn_min_distinct, 2, 1'000'000);
   fp.get("stitch_max_lines", c.fingerprint.stitch_max_lines, 1, 100'000);
   fp.get("stitch_max_wait_ms", c.fingerprint.stitch_max_wait_ms, 0, 600'000);
   fp.get("max_event_bytes", c.fingerprint.max_event_bytes, 256, 64LL << 20);

@@ -58,6 +58,10 @@ struct FingerprintConfig {
   std::int64_t stitch_max_lines = 500;
   std::int64_t stitch_max_wait_ms = 3000;
   std::int64_t max_event_bytes = 256 * 1024;
+  // Learned template merges in serve (as `selfheal fingerprint` does over a file): every interval the
+  // templates of plain-message fingerprints are merged where one position takes many values.
+  std::int64_t learn_interval_ms = 60'000;  // 0: off
+  std::int64_t learn_min_distinct = 5;       // distinct values at a position that make it a variable
 };
 
 struct StatsConfig {

@@ -88,6 +88,13 @@ std::string Fingerprinting::explain(std::string_view text) {
   return out;
 }
 
+std::string Fingerprinting::id_for_template(std::string_view template_text) {
+  auto engine = acquire();
+  std::string out = engine->id_for_template(template_text);
+  release(std::move(engine));
+  return out;
+}
+
 void Fingerprinting::set_merges(std::unordered_map<std::string, std::string> merges) {
   std::unique_lock lock(merges_mu_);
   merges_ = std::move(merges);

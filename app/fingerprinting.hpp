@@ -30,6 +30,8 @@ class Fingerprinting {
   FingerprintInfo compute(const LogEvent& e);
   /// The explanation JSON of the default algorithm for a text.
   std::string explain(std::string_view text);
+  /// The id the default algorithm gives a plain message with this template (learned merges).
+  std::string id_for_template(std::string_view template_text);
   /// Replaces the merge table (source id -> target id). Thread-safe.
   void set_merges(std::unordered_map<std::string, std::string> merges);
   /// Resolves an id through the merge table.

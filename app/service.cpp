@@ -15,6 +15,7 @@
 #include "app/maintenance.hpp"
 #include "app/pipeline.hpp"
 #include "app/server.hpp"
+#include "app/learner.hpp"
 #include "app/store_admin.hpp"
 #include "schema/log.hpp"
 
@@ -62,6 +63,7 @@ int run_serve(const Config& cfg) {
     return 1;
   }
   ctx.components.push_back(make_maintenance_component(ctx));
+  if (cfg.fingerprint.learn_interval_ms > 0) ctx.components.push_back(make_learner_component(ctx));
   for (auto* add : {&add_ingest_components, &add_healer_components, &add_llm_components}) {
     auto r = add(ctx);
     if (!r) {

@@ -204,4 +204,54 @@ Result<void> SqliteLifecycle::append_audit(const std::string& actor, const std::
   });
 }
 
+Result<std::vector<SqliteLifecycle::MessageFingerprint>> SqliteLifecycle::message_fingerprints(std::size_t limit) {
+  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<MessageFingerprint>> {
+    SQLite::Statement q(db,
+                        "SELECT id, template, first_seen, last_seen, severity, merged_into FROM fingerprints WHERE "
+                        "exception_type = '' AND frames = '[]' AND id NOT IN (SELECT subject FROM audit_log WHERE "
+                        "action = 'learned_template') ORDER BY id LIMIT ?1");
+    q.bind(1, static_cast<int64_t>(limit));
+    std::vector<MessageFingerprint> out;
+    while (q.executeStep())
+      out.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getInt64(),
+                     q.getColumn(3).getInt64(), q.getColumn(4).getInt(), q.getColumn(5).getString()});
+    return out;
+  });
+}
+
+Result<void> SqliteLifecycle::ensure_learned(const std::string& id, const std::string& template_text,
+                                             const MessageFingerprint& like) {
+  const UnixMs now = clock_.now_ms();
+  return detail::with_writer(*db_, [&](SQLite::Database& db) -> Result<void> {
+    SQLite::Transaction tx(db);
+    SQLite::Statement exists(db, "SELECT 1 FROM fingerprints WHERE id = ?1");
+    exists.bind(1, id);
+    // A row the learner creates is marked, so later rounds learn from observed templates only.
+    if (!exists.executeStep()) audit_row(db, now, "learner", "learned_template", id, template_text);
+    SQLite::Statement q(db,
+                        "INSERT INTO fingerprints(id, template, count, first_seen, last_seen, severity) "
+                        "VALUES(?1, ?2, 0, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET "
+                        "first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen), "
+                        "severity = max(severity, excluded.severity)");
+    q.bind(1, id);
+    q.bind(2, template_text);
+    q.bind(3, static_cast<int64_t>(like.first_seen));
+    q.bind(4, static_cast<int64_t>(like.last_seen));
+    q.bind(5, like.severity);
+    q.exec();
+    tx.commit();
+    return {};
+  });
+}
+
+Result<std::vector<std::string>> SqliteLifecycle::unmerged_by_people(const std::string& learner) {
+  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<std::string>> {
+    SQLite::Statement q(db, "SELECT DISTINCT subject FROM audit_log WHERE action = 'unmerge' AND actor <> ?1");
+    q.bind(1, learner);
+    std::vector<std::string> out;
+    while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+    return out;
+  });
+}
+
 }  // namespace selfheal

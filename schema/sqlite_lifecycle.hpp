@@ -22,6 +22,24 @@ class SqliteLifecycle final : public LifecycleStore {
   Result<void> append_audit(const std::string& actor, const std::string& action, const std::string& subject,
                             const std::string& detail) override;
 
+  // For the template learner (app/learner.cpp).
+  struct MessageFingerprint {
+    std::string id;
+    std::string template_text;
+    UnixMs first_seen = 0;
+    UnixMs last_seen = 0;
+    int severity = 0;
+    std::string merged_into;
+  };
+  /// Fingerprints without an exception or frames (plain messages) that were observed (not created
+  /// by the learner), merged or not, at most `limit`, by id: learning is a function of this set.
+  Result<std::vector<MessageFingerprint>> message_fingerprints(std::size_t limit);
+  /// Creates the fingerprint `id` for a learned template if it does not exist (count 0: its counts
+  /// come from the ids merged into it), and widens its first/last seen and severity to `like`'s.
+  Result<void> ensure_learned(const std::string& id, const std::string& template_text, const MessageFingerprint& like);
+  /// Ids a person unmerged (audit action 'unmerge' by anyone but `learner`): never merged again by it.
+  Result<std::vector<std::string>> unmerged_by_people(const std::string& learner);
+
  private:
   std::shared_ptr<SqliteDb> db_;
   const Clock& clock_;

@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <set>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/support.hpp"
@@ -41,7 +42,9 @@ json all_fingerprints(const std::string& base) {
 
 TEST_CASE("the eight Loghub logs pushed through Loki push are listed ranked, summing to every line") {
   test::TempDir dir;
-  test::ServeProcess serve(dir.file("data"));
+  // Pure ids here (learned merges would regroup between the API listing and `selfheal top`); the
+  // learner has its own test below.
+  test::ServeProcess serve(dir.file("data"), {}, {{"SELFHEAL_FINGERPRINT_LEARN_INTERVAL_MS", "0"}});
   std::int64_t pushed = 0;
   std::int64_t ts = 1'795'464'000'000'000'000LL;
   for (const char* name : logs) {
@@ -168,4 +171,42 @@ TEST_CASE("write endpoints need the token when one is configured") {
                                {{"Authorization", "Bearer t0ken"}});
   CHECK(right.status == 404);  // authorised; the id is unknown
   CHECK(test::http_get(serve.base_url(), "/api/v1/fingerprints").status == 200);  // reads stay open
+}
+
+TEST_CASE("serve learns template merges: OpenSSH's 179 pure ids become a few dozen groups, counts conserved, a person's unmerge sticks") {
+  test::TempDir dir;
+  test::ServeProcess serve(dir.file("data"), {}, {{"SELFHEAL_FINGERPRINT_LEARN_INTERVAL_MS", "200"}});
+  auto lines = read_lines(std::string(SELFHEAL_SHARED_DIR) + "/data/loghub-2k/OpenSSH/OpenSSH_2k.log");
+  REQUIRE(lines.size() == 2000);
+  json values = json::array();
+  std::int64_t ts = 1'795'464'000'000'000'000LL;
+  for (const auto& l : lines) values.push_back({std::to_string(ts++), l});
+  json body = {{"streams", {{{"stream", {{"service", "sshd"}, {"level", "error"}}}, {"values", values}}}}};
+  REQUIRE(test::http_post(serve.base_url(), "/loki/api/v1/push", body.dump()).status == 204);
+  json all;
+  REQUIRE(test::wait_until([&] {
+    all = all_fingerprints(serve.base_url());
+    return all.size() <= 40;
+  }, std::chrono::seconds(20)));
+  std::int64_t sum = 0;
+  std::string learned_target;
+  for (const auto& f : all) {
+    sum += f["count"].get<std::int64_t>();
+    if (f["own_count"] == 0 && learned_target.empty()) learned_target = f["id"];
+  }
+  MESSAGE("OpenSSH 2k after learning: " << all.size() << " groups");
+  CHECK(sum == 2000);  // merging regroups, never loses or double-counts
+  REQUIRE(!learned_target.empty());
+  const auto metrics = test::http_get(serve.base_url(), "/metrics").body;
+  CHECK(metrics.find("selfheal_fingerprint_learned_merges_total") != std::string::npos);
+  // A person unmerges one child: later learning rounds leave it apart.
+  auto detail = json::parse(test::http_get(serve.base_url(), "/api/v1/fingerprints/" + learned_target).body);
+  REQUIRE(detail["merged_from"].size() >= 2);
+  const std::string child = detail["merged_from"][0];
+  auto r = test::http_post(serve.base_url(), "/api/v1/fingerprints/" + child + "/unmerge", "{}");
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // five learning rounds
+  auto again = json::parse(test::http_get(serve.base_url(), "/api/v1/fingerprints/" + child).body);
+  CHECK(!again.contains("merged_into"));
+  CHECK(serve.stop() == 0);
 }

@@ -1,0 +1,106 @@
+#include "app/learner.hpp"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "app/fingerprinting.hpp"
+#include "app/store_admin.hpp"
+#include "fingerprint/merge.hpp"
+#include "schema/log.hpp"
+#include "schema/sqlite_lifecycle.hpp"
+
+namespace selfheal::app {
+
+constexpr const char* kLearner = "learner";
+constexpr std::size_t kMaxTemplates = 200'000;  // one round reads at most this many fingerprints
+
+Result<LearnReport> learn_template_merges(SqliteStore& store, Fingerprinting& fp, std::size_t min_distinct) {
+  SqliteLifecycle lc(store.db_ptr(), store.clock());
+  auto rows = lc.message_fingerprints(kMaxTemplates);
+  if (!rows) return rows.error();
+  auto refused = lc.unmerged_by_people(kLearner);
+  if (!refused) return refused.error();
+  const std::unordered_set<std::string> keep_apart(refused->begin(), refused->end());
+
+  // Only ids the default algorithm gave to their template (a user rule's custom id is left alone).
+  std::unordered_map<std::string, const SqliteLifecycle::MessageFingerprint*> by_template;
+  std::vector<std::string> templates;
+  for (const auto& r : *rows) {
+    if (fp.id_for_template(r.template_text) != r.id) continue;
+    if (by_template.emplace(r.template_text, &r).second) templates.push_back(r.template_text);
+  }
+  fingerprint::MergeOptions mo;
+  mo.min_distinct = min_distinct;
+  LearnReport rep;
+  rep.templates = templates.size();
+  for (const auto& m : fingerprint::learn_merges(templates, mo)) {
+    const auto* src = by_template.at(m.from);
+    const std::string target = fp.id_for_template(m.into);
+    // Every round learns the same merges from the same set: skip what is merged already (by the
+    // learner or a person) and what a person took apart.
+    if (target == src->id || !src->merged_into.empty() || keep_apart.count(src->id)) continue;
+    if (auto e = lc.ensure_learned(target, m.into, *src); !e) return e.error();
+    if (auto mg = lc.merge(src->id, target, kLearner); !mg) {
+      if (mg.error().code == ErrorCode::conflict) continue;  // e.g. merged meanwhile by a person
+      return mg.error();
+    }
+    ++rep.merged;
+  }
+  if (rep.merged > 0) load_merges(store, fp);
+  return rep;
+}
+
+namespace {
+class Learner final : public Component {
+ public:
+  explicit Learner(AppContext& ctx) : ctx_(ctx) {}
+  ~Learner() override { stop(); }
+  std::string_view name() const override { return "learner"; }
+  Result<void> start() override {
+    thread_ = std::thread([this] { loop(); });
+    return {};
+  }
+  void stop() override {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void loop() {
+    auto& merged = ctx_.metrics.counter("selfheal_fingerprint_learned_merges_total",
+                                        "Fingerprints merged into a learned template (a position with many values).");
+    const auto interval = std::chrono::milliseconds(ctx_.config.fingerprint.learn_interval_ms);
+    while (true) {
+      {
+        // The first round waits one interval: a fresh start has little to learn from.
+        std::unique_lock lock(mu_);
+        if (cv_.wait_for(lock, interval, [this] { return stopping_; })) return;
+      }
+      auto r = learn_template_merges(ctx_.store, *ctx_.fingerprinting,
+                                     static_cast<std::size_t>(ctx_.config.fingerprint.learn_min_distinct));
+      if (!r) {
+        spdlog::warn("Learning template merges failed; will retry. error=\"{}\"", r.error().message);
+      } else if (r->merged > 0) {
+        merged.inc(r->merged);
+        spdlog::info("Learned template merges. merged={} templates={}", r->merged, r->templates);
+      }
+    }
+  }
+  AppContext& ctx_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+}  // namespace
+
+std::unique_ptr<Component> make_learner_component(AppContext& ctx) { return std::make_unique<Learner>(ctx); }
+
+}  // namespace selfheal::app
