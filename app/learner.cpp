@@ -1,12 +1,10 @@
 #include "app/learner.hpp"
 
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "app/fingerprinting.hpp"
+#include "app/periodic.hpp"
 #include "app/store_admin.hpp"
 #include "fingerprint/merge.hpp"
 #include "schema/log.hpp"
@@ -53,54 +51,21 @@ Result<LearnReport> learn_template_merges(SqliteStore& store, Fingerprinting& fp
   return rep;
 }
 
-namespace {
-class Learner final : public Component {
- public:
-  explicit Learner(AppContext& ctx) : ctx_(ctx) {}
-  ~Learner() override { stop(); }
-  std::string_view name() const override { return "learner"; }
-  Result<void> start() override {
-    thread_ = std::thread([this] { loop(); });
-    return {};
-  }
-  void stop() override {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  void loop() {
-    auto& merged = ctx_.metrics.counter("selfheal_fingerprint_learned_merges_total",
-                                        "Fingerprints merged into a learned template (a position with many values).");
-    const auto interval = std::chrono::milliseconds(ctx_.config.fingerprint.learn_interval_ms);
-    while (true) {
-      {
-        // The first round waits one interval: a fresh start has little to learn from.
-        std::unique_lock lock(mu_);
-        if (cv_.wait_for(lock, interval, [this] { return stopping_; })) return;
-      }
-      auto r = learn_template_merges(ctx_.store, *ctx_.fingerprinting,
-                                     static_cast<std::size_t>(ctx_.config.fingerprint.learn_min_distinct));
-      if (!r) {
-        spdlog::warn("Learning template merges failed; will retry. error=\"{}\"", r.error().message);
-      } else if (r->merged > 0) {
-        merged.inc(r->merged);
-        spdlog::info("Learned template merges. merged={} templates={}", r->merged, r->templates);
-      }
-    }
-  }
-  AppContext& ctx_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-}  // namespace
-
-std::unique_ptr<Component> make_learner_component(AppContext& ctx) { return std::make_unique<Learner>(ctx); }
+std::unique_ptr<Component> make_learner_component(AppContext& ctx) {
+  auto& merged = ctx.metrics.counter("selfheal_fingerprint_learned_merges_total",
+                                     "Fingerprints merged into a learned template (a position with many values).");
+  // The first round waits one interval: a fresh start has little to learn from.
+  return std::make_unique<PeriodicComponent>(
+      "learner", std::chrono::milliseconds(ctx.config.fingerprint.learn_interval_ms), false, [&ctx, &merged] {
+        auto r = learn_template_merges(ctx.store, *ctx.fingerprinting,
+                                       static_cast<std::size_t>(ctx.config.fingerprint.learn_min_distinct));
+        if (!r) {
+          spdlog::warn("Learning template merges failed; will retry. error=\"{}\"", r.error().message);
+        } else if (r->merged > 0) {
+          merged.inc(r->merged);
+          spdlog::info("Learned template merges. merged={} templates={}", r->merged, r->templates);
+        }
+      });
+}
 
 }  // namespace selfheal::app
