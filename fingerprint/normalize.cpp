@@ -109,6 +109,32 @@ bool is_hostname(std::string_view w) {
   return is_tld(w.substr(last + 1));
 }
 
+// A month or weekday name as dates print it: "Mar", "March", "Tue", "Tuesday" (capitalised or
+// all caps, optionally followed by a comma). Only masked next to a number or another date part.
+bool date_word(std::string_view w) {
+  if (!w.empty() && w.back() == ',') w.remove_suffix(1);
+  if (w.size() < 3 || w[0] < 'A' || w[0] > 'Z') return false;
+  static constexpr std::string_view names[] = {
+      "january", "february", "march", "april", "may", "june", "july", "august", "september",
+      "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
+      "saturday", "sunday", "sept"};
+  for (auto name : names) {
+    if (w.size() == 3 && iequals(w, name.substr(0, 3))) return true;
+    if (w.size() == name.size() && iequals(w, name)) return true;
+  }
+  return false;
+}
+
+// True when the token after position i of line starts with a digit or is itself a date word.
+bool next_starts_date(std::string_view line, std::size_t i) {
+  while (i < line.size() && is_space(line[i])) ++i;
+  if (i >= line.size()) return false;
+  if (is_digit(line[i])) return true;
+  std::size_t j = i;
+  while (j < line.size() && !is_space(line[j])) ++j;
+  return date_word(line.substr(i, j - i));
+}
+
 class Scanner {
  public:
   Scanner(Normalized& out, const NormalizeOptions& opts) : out_(out), opts_(opts) {}
@@ -158,9 +184,39 @@ class Scanner {
     const std::size_t n = tok.size();
     while (i < n) {
       char c = tok[i];
+      if (c == ':' && i + 2 < n && tok[i + 1] == ':' && is_hex(tok[i + 2])) {  // "::1", "::ffff:10.0.0.1"
+        if (std::size_t r = colon_hex_run(tok.substr(i)); r > 0) {
+          mask(tok.substr(i, r));
+          i += r;
+          continue;
+        }
+      }
+      if (c == '/' && i + 1 < n && (i == 0 || is_delim(tok[i - 1])) && !is_space(tok[i + 1])) {
+        // A path with its query string ("/a/b?x=1&y=2") is one value up to a quote; trailing
+        // punctuation stays literal.
+        std::size_t k = i;
+        while (k < n && tok[k] != '"' && tok[k] != '\'') ++k;
+        while (k > i + 1 && (tok[k - 1] == ')' || tok[k - 1] == ',' || tok[k - 1] == ';' || tok[k - 1] == ':' ||
+                             tok[k - 1] == '.' || tok[k - 1] == ']' || tok[k - 1] == '}' || tok[k - 1] == '>'))
+          --k;
+        if (k > i + 1) {
+          mask(tok.substr(i, k - i));
+          i = k;
+          continue;
+        }
+      }
       if (is_delim(c)) {
         out_.text.push_back(c);
         ++i;
+        // Empty values are values: "key=" at the end or before a separator, '' and "".
+        if (c == '=' && i > 1 && (i == n || tok[i] == ',' || tok[i] == ';' || tok[i] == ')')) {
+          mask(std::string_view());
+        } else if ((c == '"' || c == '\'') && i < n && tok[i] == c) {
+          mask(std::string_view());
+        } else if ((c == '[' || c == '(') && i < n && tok[i] == (c == '[' ? ']' : ')') &&
+                   (i == 1 || !is_alnum(tok[i - 2]))) {
+          mask(std::string_view());  // "[]" as a value; "f()" and "a[]" are names
+        }
         continue;
       }
       if (c == '.' && i + 1 < n && tok[i + 1] == '.') {  // dot leaders: "alignment......0"
@@ -189,6 +245,16 @@ class Scanner {
           continue;
         }
       }
+      // "name:port": the host part of an address is a value even without digits.
+      if (j + 1 < n && tok[j] == ':' && is_digit(tok[j + 1]) && (seen & k_alpha) && is_alpha(c)) {
+        std::size_t k = j + 1;
+        while (k < n && is_digit(tok[k])) ++k;
+        if (k - j - 1 <= 5 && (k == n || (is_delim(tok[k]) && tok[k] != ':') || tok[k] == '/')) {
+          mask(tok.substr(i, j - i));
+          i = j;
+          continue;
+        }
+      }
       word(tok.substr(i, j - i), seen, hex_only, has_dot, has_at);
       i = j;
     }
@@ -207,7 +273,7 @@ class Scanner {
       std::size_t e = tok.size();
       while (e > p + 3 && (tok[e - 1] == ')' || tok[e - 1] == ']' || tok[e - 1] == '}' ||
                            tok[e - 1] == '>' || tok[e - 1] == '"' || tok[e - 1] == '\'' ||
-                           tok[e - 1] == ',' || tok[e - 1] == ';' || tok[e - 1] == '.'))
+                           tok[e - 1] == ',' || tok[e - 1] == ';' || tok[e - 1] == '.' || tok[e - 1] == ':'))
         --e;
       mask(tok.substr(s, e - s));
       out_.text.append(tok.substr(e));
@@ -218,11 +284,64 @@ class Scanner {
            std::string_view(out_.text).substr(before) == wildcard;
   }
 
+  // Wildcards joined by ':' or ',' inside one token are one value: "<*>:<*>" (host:port, an
+  // IPv6 address with a port, a time) and "<*>,<*>" become "<*>", their raw values joined.
+  void join_adjacent_wildcards(std::size_t from, std::size_t values_before) {
+    std::string& t = out_.text;
+    std::size_t pos = t.find("<*>", from);
+    std::size_t value = values_before;
+    while (pos != std::string::npos) {
+      const std::size_t next = pos + 3;
+      if (next + 3 < t.size() + 0 && (t[next] == ':' || t[next] == ',') && t.compare(next + 1, 3, "<*>") == 0) {
+        if (value + 1 < out_.values.size()) {
+          out_.values[value] += t[next];
+          out_.values[value] += out_.values[value + 1];
+          if (out_.values[value].size() > opts_.max_value_bytes) out_.values[value].resize(opts_.max_value_bytes);
+          out_.values.erase(out_.values.begin() + static_cast<std::ptrdiff_t>(value) + 1);
+        }
+        t.erase(next, 4);
+        continue;
+      }
+      ++value;
+      pos = t.find("<*>", next);
+    }
+  }
+
+  // A quoted structured value `key="…"` (klog, logfmt) holds one value, spaces and all. The
+  // closing quote is the first one followed by whitespace or the end of the line. The message
+  // field of structured logging (`msg`, `message`) is the statement itself and stays literal.
+  // Returns the end of the value (one past the closing quote) in line, or 0 when tok is not one.
+  static std::size_t quoted_value_end(std::string_view line, std::size_t tok_start, std::size_t tok_end) {
+    std::size_t eq = tok_start;
+    while (eq < tok_end && (is_alnum(line[eq]) || line[eq] == '_' || line[eq] == '-' || line[eq] == '.')) ++eq;
+    if (eq == tok_start || eq + 1 >= tok_end || line[eq] != '=' || line[eq + 1] != '"') return 0;
+    const std::string_view key = line.substr(tok_start, eq - tok_start);
+    if (iequals(key, "msg") || iequals(key, "message")) return 0;
+    // Unescaped quotes inside the value happen ("no object matching key "a/b" in store"): prefer a
+    // quote that ends the line or is followed by the next key=.
+    std::size_t first_end = 0;
+    for (std::size_t k = eq + 2; k < line.size(); ++k) {
+      if (line[k] == '\\') {
+        ++k;  // an escaped character, \" included
+      } else if (line[k] == '"' && (k + 1 == line.size() || is_space(line[k + 1]))) {
+        if (first_end == 0) first_end = k + 1;
+        std::size_t m = k + 1;
+        while (m < line.size() && is_space(line[m])) ++m;
+        if (m == line.size()) return k + 1;
+        std::size_t e = m;
+        while (e < line.size() && (is_alnum(line[e]) || line[e] == '_' || line[e] == '-' || line[e] == '.')) ++e;
+        if (e > m && e < line.size() && line[e] == '=') return k + 1;
+      }
+    }
+    return first_end;
+  }
+
   void run(std::string_view line) {
     std::size_t i = 0;
     const std::size_t n = line.size();
     bool first = true;
     bool prev_pure_mask = false;
+    bool prev_list_mask = false;  // the previous token was exactly "<*>,"
     while (i < n) {
       while (i < n && is_space(line[i])) ++i;
       if (i >= n) break;
@@ -243,6 +362,20 @@ class Scanner {
           url_at = j - i;
         }
       }
+      if (seen & k_delim) {
+        if (std::size_t e = quoted_value_end(line, i, j); e > 0) {
+          if (!first) out_.text.push_back(' ');
+          first = false;
+          // key=<*>: quoted or not, the same field gives the same template (logfmt quotes a value
+          // only when it needs quotes).
+          const std::size_t eq = line.find('=', i);
+          out_.text.append(line.substr(i, eq + 1 - i));
+          mask(line.substr(eq + 2, e - 1 - (eq + 2)));
+          i = e;
+          prev_pure_mask = prev_list_mask = false;
+          continue;
+        }
+      }
       std::string_view tok = line.substr(i, j - i);
       // Fast path: a plain word (no digit, delimiter, path/host/mail character, not a long hex
       // run) is copied as it is; this is most tokens of most messages.
@@ -255,21 +388,49 @@ class Scanner {
         if (e > 0 && is_unit(tok.substr(0, e))) {
           out_.text.append(tok.substr(e));
           prev_pure_mask = false;
+          prev_list_mask = tok.substr(e) == "," && std::string_view(out_.text).ends_with("<*>,");
           continue;
         }
       }
       if (!first) out_.text.push_back(' ');
       first = false;
-      if (plain) {
-        out_.text.append(tok);
-        prev_pure_mask = false;
-        continue;
-      }
       bool was_mask = prev_pure_mask;
       std::size_t before = out_.text.size();
-      prev_pure_mask = token(tok, url_at);
-      if (opts_.collapse_wildcards && was_mask && prev_pure_mask && before > 0)
+      if (plain) {
+        // A month or weekday name next to a number or another date part is part of a date.
+        if (date_word(tok) && (was_mask || next_starts_date(line, i))) {
+          mask(tok);
+          prev_pure_mask = true;
+        } else {
+          out_.text.append(tok);
+          prev_pure_mask = prev_list_mask = false;
+          continue;
+        }
+      } else {
+        const std::size_t values_before = out_.values.size();
+        prev_pure_mask = token(tok, url_at);
+        join_adjacent_wildcards(before, values_before);
+      }
+      if (opts_.collapse_wildcards && was_mask && prev_pure_mask && before > 0) {
         out_.text.resize(before - 1);  // "<*> <*>" -> "<*>": lists of variable length
+      } else if (opts_.collapse_wildcards && was_mask && before > 0 &&
+                 std::string_view(out_.text).substr(before) == "<*>,") {
+        out_.text.erase(before - 1, 1 + wildcard.size());  // "<*> <*>," -> "<*>,"
+        prev_list_mask = true;
+        continue;
+      } else if (opts_.collapse_wildcards && prev_list_mask && before > 1) {
+        // "<*>, <*>, <*>" -> "<*>": comma-separated lists of variable length
+        const std::string_view added = std::string_view(out_.text).substr(before);
+        if (added == wildcard || added == "<*>,") {
+          const bool comma = added.size() > wildcard.size();
+          out_.text.resize(before - 2);  // drop " " and the previous ","
+          if (comma) out_.text.push_back(',');
+          prev_pure_mask = !comma;
+          prev_list_mask = comma;
+          continue;
+        }
+      }
+      prev_list_mask = out_.text.size() >= before && std::string_view(out_.text).substr(before) == "<*>,";
     }
   }
 
