@@ -1,124 +1,378 @@
 #include "fingerprint/merge.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <set>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
+#include <utility>
 
 #include "fingerprint/normalize.hpp"
 
 namespace selfheal::fingerprint {
 namespace {
 
-std::vector<std::string_view> split_tokens(std::string_view s) {
-  std::vector<std::string_view> out;
+using sv = std::string_view;
+
+// One token of a template: a word, one punctuation character or a wildcard, and whether
+// whitespace came before it. Views point into strings that outlive the learner's stages.
+struct Tok {
+  sv text;
+  bool space = false;
+};
+using Toks = std::vector<Tok>;
+
+bool is_delim_char(char c) {
+  switch (c) {
+    case '=': case ',': case ';': case '(': case ')': case '[': case ']': case '{': case '}':
+    case '"': case '\'': case '|': case ':': case '<': case '>':
+      return true;
+    default:
+      return false;
+  }
+}
+
+Toks tokenize(sv t) {
+  Toks out;
   std::size_t i = 0;
-  while (i < s.size()) {
-    auto sp = s.find(' ', i);
-    if (sp == std::string_view::npos) sp = s.size();
-    if (sp > i) out.push_back(s.substr(i, sp - i));
-    i = sp + 1;
+  bool space = false;
+  const std::size_t n = t.size();
+  while (i < n) {
+    if (t[i] == ' ') {
+      space = true;
+      ++i;
+      continue;
+    }
+    if (t.compare(i, wildcard.size(), wildcard) == 0) {
+      out.push_back({wildcard, space});
+      i += wildcard.size();
+    } else if (is_delim_char(t[i])) {
+      out.push_back({t.substr(i, 1), space});
+      ++i;
+    } else {
+      std::size_t j = i;
+      while (j < n && t[j] != ' ' && !is_delim_char(t[j]) && t.compare(j, wildcard.size(), wildcard) != 0) ++j;
+      out.push_back({t.substr(i, j - i), space});
+      i = j;
+    }
+    space = false;
   }
   return out;
 }
 
-std::string join_with_wildcard(const std::vector<std::string_view>& toks, std::size_t pos) {
+// Inverse of tokenize; "<*> <*>" runs collapse as the scanner collapses them.
+std::string render(const Toks& toks) {
   std::string out;
-  for (std::size_t i = 0; i < toks.size(); ++i) {
-    if (i) out.push_back(' ');
-    out.append(i == pos ? wildcard : toks[i]);
+  for (const Tok& t : toks) {
+    if (t.space && !out.empty()) {
+      if (t.text == wildcard && out.size() >= wildcard.size() &&
+          sv(out).substr(out.size() - wildcard.size()) == wildcard)
+        continue;
+      out.push_back(' ');
+    }
+    out.append(t.text);
   }
   return out;
 }
 
-// ALL-CAPS words are states and keywords (LOOKING, FOLLOWING, INFO), not user data.
-bool all_caps_word(std::string_view t) {
-  bool alpha = false;
+bool is_word(sv t) {
+  if (t == wildcard) return false;
+  for (char c : t)
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  return false;
+}
+
+bool all_caps(sv t) {
+  bool upper = false;
   for (char c : t) {
     if (c >= 'a' && c <= 'z') return false;
-    if (c >= 'A' && c <= 'Z') alpha = true;
+    if (c >= 'A' && c <= 'Z') upper = true;
   }
-  return alpha;
+  return upper;
 }
-// Tokens with a letter, other than position `skip` and wildcards: the context that must be
-// shared before a position may be called variable.
-std::size_t literal_count(const std::vector<std::string_view>& toks, std::size_t skip) {
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < toks.size(); ++i) {
-    if (i == skip || toks[i] == wildcard) continue;
-    for (char c : toks[i]) {
-      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-        ++n;
-        break;
+
+struct PosKey {
+  std::uint32_t pos;
+  sv text;
+  bool operator==(const PosKey&) const = default;
+};
+struct PosKeyHash {
+  std::size_t operator()(const PosKey& k) const noexcept {
+    return std::hash<sv>{}(k.text) * 31u + k.pos;
+  }
+};
+
+// Stage 1: same-length templates grouped by their pattern; variable positions decided per group.
+// Input: template -> tokens. Output: template -> merged tokens, for templates that merge.
+std::map<std::string, Toks> positional(const std::map<std::string, Toks>& in, const MergeOptions& o) {
+  std::map<std::string, Toks> res;
+  std::map<std::size_t, std::vector<const std::pair<const std::string, Toks>*>> by_len;
+  for (const auto& e : in) by_len[e.second.size()].push_back(&e);
+  for (const auto& [len, ts] : by_len) {
+    if (ts.size() < 2) continue;
+    std::unordered_map<PosKey, std::uint32_t, PosKeyHash> freq;
+    for (const auto* e : ts)
+      for (std::size_t i = 0; i < len; ++i) ++freq[{static_cast<std::uint32_t>(i), e->second[i].text}];
+    // Group key: the positions (and words) of the pattern, i.e. the frequency shared by the most
+    // positions of the template (ties: the higher frequency).
+    std::map<std::string, std::vector<std::size_t>> groups;
+    std::vector<std::uint32_t> f(len);
+    for (std::size_t k = 0; k < ts.size(); ++k) {
+      const Toks& tk = ts[k]->second;
+      std::map<std::uint32_t, std::size_t> by_freq;
+      for (std::size_t i = 0; i < len; ++i) {
+        f[i] = freq[{static_cast<std::uint32_t>(i), tk[i].text}];
+        ++by_freq[f[i]];
+      }
+      std::uint32_t best_f = 0;
+      std::size_t best_n = 0;
+      for (const auto& [fv, cnt] : by_freq)
+        if (cnt > best_n || (cnt == best_n && fv > best_f)) best_f = fv, best_n = cnt;
+      std::string key;
+      for (std::size_t i = 0; i < len; ++i) {
+        if (f[i] != best_f) continue;
+        key += std::to_string(i);
+        key.push_back('\x1f');
+        key.append(tk[i].text);
+        key.push_back('\x1e');
+      }
+      groups[key].push_back(k);
+    }
+    for (const auto& [key, members] : groups) {
+      if (members.size() < 2) continue;
+      // Pattern positions: identical in every member (they are the key).
+      std::vector<bool> in_pattern(len, false);
+      std::size_t ctx = 0;
+      {
+        const Toks& first = ts[members[0]]->second;
+        for (std::size_t i = 0; i < len; ++i) {
+          bool same = true;
+          for (std::size_t k : members) same = same && ts[k]->second[i].text == first[i].text;
+          // A position is in the pattern when the key holds it; equal-in-all positions outside
+          // the key behave alike (one value, never variable), so "same" is enough here.
+          in_pattern[i] = same;
+        }
+        // Words of the key only (not merely shared ones) give context, as the pattern defines it.
+        std::size_t p = 0;
+        while (p < key.size()) {
+          std::size_t us = key.find('\x1f', p), rs = key.find('\x1e', us);
+          if (is_word(sv(key).substr(us + 1, rs - us - 1))) ++ctx;
+          p = rs + 1;
+        }
+      }
+      std::vector<std::size_t> distinct(len, 1);
+      std::vector<bool> cand(len, false);
+      for (std::size_t j = 0; j < len; ++j) {
+        if (in_pattern[j]) continue;
+        std::unordered_set<sv> vals;
+        bool caps = true;
+        for (std::size_t k : members) {
+          sv v = ts[k]->second[j].text;
+          if (vals.insert(v).second) caps = caps && all_caps(v);
+        }
+        distinct[j] = vals.size();
+        const std::size_t d = vals.size();
+        if (ctx >= 1 && (d >= o.min_distinct || (d >= o.min_distinct_in_context && ctx >= o.min_context_words)) &&
+            !(o.keep_enum_positions && caps))
+          cand[j] = true;
+      }
+      // Positions that determine each other with different words are a phrase of one statement.
+      std::vector<bool> phrase(len, false);
+      for (std::size_t j = 0; j < len; ++j) {
+        if (!cand[j]) continue;
+        for (std::size_t k2 = j + 1; k2 < len; ++k2) {
+          if (!cand[k2]) continue;
+          const bool adjacent = k2 == j + 1;
+          if (!adjacent && !(o.phrase_min_distinct > 0 && std::min(distinct[j], distinct[k2]) >= o.phrase_min_distinct))
+            continue;
+          std::set<std::pair<sv, sv>> pairs;
+          bool differ = false;
+          for (std::size_t k : members) {
+            sv a = ts[k]->second[j].text, b = ts[k]->second[k2].text;
+            pairs.emplace(a, b);
+            differ = differ || a != b;
+          }
+          if (differ && pairs.size() == distinct[j] && pairs.size() == distinct[k2]) phrase[j] = phrase[k2] = true;
+        }
+      }
+      for (std::size_t j = 0; j < len; ++j) cand[j] = cand[j] && !phrase[j];
+      // Members that agree on every non-variable position merge.
+      std::map<std::vector<sv>, std::vector<std::size_t>> sub;
+      for (std::size_t k : members) {
+        std::vector<sv> sk;
+        for (std::size_t j = 0; j < len; ++j)
+          if (!in_pattern[j] && !cand[j]) sk.push_back(ts[k]->second[j].text);
+        sub[sk].push_back(k);
+      }
+      for (const auto& [sk, ms] : sub) {
+        if (ms.size() < 2) continue;
+        const Toks& base = ts[ms[0]]->second;  // members are in template order: deterministic
+        Toks merged = base;
+        for (std::size_t j = 0; j < len; ++j)
+          if (cand[j]) merged[j].text = wildcard;
+        for (std::size_t k : ms) res[ts[k]->first] = merged;
       }
     }
   }
-  return n;
+  return res;
+}
+
+// The shared suffix must not start inside the value: a closing bracket or quote in it that no
+// opener of the prefix accounts for belongs to the middle ("error: KeyError('x')" keeps "')" in
+// the value). Returns the suffix length that starts after the last such token.
+std::size_t balanced_suffix(const Toks& w, std::size_t plen, std::size_t s) {
+  std::vector<char> open;
+  for (std::size_t i = 0; i < plen; ++i) {
+    const sv t = w[i].text;
+    if (t == "(" || t == "[" || t == "{") {
+      open.push_back(t[0]);
+    } else if (t == ")" || t == "]" || t == "}") {
+      if (!open.empty()) open.pop_back();
+    } else if (t == "\"" || t == "'") {
+      if (!open.empty() && open.back() == t[0]) open.pop_back();
+      else open.push_back(t[0]);
+    }
+  }
+  // Openers of the prefix carry index npos; openers inside the suffix carry their index.
+  std::vector<std::pair<char, std::size_t>> stack;
+  for (char c : open) stack.emplace_back(c, sv::npos);
+  std::size_t keep = s;
+  for (std::size_t i = w.size() - s; i < w.size(); ++i) {
+    const sv t = w[i].text;
+    if (t == "(" || t == "[" || t == "{") {
+      stack.emplace_back(t[0], i);
+    } else if (t == ")" || t == "]" || t == "}") {
+      const char want = t == ")" ? '(' : t == "]" ? '[' : '{';
+      if (!stack.empty() && stack.back().first == want) stack.pop_back();
+      else keep = w.size() - i - 1;  // closes something inside the value
+    } else if (t == "\"" || t == "'") {
+      if (!stack.empty() && stack.back().first == t[0]) stack.pop_back();
+      else stack.emplace_back(t[0], i);
+    }
+  }
+  // A quote opened in the suffix and never closed there closed the value instead.
+  for (const auto& [c, i] : stack)
+    if (i != sv::npos && (c == '"' || c == '\'')) {
+      keep = std::min(keep, w.size() - i - 1);
+      break;
+    }
+  return keep;
+}
+
+bool is_cue(sv t) { return t == ":" || t == "=" || t == "(" || t == "\"" || t == "'" || t == "["; }
+
+// Stage 2: a shared prefix ending in a value cue, a shared suffix, different middles.
+std::map<std::string, Toks> gaps(const std::map<std::string, Toks>& in, const MergeOptions& o) {
+  std::map<std::string, Toks> res;
+  // prefix (as text up to the cue) -> members; the prefix length in tokens orders the work.
+  std::map<std::pair<std::size_t, sv>, std::vector<const std::pair<const std::string, Toks>*>> groups;
+  for (const auto& e : in) {
+    const Toks& tk = e.second;
+    std::size_t chunks = 0;
+    bool cur = false;
+    for (std::size_t i = 1; i < tk.size(); ++i) {
+      const Tok& prev = tk[i - 1];
+      if (prev.space) {
+        chunks += cur ? 1 : 0;
+        cur = false;
+      }
+      cur = cur || is_word(prev.text);
+      if (!is_cue(prev.text) || (prev.text == ":" && !tk[i].space)) continue;
+      if (chunks + (cur ? 1 : 0) < o.gap_min_prefix_words) continue;
+      const std::size_t end = static_cast<std::size_t>(prev.text.data() + prev.text.size() - e.first.data());
+      groups[{std::numeric_limits<std::size_t>::max() - i, sv(e.first).substr(0, end)}].push_back(&e);
+    }
+  }
+  std::unordered_set<const std::string*> taken;
+  for (const auto& [key, all] : groups) {
+    const std::size_t plen = std::numeric_limits<std::size_t>::max() - key.first;
+    std::vector<const std::pair<const std::string, Toks>*> ms;
+    for (const auto* e : all)
+      if (!taken.count(&e->first)) ms.push_back(e);
+    if (ms.size() < 2) continue;
+    // Token prefixes must agree too (the text key could join tokens differently).
+    std::size_t s = 0;  // longest common suffix not overlapping the prefix
+    while (true) {
+      bool ok = true;
+      sv want;
+      for (std::size_t m = 0; m < ms.size() && ok; ++m) {
+        const Toks& w = ms[m]->second;
+        if (w.size() < plen + s + 1) {
+          ok = false;
+          break;
+        }
+        sv t = w[w.size() - s - 1].text;
+        if (m == 0) want = t;
+        ok = t == want;
+      }
+      if (!ok) break;
+      ++s;
+    }
+    s = balanced_suffix(ms[0]->second, plen, s);
+    std::set<std::vector<sv>> mids;
+    std::set<sv> firsts;
+    std::size_t with_word = 0;
+    for (const auto* e : ms) {
+      const Toks& w = e->second;
+      std::vector<sv> mid;
+      for (std::size_t i = plen; i + s < w.size(); ++i) mid.push_back(w[i].text);
+      const bool word = std::any_of(mid.begin(), mid.end(), is_word);
+      firsts.insert(mid.empty() ? sv() : mid.front());
+      if (mids.insert(std::move(mid)).second && word) ++with_word;
+    }
+    if (with_word < o.gap_min_distinct || mids.size() < o.gap_min_distinct || firsts.size() < 2) continue;
+    const Toks& base = ms[0]->second;
+    Toks merged(base.begin(), base.begin() + static_cast<std::ptrdiff_t>(plen));
+    merged.push_back({wildcard, base.size() > plen ? base[plen].space : false});
+    merged.insert(merged.end(), base.end() - static_cast<std::ptrdiff_t>(s), base.end());
+    for (const auto* e : ms) {
+      res[e->first] = merged;
+      taken.insert(&e->first);
+    }
+  }
+  return res;
+}
+
+// Applies one stage to the current images: image[orig] = stage(set of images)[image[orig]].
+template <typename Stage>
+void apply(std::map<std::string, std::string>& image, Stage stage, const MergeOptions& o) {
+  std::map<std::string, Toks> reps;
+  for (const auto& [orig, img] : image) reps.try_emplace(img);
+  for (auto& [t, toks] : reps) toks = tokenize(t);
+  std::map<std::string, Toks> out = stage(reps, o);
+  std::map<std::string, std::string> rendered;
+  for (const auto& [t, toks] : out) rendered.emplace(t, render(toks));
+  for (auto& [orig, img] : image) {
+    auto it = rendered.find(img);
+    if (it != rendered.end()) img = it->second;
+  }
 }
 
 }  // namespace
 
-std::vector<TemplateMerge> learn_merges(const std::vector<std::string>& templates,
-                                        const MergeOptions& opts) {
-  std::set<std::string> originals(templates.begin(), templates.end());
-  // image[t] = current merged form of original t
-  std::map<std::string, std::string> image;
-  for (const auto& t : originals) image[t] = t;
+bool set_merge_option(MergeOptions& o, std::string_view name, std::size_t v) {
+  if (name == "min_distinct") o.min_distinct = v;
+  else if (name == "min_distinct_in_context") o.min_distinct_in_context = v;
+  else if (name == "min_context_words") o.min_context_words = v;
+  else if (name == "keep_enum_positions") o.keep_enum_positions = v != 0;
+  else if (name == "phrase_min_distinct") o.phrase_min_distinct = v;
+  else if (name == "learn_gaps") o.learn_gaps = v != 0;
+  else if (name == "gap_min_distinct") o.gap_min_distinct = v;
+  else if (name == "gap_min_prefix_words") o.gap_min_prefix_words = v;
+  else return false;
+  return true;
+}
 
-  std::set<std::string> current = originals;
-  for (std::size_t round = 0; round < opts.max_rounds; ++round) {
-    // key (template with one position wildcarded) -> distinct values at that position
-    std::unordered_map<std::string, std::set<std::string_view>> values;
-    std::vector<std::vector<std::string_view>> toks;
-    std::vector<const std::string*> order;
-    toks.reserve(current.size());
-    for (const auto& t : current) {
-      order.push_back(&t);
-      toks.push_back(split_tokens(t));
-    }
-    std::vector<std::vector<std::string>> keys(order.size());
-    for (std::size_t k = 0; k < order.size(); ++k) {
-      const auto& tk = toks[k];
-      if (tk.size() < 2) continue;  // a one-token template has no context to compare
-      keys[k].reserve(tk.size());
-      for (std::size_t i = 0; i < tk.size(); ++i) {
-        keys[k].push_back(join_with_wildcard(tk, i));
-        values[keys[k].back()].insert(tk[i]);
-      }
-    }
-    std::map<std::string, std::string> step;
-    for (std::size_t k = 0; k < order.size(); ++k) {
-      std::size_t best = 0;
-      const std::string* best_key = nullptr;
-      for (std::size_t i = 0; i < keys[k].size(); ++i) {
-        if (toks[k][i] == wildcard) continue;
-        if (literal_count(toks[k], i) < opts.min_literal_context) continue;
-        if (opts.keep_enum_positions) {
-          bool caps = true;
-          for (auto v : values[keys[k][i]])
-            if (v != wildcard && !all_caps_word(v)) caps = false;
-          if (caps) continue;
-        }
-        std::size_t n = values[keys[k][i]].size();
-        if (n >= opts.min_distinct && n > best) {
-          best = n;
-          best_key = &keys[k][i];
-        }
-      }
-      if (best_key != nullptr) step[*order[k]] = *best_key;
-    }
-    if (step.empty()) break;
-    std::set<std::string> next;
-    for (const auto& t : current) {
-      auto it = step.find(t);
-      next.insert(it == step.end() ? t : it->second);
-    }
-    for (auto& [orig, img] : image) {
-      auto it = step.find(img);
-      if (it != step.end()) img = it->second;
-    }
-    current = std::move(next);
+std::vector<TemplateMerge> learn_merges(const std::vector<std::string>& templates, const MergeOptions& opts) {
+  std::map<std::string, std::string> image;  // original template -> its merged form
+  for (const auto& t : templates) image.emplace(t, t);
+  apply(image, positional, opts);
+  if (opts.learn_gaps) {
+    apply(image, gaps, opts);
+    apply(image, positional, opts);  // merged gaps can line up new positions
   }
   std::vector<TemplateMerge> out;
   for (const auto& [orig, img] : image)

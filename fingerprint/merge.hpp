@@ -1,31 +1,55 @@
 #pragma once
-// Learned template merges: an order-independent look at the SET of distinct templates.
-// A token position that takes many distinct values among templates that are otherwise
-// identical is a variable; those templates merge into one with <*> there. The result depends
-// only on the set (never on arrival order) and is returned as data ("A merged into B"), so a
-// caller can store it and never silently move an id a user has already seen.
+// Learned template merges: an order-independent look at the SET of distinct templates of one
+// service. Two statistics find the variables the per-line scanner cannot see (words without
+// digits: user, host, table and task names; error texts of several words):
+//  1. Positions (templates of one length): within templates that share their most common
+//     equal-frequency words (the "pattern", after Brain), a position outside the pattern that
+//     takes many distinct values is a variable; one that takes few is a different statement.
+//     Positions that determine each other with different words are a phrase, not a variable.
+//  2. Gaps (templates of any length): templates that share a prefix of message words ending in
+//     a value cue (`label: `, `=`, an opening quote or bracket) and a suffix, and differ in
+//     between, hold a value of several words there.
+// The result depends only on the set (never on arrival order or counts) and is returned as data
+// ("A merged into B"), so a caller can store it and never silently move an id a user has seen.
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace selfheal::fingerprint {
 
+/// Every threshold below was chosen by leave-one-dataset-out over the 16 public labelled logs
+/// (see fingerprint/README.md and scripts/grouping-eval.sh), never for one log.
 struct MergeOptions {
-  /// Distinct values at one position needed to call it variable. Cross-checked on two halves
-  /// of the public logs: one half preferred 4, the other 6; 5 is the compromise.
+  /// Distinct values that make a position variable whatever its context.
   std::size_t min_distinct = 5;
-  /// Word tokens (with a letter, not <*>) the rest of the template must keep.
-  std::size_t min_literal_context = 1;
-  /// Positions whose values are all ALL-CAPS words (states, keywords) stay literal.
+  /// Distinct values that make a position variable when the pattern holds at least
+  /// `min_context_words` words (3 users behind "session opened for user").
+  std::size_t min_distinct_in_context = 3;
+  std::size_t min_context_words = 2;
+  /// Positions whose values are all ALL-CAPS words (states, protocols, keywords) stay literal.
   bool keep_enum_positions = true;
-  std::size_t max_rounds = 4;    ///< fixed-point iterations (each may open a new position)
+  /// Positions that determine each other one-to-one with different words are a phrase ("client
+  /// closed connection" / "upstream timed out"): adjacent ones always, others from this many
+  /// distinct values on (0 = adjacent only).
+  std::size_t phrase_min_distinct = 3;
+  /// Gaps: learn values of several words at all.
+  bool learn_gaps = true;
+  /// Gaps: distinct middles (with a word) needed, and message words (whitespace-separated
+  /// chunks with a letter) the prefix must hold.
+  std::size_t gap_min_distinct = 2;
+  std::size_t gap_min_prefix_words = 2;
 };
 
 struct TemplateMerge {
   std::string from;  ///< a template as produced by Engine::compute
   std::string into;  ///< the merged template it belongs to
 };
+
+/// Sets one option by name (the field names above; booleans as 0/1). False for an unknown name.
+/// Used by `selfheal fingerprint --learn-option` and the leave-one-dataset-out evaluation.
+bool set_merge_option(MergeOptions& opts, std::string_view name, std::size_t value);
 
 /// Pure. Sorted by `from`; templates that do not merge are absent.
 std::vector<TemplateMerge> learn_merges(const std::vector<std::string>& templates,

@@ -1,5 +1,6 @@
-// Learned merges depend on the SET of templates only, never on order, and keep enum-like
-// positions and short templates literal.
+// Learned merges depend on the SET of templates only, never on order. Positions: many values, or a
+// few values behind enough context, are variables; phrases and ALL-CAPS states stay literal.
+// Gaps: a value of several words after a label or inside quotes.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -11,6 +12,14 @@
 
 namespace fp = selfheal::fingerprint;
 
+namespace {
+std::string into_of(const std::vector<fp::TemplateMerge>& ms, const std::string& from) {
+  for (const auto& m : ms)
+    if (m.from == from) return m.into;
+  return from;
+}
+}  // namespace
+
 TEST_CASE("a position with many distinct values among otherwise equal templates merges") {
   std::vector<std::string> t = {"Invalid user admin from <*>", "Invalid user guest from <*>",
                                 "Invalid user oracle from <*>", "Invalid user test from <*>",
@@ -20,12 +29,22 @@ TEST_CASE("a position with many distinct values among otherwise equal templates 
   for (const auto& m : merges) CHECK(m.into == "Invalid user <*> from <*>");
 }
 
-TEST_CASE("below min_distinct nothing merges") {
-  std::vector<std::string> t = {"user admin logged in", "user guest logged in", "user root logged in"};
-  CHECK(fp::learn_merges(t).empty());
+TEST_CASE("a few values are a variable only behind enough words of context") {
+  // Three users behind "session opened for user": a variable.
+  std::vector<std::string> users = {"session opened for user alice", "session opened for user bob",
+                                    "session opened for user carol"};
+  auto m = fp::learn_merges(users);
+  REQUIRE(m.size() == 3);
+  CHECK(m[0].into == "session opened for user <*>");
+  // Two verbs behind one word: two statements.
+  CHECK(fp::learn_merges({"Connection opened", "Connection closed"}).empty());
+  // Accepted/Failed: two values are never enough, however long the context.
+  CHECK(fp::learn_merges({"Accepted password for <*> from <*> port <*> ssh2",
+                          "Failed password for <*> from <*> port <*> ssh2"})
+            .empty());
   fp::MergeOptions o;
-  o.min_distinct = 3;
-  CHECK(fp::learn_merges(t, o).size() == 3);
+  o.min_distinct_in_context = 4;
+  CHECK(fp::learn_merges(users, o).empty());
 }
 
 TEST_CASE("ALL-CAPS values (states, keywords) and contexts without words stay apart") {
@@ -36,15 +55,78 @@ TEST_CASE("ALL-CAPS values (states, keywords) and contexts without words stay ap
   CHECK(fp::learn_merges(two).empty());
 }
 
+TEST_CASE("positions that determine each other with different words are a phrase, not variables") {
+  // Five statements that share a long request context and differ in their first words.
+  std::vector<std::string> t = {"client closed connection, client: <*>, server: <*>",
+                                "upstream timed out, client: <*>, server: <*>",
+                                "upstream sent nothing, client: <*>, server: <*>",
+                                "request body ignored, client: <*>, server: <*>",
+                                "header line invalid, client: <*>, server: <*>"};
+  CHECK(fp::learn_merges(t).empty());
+}
+
+TEST_CASE("a variable that appears twice in one message is learned") {
+  std::vector<std::string> t;
+  for (const char* u : {"ann", "bob", "cy", "dee"})
+    t.push_back(std::string("user ") + u + " failed to login as " + u + " again");
+  auto m = fp::learn_merges(t);
+  REQUIRE(m.size() == 4);
+  for (const auto& x : m) CHECK(x.into == "user <*> failed to login as <*> again");
+}
+
+TEST_CASE("a value of several words after a label, in quotes or brackets, is one variable") {
+  std::vector<std::string> t = {"Task handler raised error: TimeoutError('timed out')",
+                                "Task handler raised error: KeyError('user_id')",
+                                "connect() failed (<*>: Connection refused) while connecting",
+                                "connect() failed (<*>: No route to host) while connecting",
+                                "Error getting certificate \"a/b\": context deadline exceeded",
+                                "Error getting certificate \"a/b\": the object has been modified; please retry"};
+  auto m = fp::learn_merges(t);
+  CHECK(into_of(m, t[0]) == "Task handler raised error: <*>");
+  CHECK(into_of(m, t[1]) == "Task handler raised error: <*>");
+  CHECK(into_of(m, t[2]) == "connect() failed (<*>: <*>) while connecting");
+  CHECK(into_of(m, t[3]) == into_of(m, t[2]));
+  CHECK(into_of(m, t[4]) == "Error getting certificate \"a/b\": <*>");
+  // A label of one word ("Error:") or a tag ("pam_unix(sshd:auth):") is not enough context.
+  std::vector<std::string> tags = {"pam_unix(sshd:auth): check pass; user unknown",
+                                   "pam_unix(sshd:auth): authentication failure; logname=<*> uid=<*>",
+                                   "Error: Invalid bridge configuration", "Error: out of memory"};
+  CHECK(fp::learn_merges(tags).empty());
+  // An optional trailing part with the same first token is not a value ("ruser=<*> rhost=<*>"
+  // with or without " user=<*>").
+  CHECK(fp::learn_merges({"auth failure; logname=<*> ruser=<*> rhost=<*>",
+                          "auth failure; logname=<*> ruser=<*> rhost=<*> user=<*>"})
+            .empty());
+}
+
+TEST_CASE("gaps can be switched off") {
+  fp::MergeOptions o;
+  o.learn_gaps = false;
+  CHECK(fp::learn_merges({"Timer error: TimeoutError('timed out')", "Timer error: KeyError('user_id')"}, o).empty());
+}
+
+TEST_CASE("options are set by name, as the CLI and the evaluation set them") {
+  fp::MergeOptions o;
+  CHECK(fp::set_merge_option(o, "min_distinct", 7));
+  CHECK(o.min_distinct == 7);
+  CHECK(fp::set_merge_option(o, "keep_enum_positions", 0));
+  CHECK_FALSE(o.keep_enum_positions);
+  CHECK_FALSE(fp::set_merge_option(o, "no_such_option", 1));
+}
+
 TEST_CASE("the result is independent of input order and duplicates") {
   std::vector<std::string> t;
   const char* users[] = {"ann", "bob", "cy", "dee", "eve", "fay"};
   for (auto u : users) {
     t.push_back(std::string("Accepted password for ") + u + " from <*> port <*>");
     t.push_back(std::string("session closed for user ") + u);
+    t.push_back(std::string("job failed: ") + u + " is not allowed to run " + u);
   }
   t.push_back("Server listening on <*>");
+  t.push_back("Timer error: TimeoutError('timed out')");
+  t.push_back("Timer error: KeyError('user_id')");
   auto base = fp::learn_merges(t);
+  REQUIRE(!base.empty());
   std::mt19937 rng(7);
   for (int i = 0; i < 20; ++i) {
     auto copy = t;
@@ -57,4 +139,11 @@ TEST_CASE("the result is independent of input order and duplicates") {
       CHECK(m[k].into == base[k].into);
     }
   }
+}
+
+TEST_CASE("learning never throws and stays bounded on odd templates") {
+  std::vector<std::string> t = {"", " ", "<*>", "<*> <*>", "a", "\"", "((((", "a: b", "a: \"", "= = =",
+                                std::string(5000, 'x'), "x: " + std::string(3000, ' ') + "y"};
+  for (int i = 0; i < 50; ++i) t.push_back("k" + std::to_string(i % 7) + ": v" + std::string(i % 3, '"'));
+  CHECK_NOTHROW(fp::learn_merges(t));
 }
