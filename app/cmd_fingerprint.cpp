@@ -7,11 +7,18 @@
 #include <cstring>
 #include <iostream>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <filesystem>
+
+#include "app/config.hpp"
+#include "app/fingerprinting.hpp"
 #include "fingerprint/fingerprint.hpp"
 #include "fingerprint/merge.hpp"
 #include "fingerprint/stitcher.hpp"
@@ -26,6 +33,9 @@ struct FingerprintFlags {
   bool explain = false;
   bool no_learn = false;
   std::size_t min_distinct = fp::MergeOptions{}.min_distinct;
+  std::vector<std::string> learn_options;  // NAME=VALUE, see fingerprint/merge.hpp
+  std::string data_dir;     // print the ids this store gives now (merges applied), read-only
+  std::string config_file;  // user masks and rules, as serve applies them
   std::size_t max_line_bytes = 1024 * 1024;
 };
 
@@ -182,6 +192,17 @@ int run_lines(const FingerprintFlags& flags) {
     if (d.message) templates.push_back(d.tmpl);
   fp::MergeOptions mo;
   mo.min_distinct = flags.min_distinct;
+  for (const auto& kv : flags.learn_options) {
+    const auto eq = kv.find('=');
+    std::size_t v = 0;
+    try {
+      v = eq == std::string::npos ? 0 : static_cast<std::size_t>(std::stoul(kv.substr(eq + 1)));
+    } catch (const std::exception&) {
+      throw std::runtime_error("--learn-option " + kv + ": the value must be a number");
+    }
+    if (eq == std::string::npos || !fp::set_merge_option(mo, std::string_view(kv).substr(0, eq), v))
+      throw std::runtime_error("--learn-option " + kv + ": expected NAME=NUMBER with a MergeOptions field name");
+  }
   std::unordered_map<std::string, std::string> merged;
   for (auto& m : fp::learn_merges(templates, mo)) merged.emplace(std::move(m.from), std::move(m.into));
   std::vector<std::pair<std::string, std::string>> final_rows(distinct.size());
@@ -210,6 +231,48 @@ int run_lines(const FingerprintFlags& flags) {
   return ok && out.ok() ? 0 : 1;
 }
 
+// What a user sees is what is scored: each line's id as the store at data_dir groups it now (the
+// default algorithm, the configured user masks and rules, then every merge - a person's or the
+// learner's). Opens the database read-only and never creates one.
+int run_store_ids(const FingerprintFlags& flags) {
+  const std::filesystem::path db = std::filesystem::path(flags.data_dir) / "selfheal.db";
+  std::error_code ec;
+  if (!std::filesystem::exists(db, ec)) {
+    std::cerr << "selfheal fingerprint: no store at " << db.string() << " (--data-dir must hold selfheal.db)\n";
+    return 2;
+  }
+  CliOverrides over;
+  over.data_dir = flags.data_dir;
+  auto cfg = load_config(flags.config_file, over);
+  if (!cfg) {
+    std::cerr << "selfheal: config error:\n" << cfg.error().message << '\n';
+    return 2;
+  }
+  std::unordered_map<std::string, std::string> merges;
+  std::unordered_map<std::string, std::string> templates;
+  {
+    SQLite::Database conn(db.string(), SQLite::OPEN_READONLY);
+    conn.exec("PRAGMA busy_timeout = 5000");
+    SQLite::Statement q(conn, "SELECT source_id, target_id FROM merges");
+    while (q.executeStep()) merges.emplace(q.getColumn(0).getString(), q.getColumn(1).getString());
+    SQLite::Statement t(conn, "SELECT id, template FROM fingerprints WHERE id IN (SELECT target_id FROM merges)");
+    while (t.executeStep()) templates.emplace(t.getColumn(0).getString(), t.getColumn(1).getString());
+  }
+  Fingerprinting fping(cfg->fingerprint);
+  fping.set_merges(std::move(merges));
+  Output out;
+  LogEvent ev;
+  bool ok = for_each_line(flags.max_line_bytes, [&](std::string_view line, bool) {
+    ev.message.assign(line);
+    FingerprintInfo info = fping.compute(ev);
+    auto it = templates.find(info.id);
+    write_row(out, info.id, it != templates.end() ? std::string_view(it->second) : std::string_view(info.template_text),
+              nullptr);
+  });
+  out.flush();
+  return ok && out.ok() ? 0 : 1;
+}
+
 }  // namespace
 
 void register_fingerprint_command(CLI::App& app, int& exit_code) {
@@ -226,8 +289,17 @@ void register_fingerprint_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--min-distinct", flags->min_distinct,
                   "Learned merges: distinct values at one token position that make it a variable")
       ->check(CLI::Range(2, 1000000));
+  cmd->add_option("--learn-option", flags->learn_options,
+                  "Learned merges: NAME=NUMBER for one MergeOptions field (evaluation; repeatable)");
+  cmd->add_option("--data-dir", flags->data_dir,
+                  "Print each line's current id in the store in DIR (merges applied, read-only), as serve groups it");
+  cmd->add_option("--config", flags->config_file, "Config file for --data-dir (user masks and rules)");
   cmd->callback([flags, &exit_code] {
     try {
+      if (!flags->data_dir.empty()) {
+        exit_code = run_store_ids(*flags);
+        return;
+      }
       exit_code = flags->multiline ? run_multiline(*flags) : run_lines(*flags);
     } catch (const std::exception& e) {
       std::cerr << "selfheal fingerprint: " << e.what() << '\n';

@@ -30,6 +30,9 @@ Result<LearnReport> learn_template_merges(SqliteStore& store, Fingerprinting& fp
     if (fp.id_for_template(r.template_text) != r.id) continue;
     if (by_template.emplace(r.template_text, &r).second) templates.push_back(r.template_text);
   }
+  auto learned = lc.learned_templates();
+  if (!learned) return learned.error();
+  const std::unordered_set<std::string> learned_rows(learned->begin(), learned->end());
   fingerprint::MergeOptions mo;
   mo.min_distinct = min_distinct;
   LearnReport rep;
@@ -39,7 +42,21 @@ Result<LearnReport> learn_template_merges(SqliteStore& store, Fingerprinting& fp
     const std::string target = fp.id_for_template(m.into);
     // Every round learns the same merges from the same set: skip what is merged already (by the
     // learner or a person) and what a person took apart.
-    if (target == src->id || !src->merged_into.empty() || keep_apart.count(src->id)) continue;
+    if (target == src->id || src->merged_into == target || keep_apart.count(src->id)) continue;
+    if (!src->merged_into.empty()) {
+      // Merged by an earlier round into a learned template that more data has since widened
+      // ("a <*> b c" -> "a <*> b <*>"): fold the old learned row into the new one, so the CLI's
+      // grouping over the whole set and serve's agree. A person's merge is left alone.
+      const std::string& old = src->merged_into;
+      if (!learned_rows.count(old) || keep_apart.count(old)) continue;
+      if (auto e = lc.ensure_learned(target, m.into, *src); !e) return e.error();
+      if (auto mg = lc.merge(old, target, kLearner); !mg) {
+        if (mg.error().code == ErrorCode::conflict) continue;
+        return mg.error();
+      }
+      ++rep.merged;
+      continue;
+    }
     if (auto e = lc.ensure_learned(target, m.into, *src); !e) return e.error();
     if (auto mg = lc.merge(src->id, target, kLearner); !mg) {
       if (mg.error().code == ErrorCode::conflict) continue;  // e.g. merged meanwhile by a person
@@ -54,9 +71,11 @@ Result<LearnReport> learn_template_merges(SqliteStore& store, Fingerprinting& fp
 std::unique_ptr<Component> make_learner_component(AppContext& ctx) {
   auto& merged = ctx.metrics.counter("selfheal_fingerprint_learned_merges_total",
                                      "Fingerprints merged into a learned template (a position with many values).");
+  auto& rounds = ctx.metrics.counter("selfheal_fingerprint_learner_rounds_total",
+                                     "Learner rounds finished (successful or not) over the stored templates.");
   // The first round waits one interval: a fresh start has little to learn from.
   return std::make_unique<PeriodicComponent>(
-      "learner", std::chrono::milliseconds(ctx.config.fingerprint.learn_interval_ms), false, [&ctx, &merged] {
+      "learner", std::chrono::milliseconds(ctx.config.fingerprint.learn_interval_ms), false, [&ctx, &merged, &rounds] {
         auto r = learn_template_merges(ctx.store, *ctx.fingerprinting,
                                        static_cast<std::size_t>(ctx.config.fingerprint.learn_min_distinct));
         if (!r) {
@@ -65,6 +84,7 @@ std::unique_ptr<Component> make_learner_component(AppContext& ctx) {
           merged.inc(r->merged);
           spdlog::info("Learned template merges. merged={} templates={}", r->merged, r->templates);
         }
+        rounds.inc(1);
       });
 }
 

@@ -244,6 +244,15 @@ Result<void> SqliteLifecycle::ensure_learned(const std::string& id, const std::s
   });
 }
 
+Result<std::vector<std::string>> SqliteLifecycle::learned_templates() {
+  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<std::string>> {
+    SQLite::Statement q(db, "SELECT DISTINCT subject FROM audit_log WHERE action = 'learned_template'");
+    std::vector<std::string> out;
+    while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+    return out;
+  });
+}
+
 Result<std::vector<std::string>> SqliteLifecycle::unmerged_by_people(const std::string& learner) {
   return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<std::string>> {
     SQLite::Statement q(db, "SELECT DISTINCT subject FROM audit_log WHERE action = 'unmerge' AND actor <> ?1");

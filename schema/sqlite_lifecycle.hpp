@@ -39,6 +39,8 @@ class SqliteLifecycle final : public LifecycleStore {
   Result<void> ensure_learned(const std::string& id, const std::string& template_text, const MessageFingerprint& like);
   /// Ids a person unmerged (audit action 'unmerge' by anyone but `learner`): never merged again by it.
   Result<std::vector<std::string>> unmerged_by_people(const std::string& learner);
+  /// Ids of the rows the learner created for its learned templates (audit 'learned_template').
+  Result<std::vector<std::string>> learned_templates();
 
  private:
   std::shared_ptr<SqliteDb> db_;
