@@ -6,6 +6,7 @@
 #include "app/fingerprinting.hpp"
 #include "app/periodic.hpp"
 #include "app/store_admin.hpp"
+#include "fingerprint/fingerprint.hpp"
 #include "fingerprint/merge.hpp"
 #include "schema/log.hpp"
 #include "schema/sqlite_lifecycle.hpp"
@@ -49,7 +50,7 @@ Result<LearnReport> learn_template_merges(SqliteStore& store, Fingerprinting& fp
       // grouping over the whole set and serve's agree. A person's merge is left alone.
       const std::string& old = src->merged_into;
       if (!learned_rows.count(old) || keep_apart.count(old)) continue;
-      if (auto e = lc.ensure_learned(target, m.into, *src); !e) return e.error();
+      if (auto e = lc.ensure_learned(target, m.into, *src, fingerprint::algorithm_version); !e) return e.error();
       if (auto mg = lc.merge(old, target, kLearner); !mg) {
         if (mg.error().code == ErrorCode::conflict) continue;
         return mg.error();
@@ -57,7 +58,7 @@ Result<LearnReport> learn_template_merges(SqliteStore& store, Fingerprinting& fp
       ++rep.merged;
       continue;
     }
-    if (auto e = lc.ensure_learned(target, m.into, *src); !e) return e.error();
+    if (auto e = lc.ensure_learned(target, m.into, *src, fingerprint::algorithm_version); !e) return e.error();
     if (auto mg = lc.merge(src->id, target, kLearner); !mg) {
       if (mg.error().code == ErrorCode::conflict) continue;  // e.g. merged meanwhile by a person
       return mg.error();

@@ -17,6 +17,8 @@
 #include "app/server.hpp"
 #include "app/learner.hpp"
 #include "app/store_admin.hpp"
+#include "app/upgrade.hpp"
+#include "fingerprint/fingerprint.hpp"
 #include "schema/log.hpp"
 
 namespace selfheal::app {
@@ -39,8 +41,17 @@ int run_serve(const Config& cfg) {
   }
   StoreOptions sopts;
   sopts.regression_grace_ms = cfg.storage.regression_grace_ms;
+  sopts.algorithm_version = fingerprint::algorithm_version;
   SqliteStore store(*db, clock, sopts);
   auto fp = std::make_shared<Fingerprinting>(cfg.fingerprint);
+  // Before any event: ids an older fingerprint algorithm made keep their fingerprints (app/upgrade.hpp).
+  if (auto up = upgrade_fingerprint_ids(store, *fp, fingerprint::algorithm_version); !up) {
+    spdlog::error("Cannot upgrade fingerprint ids. error=\"{}\"", up.error().message);
+    return 1;
+  } else if (up->rows > 0) {
+    spdlog::info("Upgraded fingerprint ids. algorithm={} rows={} same={} mapped={} joined={} unmapped={}",
+                 fingerprint::algorithm_version, up->rows, up->same, up->mapped, up->joined, up->unmapped);
+  }
   load_merges(store, *fp);
   Pipeline pipeline(cfg, store, clock, metrics, fp);
 

@@ -220,7 +220,7 @@ Result<std::vector<SqliteLifecycle::MessageFingerprint>> SqliteLifecycle::messag
 }
 
 Result<void> SqliteLifecycle::ensure_learned(const std::string& id, const std::string& template_text,
-                                             const MessageFingerprint& like) {
+                                             const MessageFingerprint& like, int algorithm_version) {
   const UnixMs now = clock_.now_ms();
   return detail::with_writer(*db_, [&](SQLite::Database& db) -> Result<void> {
     SQLite::Transaction tx(db);
@@ -229,8 +229,8 @@ Result<void> SqliteLifecycle::ensure_learned(const std::string& id, const std::s
     // A row the learner creates is marked, so later rounds learn from observed templates only.
     if (!exists.executeStep()) audit_row(db, now, "learner", "learned_template", id, template_text);
     SQLite::Statement q(db,
-                        "INSERT INTO fingerprints(id, template, count, first_seen, last_seen, severity) "
-                        "VALUES(?1, ?2, 0, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET "
+                        "INSERT INTO fingerprints(id, template, count, first_seen, last_seen, severity, algorithm_version) "
+                        "VALUES(?1, ?2, 0, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET "
                         "first_seen = min(first_seen, excluded.first_seen), last_seen = max(last_seen, excluded.last_seen), "
                         "severity = max(severity, excluded.severity)");
     q.bind(1, id);
@@ -238,8 +238,79 @@ Result<void> SqliteLifecycle::ensure_learned(const std::string& id, const std::s
     q.bind(3, static_cast<int64_t>(like.first_seen));
     q.bind(4, static_cast<int64_t>(like.last_seen));
     q.bind(5, like.severity);
+    q.bind(6, algorithm_version);
     q.exec();
     tx.commit();
+    return {};
+  });
+}
+
+Result<std::vector<SqliteLifecycle::OldFingerprint>> SqliteLifecycle::fingerprints_before_version(int algorithm_version) {
+  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<OldFingerprint>> {
+    SQLite::Statement q(db,
+                        "SELECT id, algorithm_version, merged_into, count + merged_count, first_seen, last_seen, "
+                        "severity FROM fingerprints WHERE algorithm_version < ?1 ORDER BY count + merged_count DESC, id");
+    SQLite::Statement sample(db,
+                             "SELECT message, service, host FROM samples WHERE fingerprint_id = ?1 "
+                             "ORDER BY kind = 'first' DESC, ts, slot LIMIT 1");
+    q.bind(1, algorithm_version);
+    std::vector<OldFingerprint> out;
+    while (q.executeStep()) {
+      OldFingerprint o;
+      o.id = q.getColumn(0).getString();
+      o.algorithm_version = q.getColumn(1).getInt();
+      o.merged_into = q.getColumn(2).getString();
+      o.count = q.getColumn(3).getInt64();
+      o.first_seen = q.getColumn(4).getInt64();
+      o.last_seen = q.getColumn(5).getInt64();
+      o.severity = q.getColumn(6).getInt();
+      sample.reset();
+      sample.bind(1, o.id);
+      if (sample.executeStep()) {
+        o.sample = sample.getColumn(0).getString();
+        o.service = sample.getColumn(1).getString();
+        o.host = sample.getColumn(2).getString();
+      }
+      out.push_back(std::move(o));
+    }
+    return out;
+  });
+}
+
+Result<bool> SqliteLifecycle::ensure_upgraded(const std::string& id, const std::string& template_text,
+                                              const std::string& exception_type, const std::string& frames_json,
+                                              const OldFingerprint& from, int algorithm_version) {
+  const UnixMs now = clock_.now_ms();
+  return detail::with_writer(*db_, [&](SQLite::Database& db) -> Result<bool> {
+    SQLite::Transaction tx(db);
+    SQLite::Statement q(db,
+                        "INSERT INTO fingerprints(id, template, exception_type, frames, count, first_seen, last_seen, "
+                        "severity, algorithm_version) VALUES(?1, ?2, ?3, ?4, 0, ?5, ?6, ?7, ?8) "
+                        "ON CONFLICT(id) DO NOTHING");
+    q.bind(1, id);
+    q.bind(2, template_text);
+    q.bind(3, exception_type);
+    q.bind(4, frames_json);
+    q.bind(5, static_cast<int64_t>(from.first_seen));
+    q.bind(6, static_cast<int64_t>(from.last_seen));
+    q.bind(7, from.severity);
+    q.bind(8, algorithm_version);
+    const bool created = q.exec() > 0;
+    if (created)
+      audit_row(db, now, "upgrade", "upgraded_id", id,
+                "from " + from.id + " (algorithm " + std::to_string(from.algorithm_version) + " -> " +
+                    std::to_string(algorithm_version) + ")");
+    tx.commit();
+    return created;
+  });
+}
+
+Result<void> SqliteLifecycle::set_algorithm_version(const std::string& id, int algorithm_version) {
+  return detail::with_writer(*db_, [&](SQLite::Database& db) -> Result<void> {
+    SQLite::Statement q(db, "UPDATE fingerprints SET algorithm_version = ?2 WHERE id = ?1");
+    q.bind(1, id);
+    q.bind(2, algorithm_version);
+    q.exec();
     return {};
   });
 }

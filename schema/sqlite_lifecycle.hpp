@@ -36,9 +36,30 @@ class SqliteLifecycle final : public LifecycleStore {
   Result<std::vector<MessageFingerprint>> message_fingerprints(std::size_t limit);
   /// Creates the fingerprint `id` for a learned template if it does not exist (count 0: its counts
   /// come from the ids merged into it), and widens its first/last seen and severity to `like`'s.
-  Result<void> ensure_learned(const std::string& id, const std::string& template_text, const MessageFingerprint& like);
+  Result<void> ensure_learned(const std::string& id, const std::string& template_text, const MessageFingerprint& like,
+                              int algorithm_version = 1);
   /// Ids a person unmerged (audit action 'unmerge' by anyone but `learner`): never merged again by it.
   Result<std::vector<std::string>> unmerged_by_people(const std::string& learner);
+  // For the id upgrade after a fingerprint algorithm change (app/upgrade.cpp).
+  struct OldFingerprint {
+    std::string id;
+    int algorithm_version = 1;
+    std::string merged_into;
+    std::int64_t count = 0;
+    UnixMs first_seen = 0;
+    UnixMs last_seen = 0;
+    int severity = 0;
+    std::string sample;  // the earliest kept sample's text ("" when none is kept)
+    std::string service;
+    std::string host;
+  };
+  /// Rows whose id an older algorithm made, largest first (count with merged counts, then id).
+  Result<std::vector<OldFingerprint>> fingerprints_before_version(int algorithm_version);
+  /// Creates row `id` (count 0) made by `algorithm_version` for the event that made `from.id`, unless
+  /// it exists; audited as 'upgraded_id' by actor "upgrade". Returns whether it was created.
+  Result<bool> ensure_upgraded(const std::string& id, const std::string& template_text, const std::string& exception_type,
+                               const std::string& frames_json, const OldFingerprint& from, int algorithm_version);
+  Result<void> set_algorithm_version(const std::string& id, int algorithm_version);
   /// Ids of the rows the learner created for its learned templates (audit 'learned_template').
   Result<std::vector<std::string>> learned_templates();
 

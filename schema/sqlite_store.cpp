@@ -64,7 +64,8 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
     if (!batch.fingerprints().empty()) {
       SQLite::Statement up(db,
                            "INSERT INTO fingerprints(id, template, exception_type, frames, count, first_seen, "
-                           "last_seen, severity, samples_seen, service) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?5,?9) "
+                           "last_seen, severity, samples_seen, service, algorithm_version) "
+                           "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?5,?9,?10) "
                            "ON CONFLICT(id) DO UPDATE SET count = count + excluded.count, "
                            "first_seen = min(first_seen, excluded.first_seen), "
                            "last_seen = max(last_seen, excluded.last_seen), "
@@ -115,6 +116,7 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
         for (const auto& [name, c] : d.services.entries)
           if (c > main_count) main_service = name, main_count = c;
         up.bind(9, main_service);
+        up.bind(10, opts_.algorithm_version);
         std::int64_t total = 0, resolved_at = 0, seen = 0, ig_until = 0, ig_count = 0, ig_rate = 0;
         std::string status;
         if (up.executeStep()) {

@@ -15,6 +15,7 @@ struct StoreOptions {
   std::size_t recent_samples = 3;
   std::size_t reservoir_samples = 3;
   std::size_t max_values_per_position = 64;
+  int algorithm_version = 1;  // fingerprint algorithm that made the ids written (app passes the current one)
 };
 
 class SqliteStore final : public EventStore,

@@ -238,6 +238,7 @@ def main():
     ap.add_argument("--data", default=",".join(os.path.join(SHARED, "data", d) for d in ("loghub-2k", "wild")))
     ap.add_argument("--floor", action="append", default=[], help="SET=GA,FGA")
     ap.add_argument("--learn-ms", type=int, default=1000, help="serve: learner interval")
+    ap.add_argument("--max-gap", type=float, help="serve: exit 1 when an average differs from the CLI's by more")
     ap.add_argument("--json")
     a = ap.parse_args()
     data_dirs = [d for d in a.data.split(",") if d]
@@ -257,10 +258,22 @@ def main():
         for tag, per in results.items():
             ga, fga = table("%s (%s)" % (tag, a.mode), per)
             figures[tag] = {"GA": ga, "FGA": fga, "per_dataset": per}
+        if a.mode == "serve":
+            for d in data_dirs:
+                tag = os.path.basename(os.path.normpath(d))
+                cli = score(d, [a.bin, "fingerprint"])
+                cga = sum(v["GA"] for v in cli.values()) / len(cli)
+                cfga = sum(v["FGA"] for v in cli.values()) / len(cli)
+                dga, dfga = figures[tag]["GA"] - cga, figures[tag]["FGA"] - cfga
+                figures[tag]["cli"] = {"GA": cga, "FGA": cfga}
+                print("%s: serve - cli: GA %+.4f FGA %+.4f (cli GA %.4f FGA %.4f)" % (tag, dga, dfga, cga, cfga))
+                if a.max_gap is not None and (abs(dga) > a.max_gap or abs(dfga) > a.max_gap):
+                    print("%s: serve and cli differ by more than %.2f" % (tag, a.max_gap))
+                    figures["gap_failed"] = True
     if a.json:
         with open(a.json, "w") as f:
             json.dump(figures, f, indent=1)
-    failed = False
+    failed = bool(figures.get("gap_failed"))
     for fl in a.floor:
         tag, _, nums = fl.partition("=")
         ga_min, fga_min = (float(x) for x in nums.split(","))

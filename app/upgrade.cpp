@@ -1,0 +1,68 @@
+#include "app/upgrade.hpp"
+
+#include <unordered_map>
+
+#include "app/fingerprinting.hpp"
+#include "schema/sqlite_lifecycle.hpp"
+
+namespace selfheal::app {
+
+constexpr const char* kUpgrade = "upgrade";
+
+Result<UpgradeReport> upgrade_fingerprint_ids(SqliteStore& store, Fingerprinting& fp, int version) {
+  SqliteLifecycle lc(store.db_ptr(), store.clock());
+  auto rows = lc.fingerprints_before_version(version);
+  if (!rows) return rows.error();
+  UpgradeReport rep;
+  rep.rows = rows->size();
+  if (rows->empty()) return rep;
+  auto merges = lc.merges();
+  if (!merges) return merges.error();
+  auto final_of = [&](std::string id) {
+    for (int hops = 0; hops < 8; ++hops) {
+      auto it = merges->find(id);
+      if (it == merges->end()) break;
+      id = it->second;
+    }
+    return id;
+  };
+  for (const auto& old : *rows) {  // largest first: it claims a shared new id
+    if (old.sample.empty()) {
+      ++rep.unmapped;
+      if (auto r = lc.set_algorithm_version(old.id, version); !r) return r.error();
+      continue;
+    }
+    LogEvent ev;
+    ev.message = old.sample;
+    ev.service = old.service.empty() ? "unknown" : old.service;
+    ev.host = old.host;
+    const FingerprintInfo now = fp.compute(ev);
+    if (now.id == old.id) {
+      ++rep.same;
+    } else {
+      auto created = lc.ensure_upgraded(now.id, now.template_text, now.exception_type, now.frames_json, old, version);
+      if (!created) return created.error();
+      if (*created) {
+        // New id -> old fingerprint: its events keep counting where people know them.
+        if (auto m = lc.merge(now.id, old.id, kUpgrade); !m && m.error().code != ErrorCode::conflict) return m.error();
+        (*merges)[now.id] = final_of(old.id);
+        ++rep.mapped;
+      } else {
+        // A larger old fingerprint already holds this new id: the new algorithm says they are one.
+        const std::string holder = final_of(now.id);
+        if (old.merged_into.empty() && holder != old.id && holder != now.id && final_of(old.id) != holder) {
+          auto m = lc.merge(old.id, holder, kUpgrade);
+          if (!m && m.error().code != ErrorCode::conflict) return m.error();
+          if (m) {
+            (*merges)[old.id] = holder;
+            ++rep.joined;
+          }
+        }
+      }
+    }
+    if (auto r = lc.set_algorithm_version(old.id, version); !r) return r.error();
+  }
+  return rep;
+}
+
+}  // namespace selfheal::app
