@@ -14,7 +14,7 @@ namespace selfheal::fingerprint {
 
 /// Version of the id algorithm. It is the first component of every hashed encoding, so a
 /// deliberate change of ids is visible; bump it on any change that moves an id.
-inline constexpr int algorithm_version = 1;
+inline constexpr int algorithm_version = 2;
 
 struct Frame {
   std::string module;    ///< Java class / Python module / Go package path / JS file stem
