@@ -44,6 +44,14 @@ bool go_function_line(sv s) {
   return s.substr(0, open).find('.') != sv::npos || s.substr(0, open).find('/') != sv::npos;
 }
 
+// An indented line is a trace line by its shape ("at ...", "File \"...\"", "from ...", a Go file
+// line "/src/x.go:27 +0x1d") or only by its indent (code lines of a Python traceback, wrapped
+// messages): the latter continues an event that is already a trace, never a plain line.
+bool frame_shaped(sv s) {
+  return starts_with(s, "at ") || starts_with(s, "File \"") || starts_with(s, "from ") ||
+         (!s.empty() && s[0] == '/' && s.find(':') != sv::npos) || s.find(".go:") != sv::npos;
+}
+
 // Ruby's first trace line: "app/models/cart.rb:6:in 'Integer#/': divided by 0 (ZeroDivisionError)"
 // (3.4 quotes) or "...:in `/': ..." (older).
 bool ruby_head_line(sv s) {
@@ -204,12 +212,20 @@ void Stitcher::push(std::string_view stream, std::string_view line, std::int64_t
 
   const LineRole role = classify_line(line);
   if (role == LineRole::header && !opts_.entries) st.seen_header = true;
+  // Indented but not shaped like a frame: continues only an event that already is a trace.
+  const bool weak = role == LineRole::continuation && (line[0] == ' ' || line[0] == '\t') &&
+                    !frame_shaped(trim(line)) && classify_line(trim(line)) != LineRole::continuation;
 
   // Lines kept back after a header-less exception line: a frame shows a trace follows (all of
   // them join the event), any other decisive shape makes each of them an event of its own.
   if (st.active && st.open.holding) {
     switch (role) {
-      case LineRole::continuation: join_held(st); break;
+      case LineRole::continuation:
+        if (!weak) {
+          join_held(st);
+          break;
+        }
+        [[fallthrough]];  // an indented plain line does not show a trace follows
       case LineRole::blank:
       case LineRole::other:
         if (st.open.held.size() < opts_.max_held_lines) {
@@ -236,7 +252,9 @@ void Stitcher::push(std::string_view stream, std::string_view line, std::int64_t
         if (!limit) ++o.held_blanks;
         o.last_ts_ms = ts_ms;
         return;
-      case LineRole::continuation: continues = true; break;
+      case LineRole::continuation:
+        continues = !weak || o.trace || o.python || o.go || header_mode || nul_mode;
+        break;
       case LineRole::trace_start:
         // A chained traceback follows "During handling..."; inside a Python traceback the
         // exception line closes it.
@@ -275,6 +293,7 @@ void Stitcher::push(std::string_view stream, std::string_view line, std::int64_t
   if (role == LineRole::blank) return;  // blank lines between events are dropped
   start(st, stream, line, ts_ms, role == LineRole::header);
   st.open.exception_head = role == LineRole::trace_start && !starts_with(trim(line), "Traceback");
+  st.open.trace = role == LineRole::trace_start || (role == LineRole::continuation && !weak);
   note_appended(st.open, line, role);
 }
 
@@ -292,6 +311,8 @@ void Stitcher::note_appended(Open& o, std::string_view line, LineRole role) {
     return;
   }
   o.expect_trace = false;
+  if (role == LineRole::trace_start || (role == LineRole::continuation && (frame_shaped(s) || !indented)))
+    o.trace = true;
   if (role == LineRole::continuation &&
       (starts_with(s, "at ") || starts_with(s, "File \"") || starts_with(s, "from ") ||
        starts_with(s, "Caused by:") || starts_with(s, "goroutine ") || starts_with(s, "Stack trace:") ||

@@ -71,6 +71,7 @@ class Stitcher {
     bool expect_trace = false;    // last line announced a chained traceback
     bool go = false;              // inside a Go goroutine dump
     bool exception_head = false;  // began with an exception line and no frame has come yet
+    bool trace = false;           // holds a trace shape (exception line, frame, Caused by...)
     // Lines after a header-less exception line ("Error: x"), kept back until the next line
     // decides: a frame joins them all to the event, anything else makes each its own event.
     // Blank lines are held as empty strings. Invariant: empty unless `holding`.
