@@ -467,6 +467,8 @@ std::size_t thread_and_logger(std::string_view line, std::size_t i) {
 // CONTACTING RM." is a sentence, not a level prefix).
 Header timeless_header(std::string_view line) {
   Header h;
+  // Hot path: most messages start with a lower-case word or a digit and leave here.
+  if (line.empty() || !(line[0] == '[' || (line[0] >= 'A' && line[0] <= 'Z'))) return h;
   if (std::size_t k = klog_header_length(line)) {
     h.end = k;
     h.level = line.substr(0, 1);
@@ -478,7 +480,7 @@ Header timeless_header(std::string_view line) {
   std::size_t k = j;
   while (k < line.size() && is_alpha(line[k])) ++k;
   std::string_view word = line.substr(j, k - j);
-  if (word.empty() || !is_level_word(word) || (!br && !all_upper(word))) return h;
+  if (word.empty() || word.size() > 11 || (!br && !all_upper(word)) || !is_level_word(word)) return h;
   if (br) {
     if (k >= line.size() || line[k] != ']') return h;
     ++k;

@@ -2,7 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace selfheal::fingerprint {
 namespace {
@@ -274,9 +276,13 @@ LineFormat sniff_format(std::string_view line) {
   if (i >= line.size()) return LineFormat::plain;
   if (line[i] == '{') return LineFormat::json;
   if (!is_key_start(line[i])) return LineFormat::plain;
-  const std::size_t start = i;
-  while (i < line.size() && i - start < 64 && is_key_char(line[i])) ++i;
-  return i < line.size() && line[i] == '=' ? LineFormat::logfmt : LineFormat::plain;
+  // logfmt: the first token is `key=`. Most lines have no '=' near the start: one memchr.
+  const void* eq = std::memchr(line.data() + i, '=', std::min<std::size_t>(line.size() - i, 65));
+  if (eq == nullptr) return LineFormat::plain;
+  const std::size_t end = static_cast<std::size_t>(static_cast<const char*>(eq) - line.data());
+  for (std::size_t k = i; k < end; ++k)
+    if (!is_key_char(line[k])) return LineFormat::plain;
+  return LineFormat::logfmt;
 }
 
 StructuredLine parse_structured(std::string_view line, const StructuredOptions& opts) {
