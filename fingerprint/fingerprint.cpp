@@ -10,6 +10,7 @@
 #include "fingerprint/hash.hpp"
 #include "fingerprint/normalize.hpp"
 #include "fingerprint/stack_trace.hpp"
+#include "fingerprint/structured.hpp"
 
 namespace selfheal::fingerprint {
 namespace detail {
@@ -175,6 +176,8 @@ class EngineState {
     ParsedTrace trace;
     FrameChoice choice;
     std::string message;
+    std::string structured;  // message + error taken from a JSON / logfmt line
+    LineFormat format = LineFormat::plain;
     bool is_trace = false;
   };
 
@@ -183,6 +186,16 @@ class EngineState {
     if (event.size() > opts_.max_event_bytes) {
       event = event.substr(0, opts_.max_event_bytes);
       fp.truncated = true;
+    }
+    // A structured line (JSON object, logfmt) counts by what a person reads first: its message
+    // and its error; a stack trace held in a string field is parsed as a trace.
+    if (sniff_format(event) != LineFormat::plain) {
+      StructuredLine s = parse_structured(event);
+      if (s.format != LineFormat::plain) {
+        w.format = s.format;
+        w.structured = s.event_text();
+        event = w.structured;
+      }
     }
     // A stack trace needs at least two lines; single lines skip the parser (hot path).
     const bool multi_line = event.find('\n') != sv::npos;
@@ -255,6 +268,7 @@ class EngineState {
     j["algorithm_version"] = algorithm_version;
     j["id"] = w.fp.id;
     j["kind"] = w.is_trace ? "trace" : "message";
+    if (w.format != LineFormat::plain) j["structured"] = w.format == LineFormat::json ? "json" : "logfmt";
     j["template"] = w.fp.template_text;
     j["truncated"] = w.fp.truncated;
     j["values"] = w.fp.values;
@@ -295,7 +309,8 @@ class EngineState {
       j["frames"] = frames;
       j["line_numbers_hashed"] = false;
     } else {
-      j["message"] = w.message.empty() ? std::string(strip_header(event.substr(0, 4096))) : w.message;
+      sv shown = w.format != LineFormat::plain ? sv(w.structured) : event;
+      j["message"] = w.message.empty() ? std::string(strip_header(shown.substr(0, 4096))) : w.message;
       j["components"] = json::array({"template:" + w.fp.template_text});
     }
     return j.dump(-1, ' ', false, json::error_handler_t::replace);

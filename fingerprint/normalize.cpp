@@ -545,30 +545,144 @@ std::string normalize(std::string_view line) {
   return std::move(n.text);
 }
 
-bool starts_with_timestamp(std::string_view line) {
-  std::size_t i = 0;
-  if (i < line.size() && line[i] == '[') ++i;
-  return timestamp_length(line.substr(i)) > 0;
+namespace {
+
+// klog / glog header: "Lmmdd hh:mm:ss.uuuuuu threadid file:line] " (L = I, W, E or F).
+std::size_t klog_header_length(std::string_view s) {
+  if (s.size() < 16) return 0;
+  if (s[0] != 'I' && s[0] != 'W' && s[0] != 'E' && s[0] != 'F') return 0;
+  if (count_digits(s, 1) != 4 || s[5] != ' ') return 0;
+  std::size_t i = 6;
+  if (count_digits(s, i) != 2 || i + 8 > s.size() || s[i + 2] != ':' || count_digits(s, i + 3) != 2 ||
+      s[i + 5] != ':' || count_digits(s, i + 6) != 2)
+    return 0;
+  i += 8;
+  if (i < s.size() && s[i] == '.') i += 1 + count_digits(s, i + 1);
+  std::size_t j = skip_spaces(s, i);
+  if (j == i || count_digits(s, j) == 0) return 0;
+  j += count_digits(s, j);
+  i = skip_spaces(s, j);
+  if (i == j) return 0;
+  // file:line]
+  for (std::size_t k = i; k < s.size() && k < i + 256; ++k) {
+    if (s[k] == ']') return k > i ? skip_spaces(s, k + 1) : 0;
+    if (s[k] == ' ' || s[k] == '\t') return 0;
+  }
+  return 0;
 }
 
-std::string_view strip_header(std::string_view line) {
+bool all_upper(std::string_view w) {
+  if (w.empty()) return false;
+  for (char c : w)
+    if (!(c >= 'A' && c <= 'Z')) return false;
+  return true;
+}
+
+struct Header {
+  std::size_t end = 0;     // first byte of the message
+  std::string_view level;  // level word as written, or klog's letter; empty if none
+};
+
+// Optional level after a timestamp: LEVEL, [LEVEL], LEVEL: (any case).
+std::size_t level_after(std::string_view line, std::size_t i, std::string_view& level) {
+  std::size_t j = i;
+  bool br = j < line.size() && line[j] == '[';
+  if (br) ++j;
+  std::size_t k = j;
+  while (k < line.size() && is_alpha(line[k])) ++k;
+  if (k > j && is_level_word(line.substr(j, k - j))) {
+    std::string_view word = line.substr(j, k - j);
+    if (br && k < line.size() && line[k] == ']') ++k;
+    if (k < line.size() && line[k] == ':') ++k;
+    if (k == line.size() || line[k] == ' ' || line[k] == '\t') {
+      level = word;
+      return skip_spaces(line, k);
+    }
+  }
+  return i;
+}
+
+// Optional [thread] groups, then "logger - " or "logger: ".
+std::size_t thread_and_logger(std::string_view line, std::size_t i) {
+  while (i < line.size() && line[i] == '[') {
+    std::size_t close = line.find(']', i);
+    if (close == std::string_view::npos) break;
+    i = skip_spaces(line, close + 1);
+  }
+  std::size_t j = i;
+  while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
+  if (j > i) {
+    std::size_t k = skip_spaces(line, j);
+    if (k + 1 < line.size() && line[k] == '-' && line[k + 1] == ' ') {
+      i = skip_spaces(line, k + 1);
+    } else if (line[j - 1] == ':' && j - i > 1) {
+      i = k;
+    }
+  }
+  return i;
+}
+
+// A header without a timestamp (what Kubernetes shippers leave): klog's "E1203 12:00:00.000000
+// 123 file.go:10] ", or a level first: "[error] ", "[ERROR] ", "ERROR ", "WARN: ". Unbracketed,
+// only an upper-case level word counts, and not when the next word shouts too ("ERROR IN
+// CONTACTING RM." is a sentence, not a level prefix).
+Header timeless_header(std::string_view line) {
+  Header h;
+  // Hot path: most messages start with a lower-case word or a digit and leave here.
+  if (line.empty() || !(line[0] == '[' || (line[0] >= 'A' && line[0] <= 'Z'))) return h;
+  if (std::size_t k = klog_header_length(line)) {
+    h.end = k;
+    h.level = line.substr(0, 1);
+    return h;
+  }
+  std::size_t j = 0;
+  const bool br = !line.empty() && line[0] == '[';
+  if (br) ++j;
+  std::size_t k = j;
+  while (k < line.size() && is_alpha(line[k])) ++k;
+  std::string_view word = line.substr(j, k - j);
+  if (word.empty() || word.size() > 11 || (!br && !all_upper(word)) || !is_level_word(word)) return h;
+  if (br) {
+    if (k >= line.size() || line[k] != ']') return h;
+    ++k;
+  }
+  if (k < line.size() && line[k] == ':') ++k;
+  if (k >= line.size() || (line[k] != ' ' && line[k] != '\t')) return h;
+  std::size_t m = skip_spaces(line, k);
+  if (m >= line.size()) return h;
+  if (!br) {
+    std::size_t e = m;
+    while (e < line.size() && is_alpha(line[e])) ++e;
+    if (e - m >= 2 && all_upper(line.substr(m, e - m)) && (e == line.size() || !is_alnum(line[e])))
+      return h;
+  }
+  h.level = word;
+  h.end = thread_and_logger(line, m);
+  return h;
+}
+
+Header parse_header(std::string_view line) {
+  Header h;
   std::size_t i = 0;
   bool bracket = i < line.size() && line[i] == '[';
   if (bracket) ++i;
   std::size_t ts = timestamp_length(line.substr(i));
-  if (ts == 0) return line;
+  if (ts == 0) return timeless_header(line);
   i += ts;
   if (bracket && i < line.size() && line[i] == ']') ++i;
   const bool syslog = !bracket && is_alpha(line[0]);  // "Jul  1 09:00:55 host tag[pid]: msg"
   i = skip_spaces(line, i);
   if (syslog) {
     // RFC 3164: HOSTNAME then TAG[PID]: — both belong to the header.
-    std::size_t h = i;
-    while (h < line.size() && line[h] != ' ' && line[h] != '\t') ++h;
-    std::size_t t = skip_spaces(line, h);
+    std::size_t hh = i;
+    while (hh < line.size() && line[hh] != ' ' && line[hh] != '\t') ++hh;
+    std::size_t t = skip_spaces(line, hh);
     std::size_t e = t;
     while (e < line.size() && line[e] != ' ' && line[e] != '\t') ++e;
-    if (h > i && e > t && line[e - 1] == ':' && line[h - 1] != ':') return line.substr(skip_spaces(line, e));
+    if (hh > i && e > t && line[e - 1] == ':' && line[hh - 1] != ':') {
+      h.end = skip_spaces(line, e);
+      return h;
+    }
   }
   // Optional numeric pid / sequence tokens.
   while (i < line.size() && is_digit(line[i])) {
@@ -577,39 +691,21 @@ std::string_view strip_header(std::string_view line) {
     if (j < line.size() && line[j] != ' ') break;
     i = skip_spaces(line, j);
   }
-  // Optional level: LEVEL, [LEVEL], LEVEL:
-  {
-    std::size_t j = i;
-    bool br = j < line.size() && line[j] == '[';
-    if (br) ++j;
-    std::size_t k = j;
-    while (k < line.size() && is_alpha(line[k])) ++k;
-    if (k > j && is_level_word(line.substr(j, k - j))) {
-      if (br && k < line.size() && line[k] == ']') ++k;
-      if (k < line.size() && line[k] == ':') ++k;
-      if (k == line.size() || line[k] == ' ' || line[k] == '\t') i = skip_spaces(line, k);
-    }
-  }
-  // Optional [thread] groups.
-  while (i < line.size() && line[i] == '[') {
-    std::size_t close = line.find(']', i);
-    if (close == std::string_view::npos) break;
-    i = skip_spaces(line, close + 1);
-  }
-  // Optional "logger - " or "logger: ".
-  {
-    std::size_t j = i;
-    while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
-    if (j > i) {
-      std::size_t k = skip_spaces(line, j);
-      if (k + 1 < line.size() && line[k] == '-' && line[k + 1] == ' ') {
-        i = skip_spaces(line, k + 1);
-      } else if (line[j - 1] == ':' && j - i > 1) {
-        i = k;
-      }
-    }
-  }
-  return line.substr(i);
+  i = level_after(line, i, h.level);
+  h.end = thread_and_logger(line, i);
+  return h;
 }
+
+}  // namespace
+
+bool starts_with_timestamp(std::string_view line) {
+  std::size_t i = 0;
+  if (i < line.size() && line[i] == '[') ++i;
+  return timestamp_length(line.substr(i)) > 0 || klog_header_length(line) > 0;
+}
+
+std::string_view strip_header(std::string_view line) { return line.substr(parse_header(line).end); }
+
+std::string_view header_level(std::string_view line) { return parse_header(line).level; }
 
 }  // namespace selfheal::fingerprint

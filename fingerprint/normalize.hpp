@@ -34,11 +34,16 @@ struct Normalized {
 void normalize_into(std::string_view line, Normalized& out, const NormalizeOptions& opts = {});
 std::string normalize(std::string_view line);
 
-/// Removes a leading log header: timestamp (required), then optional level, [thread] and
-/// `logger -` / `logger:` parts. Returns the input unchanged when no timestamp leads the line.
+/// Removes a leading log header: a timestamp, then optional level, [thread] and `logger -` /
+/// `logger:` parts; or, without a timestamp, a klog header (`E1203 12:00:00.000000 123 f.go:10] `)
+/// or a level first (`ERROR `, `[error] `, `WARN: `, then the same optional parts), so a line gives
+/// the same message with or without its timestamp. Returns the input unchanged otherwise.
 std::string_view strip_header(std::string_view line);
 
-/// True when the line begins with a timestamp-like header (used by the stitcher).
+/// The level of that header as written ("ERROR", "warn", klog's "E"), empty when it has none.
+std::string_view header_level(std::string_view line);
+
+/// True when the line begins with a timestamp-like header, klog's included (used by the stitcher).
 bool starts_with_timestamp(std::string_view line);
 
 }  // namespace selfheal::fingerprint

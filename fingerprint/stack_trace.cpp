@@ -286,17 +286,17 @@ struct Parser {
     f.file.assign(loc.substr(0, c));
     f.line = parse_int(loc.substr(c + 1));
     sv label = s.substr(in + 5, end - in - 5);
-    if (starts_with(label, "block ")) label = "block";
-    auto hash = label.find_last_of("#.");
-    if (hash != sv::npos && hash > 0) {
-      f.module.assign(label.substr(0, hash));
-      f.function = normalize_symbol(label.substr(hash + 1));
-    } else {
-      sv base = basename(f.file);
-      if (ends_with(base, ".rb")) base.remove_suffix(3);
-      f.module.assign(base);
-      f.function = normalize_symbol(label);
-    }
+    // Ruby 3.4 names the owner ('Cart#average', 'block in Cart#average'), older Rubies only the
+    // method (`average', `block in average'): the module is the file either way, so both give
+    // one id for the same bug; the function is the method without its owner.
+    for (sv kind : {sv("block "), sv("rescue "), sv("ensure ")})
+      if (starts_with(label, kind)) label = kind.substr(0, kind.size() - 1);
+    if (auto hash = label.find_last_of("#."); hash != sv::npos && hash > 0 && hash + 1 < label.size())
+      label = label.substr(hash + 1);
+    sv base = basename(f.file);
+    if (ends_with(base, ".rb")) base.remove_suffix(3);
+    f.module.assign(base);
+    f.function = normalize_symbol(label);
     rest = s.substr(end + 1);
     return true;
   }
@@ -321,6 +321,17 @@ struct Parser {
         }
       }
       e.value.assign(msg);
+    } else if (cur != nullptr && !cur->frames.empty() && out.language == TraceLanguage::ruby) {
+      // A method written in C (core: 'Integer#/', 'Array#each', 'Kernel#raise') has no location
+      // of its own: Ruby prints its caller's file:line. A frame that shares file and line with the
+      // next one (its caller), other than a block / rescue / ensure body or a recursion, is one.
+      Frame& prev = cur->frames.back();
+      const sv fn = prev.function;
+      if (prev.file == f.file && prev.line == f.line && prev.function != f.function && fn != "block" &&
+          fn != "rescue" && fn != "ensure" && !starts_with(fn, "<")) {
+        prev.in_app = false;
+        cur->kinds.back() = FrameKind::library;
+      }
     }
     add_frame(std::move(f), TraceLanguage::ruby);
     return true;
@@ -487,19 +498,43 @@ bool contains_any(sv s, std::initializer_list<sv> parts) {
   return false;
 }
 
-// Test-harness code: test classes, test functions, test files.
+// A package or directory segment that holds test code ("com.acme.test.Foo", "/srv/tests/x.py").
+bool in_test_place(sv module, sv file) {
+  auto has_segment = [](sv s, sv seps) {
+    std::size_t start = 0;
+    while (start <= s.size()) {
+      std::size_t end = s.find_first_of(seps, start);
+      sv part = s.substr(start, end == sv::npos ? sv::npos : end - start);
+      for (sv t : {sv("test"), sv("tests"), sv("testing"), sv("spec"), sv("specs"), sv("__tests__")})
+        if (part == t) return true;
+      if (end == sv::npos) break;
+      start = end + 1;
+    }
+    return false;
+  };
+  return has_segment(module.substr(0, module.rfind('.') == sv::npos ? 0 : module.rfind('.')), ".") ||
+         has_segment(file.substr(0, file.find_last_of("/\\") == sv::npos ? 0 : file.find_last_of("/\\")), "/\\");
+}
+
+// Test-harness code: test classes, test functions, test files. A name is not enough by itself
+// where it is also an ordinary word: "TestimonialService", "TestDataFactory" or a domain
+// "PricingSpec" are app code unless their package/path or their file says test.
 bool is_test_frame(const Frame& f) {
   sv mod = f.module;
   sv simple = mod.substr(mod.rfind('.') == sv::npos ? 0 : mod.rfind('.') + 1);
   if (auto d = simple.find('$'); d != sv::npos) simple = simple.substr(0, d);
-  if (ends_with(simple, "Test") || ends_with(simple, "Tests") || ends_with(simple, "TestCase") ||
-      ends_with(simple, "Spec") || (starts_with(simple, "Test") && simple.size() > 4))
-    return true;
+  if (ends_with(simple, "Test") || ends_with(simple, "Tests") || ends_with(simple, "TestCase")) return true;
   sv file = basename(f.file);
   if (starts_with(file, "test_") || ends_with(file, "_test.py") || ends_with(file, "_test.go") ||
       contains_any(file, {".test.", ".spec.", "_spec.rb", "_test.rb"}))
     return true;
-  return false;
+  // Spock, ScalaTest and Kotest specifications: "…Spec" in a .groovy / .scala / .kt file.
+  if (ends_with(simple, "Spec") &&
+      (ends_with(file, "Spec.groovy") || ends_with(file, "Spec.scala") || ends_with(file, "Spec.kt")))
+    return true;
+  const bool test_prefix = starts_with(simple, "Test") && simple.size() > 4 &&
+                           ((simple[4] >= 'A' && simple[4] <= 'Z') || simple[4] == '_');
+  return (test_prefix || ends_with(simple, "Spec")) && in_test_place(mod, f.file);
 }
 
 }  // namespace

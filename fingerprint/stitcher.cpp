@@ -44,6 +44,24 @@ bool go_function_line(sv s) {
   return s.substr(0, open).find('.') != sv::npos || s.substr(0, open).find('/') != sv::npos;
 }
 
+// An indented line is a trace line by its shape ("at ...", "File \"...\"", "from ...", a Go file
+// line "/src/x.go:27 +0x1d") or only by its indent (code lines of a Python traceback, wrapped
+// messages): the latter continues an event that is already a trace, never a plain line.
+bool frame_shaped(sv s) {
+  return starts_with(s, "at ") || starts_with(s, "File \"") || starts_with(s, "from ") ||
+         (!s.empty() && s[0] == '/' && s.find(':') != sv::npos) || s.find(".go:") != sv::npos;
+}
+
+// Ruby's first trace line: "app/models/cart.rb:6:in 'Integer#/': divided by 0 (ZeroDivisionError)"
+// (3.4 quotes) or "...:in `/': ..." (older).
+bool ruby_head_line(sv s) {
+  auto in = s.find(":in ");
+  if (in == sv::npos || in + 4 >= s.size() || (s[in + 4] != '\'' && s[in + 4] != '`')) return false;
+  std::size_t d = in;
+  while (d > 0 && s[d - 1] >= '0' && s[d - 1] <= '9') --d;
+  return d < in && d > 1 && s[d - 1] == ':' && s.find("': ", in) != sv::npos;
+}
+
 }  // namespace
 
 LineRole classify_line(std::string_view line) {
@@ -65,7 +83,7 @@ LineRole classify_line(std::string_view line) {
   if (starts_with(s, "Traceback (most recent call last)") || starts_with(s, "panic: ") ||
       starts_with(s, "fatal error: ") || starts_with(s, "Exception in thread ") ||
       starts_with(s, "Unhandled exception. ") || starts_with(s, "Unhandled Exception: ") ||
-      starts_with(s, "PHP Fatal error:") || exception_line(s))
+      starts_with(s, "PHP Fatal error:") || exception_line(s) || ruby_head_line(s))
     return LineRole::trace_start;
   if (s[0] == '#' && s.size() > 1 && s[1] >= '0' && s[1] <= '9') return LineRole::continuation;
   return LineRole::other;
@@ -77,10 +95,61 @@ Stitcher::Stitcher(StitchOptions opts) : opts_(opts) {
 
 void Stitcher::emit(StreamState& st, std::vector<StitchedEvent>& out) {
   if (!st.active) return;
+  if (st.open.holding) {
+    split_held(st, out);
+    return;
+  }
   out.push_back(std::move(st.open.event));
   st.open = Open{};
   st.active = false;
   --active_;
+}
+
+void Stitcher::hold(StreamState& st, std::string_view line, std::int64_t ts) {
+  Open& o = st.open;
+  o.holding = true;
+  o.held.emplace_back(line.substr(0, opts_.max_bytes));
+  o.held_ts.push_back(ts);
+  o.last_ts_ms = ts;
+}
+
+void Stitcher::join_held(StreamState& st) {
+  Open& o = st.open;
+  std::vector<std::string> held = std::move(o.held);
+  o.held.clear();
+  o.held_ts.clear();
+  o.holding = false;
+  for (const auto& line : held) {
+    if (o.event.lines + o.held_blanks >= opts_.max_lines || o.event.truncated) {
+      o.event.truncated = true;
+      o.held_blanks = 0;
+      return;
+    }
+    if (line.empty()) {
+      ++o.held_blanks;  // written by the next append, like any blank line inside an event
+      continue;
+    }
+    append(st, line);
+    note_appended(o, line, classify_line(line));
+  }
+}
+
+void Stitcher::split_held(StreamState& st, std::vector<StitchedEvent>& out) {
+  Open& o = st.open;
+  std::vector<std::string> held = std::move(o.held);
+  std::vector<std::int64_t> held_ts = std::move(o.held_ts);
+  o.held.clear();
+  o.holding = false;
+  std::string stream = o.event.stream;
+  emit(st, out);
+  for (std::size_t i = 0; i < held.size(); ++i) {
+    if (held[i].empty()) continue;  // blank lines between events are dropped
+    StitchedEvent& e = out.emplace_back();
+    e.stream = stream;
+    e.text = std::move(held[i]);
+    e.ts_ms = held_ts[i];
+    e.lines = 1;
+  }
 }
 
 void Stitcher::start(StreamState& st, std::string_view stream, std::string_view line,
@@ -142,12 +211,39 @@ void Stitcher::push(std::string_view stream, std::string_view line, std::int64_t
   }
 
   const LineRole role = classify_line(line);
-  if (role == LineRole::header) st.seen_header = true;
+  if (role == LineRole::header && !opts_.entries) st.seen_header = true;
+  // Indented but not shaped like a frame: continues only an event that already is a trace.
+  const bool weak = role == LineRole::continuation && (line[0] == ' ' || line[0] == '\t') &&
+                    !frame_shaped(trim(line)) && classify_line(trim(line)) != LineRole::continuation;
+
+  // Lines kept back after a header-less exception line: a frame shows a trace follows (all of
+  // them join the event), any other decisive shape makes each of them an event of its own.
+  if (st.active && st.open.holding) {
+    switch (role) {
+      case LineRole::continuation:
+        if (!weak) {
+          join_held(st);
+          break;
+        }
+        [[fallthrough]];  // an indented plain line does not show a trace follows
+      case LineRole::blank:
+      case LineRole::other:
+        if (st.open.held.size() < opts_.max_held_lines) {
+          hold(st, role == LineRole::blank ? std::string_view() : line, ts_ms);
+          return;
+        }
+        split_held(st, out);
+        break;
+      case LineRole::header:
+      case LineRole::trace_start: split_held(st, out); break;
+    }
+  }
 
   if (st.active) {
     Open& o = st.open;
     const bool limit = o.event.lines + o.held_blanks >= opts_.max_lines || o.event.truncated;
-    const bool header_mode = (st.seen_header && o.has_header) || (st.seen_nul && !nul_sep);
+    const bool nul_mode = st.seen_nul && !nul_sep;
+    const bool header_mode = !opts_.entries && st.seen_header && o.has_header;
     bool continues = false;
     switch (role) {
       case LineRole::header: continues = false; break;
@@ -156,17 +252,27 @@ void Stitcher::push(std::string_view stream, std::string_view line, std::int64_t
         if (!limit) ++o.held_blanks;
         o.last_ts_ms = ts_ms;
         return;
-      case LineRole::continuation: continues = true; break;
+      case LineRole::continuation:
+        continues = !weak || o.trace || o.python || o.go || header_mode || nul_mode;
+        break;
       case LineRole::trace_start:
-        // The trace right after a header line is that event's trace; a chained traceback
-        // follows "During handling..."; inside a Python traceback the exception line closes it.
-        continues = header_mode || (o.event.lines == 1 && o.has_header) || o.expect_trace ||
-                    o.python;
+        // A chained traceback follows "During handling..."; inside a Python traceback the
+        // exception line closes it.
+        continues = nul_mode || o.expect_trace || o.python;
+        if (!continues && (header_mode || (opts_.entries && o.has_header && o.event.lines == 1)) && !limit) {
+          // "Error: x" after a header line is that event's trace only if frames follow.
+          hold(st, line, ts_ms);
+          return;
+        }
         break;
       case LineRole::other:
-        // A multi-line exception message runs until the first frame.
-        continues = header_mode || (o.python && o.held_blanks == 0) ||
-                    (o.go && go_function_line(trim(line))) || o.exception_head;
+        continues = nul_mode || header_mode || (o.python && o.held_blanks == 0) ||
+                    (o.go && go_function_line(trim(line)));
+        if (!continues && o.exception_head && !limit) {
+          // Maybe a multi-line exception message: kept back until a frame or another shape decides.
+          hold(st, line, ts_ms);
+          return;
+        }
         break;
     }
     if (continues && limit) {
@@ -187,6 +293,7 @@ void Stitcher::push(std::string_view stream, std::string_view line, std::int64_t
   if (role == LineRole::blank) return;  // blank lines between events are dropped
   start(st, stream, line, ts_ms, role == LineRole::header);
   st.open.exception_head = role == LineRole::trace_start && !starts_with(trim(line), "Traceback");
+  st.open.trace = role == LineRole::trace_start || (role == LineRole::continuation && !weak);
   note_appended(st.open, line, role);
 }
 
@@ -204,6 +311,8 @@ void Stitcher::note_appended(Open& o, std::string_view line, LineRole role) {
     return;
   }
   o.expect_trace = false;
+  if (role == LineRole::trace_start || (role == LineRole::continuation && (frame_shaped(s) || !indented)))
+    o.trace = true;
   if (role == LineRole::continuation &&
       (starts_with(s, "at ") || starts_with(s, "File \"") || starts_with(s, "from ") ||
        starts_with(s, "Caused by:") || starts_with(s, "goroutine ") || starts_with(s, "Stack trace:") ||

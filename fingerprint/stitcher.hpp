@@ -18,6 +18,15 @@ struct StitchOptions {
   // A stream with no open event and no line for this long is forgotten by flush_expired (what it
   // learned, e.g. header mode, is relearned if it comes back): pods and partitions come and go.
   std::int64_t forget_idle_ms = 3'600'000;
+  /// Each push is one entry of a shipper (a Loki push entry, a Kafka record): an entry is never
+  /// glued to the one before it unless it has a trace shape (frame, Caused by, traceback body), so
+  /// the stream's headers play no part. Off: a byte stream (file, stdin), where a stream with
+  /// timestamped headers is cut header to header.
+  bool entries = false;
+  /// Lines kept back after a header-less exception line until a frame shows it opens a trace;
+  /// past it, or at any other decisive line shape, each of them is an event of its own. So one
+  /// push may complete several events of one stream (all in line order).
+  std::size_t max_held_lines = 16;
 };
 
 struct StitchedEvent {
@@ -62,6 +71,13 @@ class Stitcher {
     bool expect_trace = false;    // last line announced a chained traceback
     bool go = false;              // inside a Go goroutine dump
     bool exception_head = false;  // began with an exception line and no frame has come yet
+    bool trace = false;           // holds a trace shape (exception line, frame, Caused by...)
+    // Lines after a header-less exception line ("Error: x"), kept back until the next line
+    // decides: a frame joins them all to the event, anything else makes each its own event.
+    // Blank lines are held as empty strings. Invariant: empty unless `holding`.
+    std::vector<std::string> held;
+    std::vector<std::int64_t> held_ts;
+    bool holding = false;
   };
   struct StreamState {
     Open open;
@@ -74,6 +90,9 @@ class Stitcher {
   void start(StreamState& st, std::string_view stream, std::string_view line, std::int64_t ts,
              bool header);
   void append(StreamState& st, std::string_view line);
+  void join_held(StreamState& st);
+  void split_held(StreamState& st, std::vector<StitchedEvent>& out);
+  void hold(StreamState& st, std::string_view line, std::int64_t ts);
   static void note_appended(Open& o, std::string_view line, LineRole role);
 
   StitchOptions opts_;

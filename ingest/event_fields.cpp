@@ -1,8 +1,12 @@
 #include "ingest/event_fields.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstring>
+
+#include "fingerprint/normalize.hpp"
+#include "fingerprint/structured.hpp"
 
 namespace selfheal::ingest {
 namespace {
@@ -44,7 +48,29 @@ bool has_exception_name(std::string_view text) {
 }
 }  // namespace
 
+void apply_structured(LogEvent& e) {
+  namespace fp = fingerprint;
+  if (fp::sniff_format(e.message) == fp::LineFormat::plain) return;
+  fp::StructuredLine s = fp::parse_structured(e.message);
+  if (s.format == fp::LineFormat::plain) return;
+  e.message = s.event_text();
+  if (!e.level && !s.level.empty()) e.level = parse_severity(s.level);
+  bool added = false;
+  for (auto& [k, v] : s.fields) {
+    std::string key = std::move(k);
+    for (char& c : key)
+      if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    bool present = false;
+    for (const auto& l : e.labels) present = present || l.first == key;
+    if (present) continue;
+    e.labels.emplace_back(std::move(key), std::move(v));
+    added = true;
+  }
+  if (added) std::sort(e.labels.begin(), e.labels.end());
+}
+
 void extract_fields(LogEvent& e) {
+  apply_structured(e);
   auto first_of = [&](auto keys) -> std::string_view {
     for (auto k : keys) {
       auto v = label(e.labels, k);
@@ -73,6 +99,13 @@ bool has_stack_trace(std::string_view t) {
 Severity detect_severity(const LogEvent& e) {
   if (e.level) return *e.level;
   std::string_view t = e.message;
+  if (auto level = fingerprint::header_level(t.substr(0, t.find('\n'))); !level.empty()) {
+    if (auto sev = parse_severity(level)) {
+      // The level the line was logged at counts; a stack trace below it still makes it an error.
+      if (*sev < Severity::error && has_stack_trace(t)) return Severity::error;
+      return *sev;
+    }
+  }
   if (t.size() > 4096 && !has_stack_trace(t)) t = t.substr(0, 4096);
   if (t.find("panic:") != std::string_view::npos || has_token(t, "FATAL") || has_token(t, "CRITICAL") ||
       has_token(t, "EMERG") || has_token(t, "ALERT") || has_token(t, "CRIT"))

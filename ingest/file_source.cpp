@@ -223,7 +223,7 @@ bool FileSource::read_file(Tracked& f, Batch& batch, std::size_t& budget, bool f
     } else if (start == f.offset) {
       return false;  // only the open event so far: nothing to hand out yet
     } else {
-      emit(ready.front());  // could not place it: emit rather than risk reading it twice
+      for (auto& ev : ready) emit(ev);  // could not place it: emit rather than risk reading it twice
     }
   } else {
     for (auto& ev : ready) emit(ev);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "fingerprint/structured.hpp"
 #include "ingest/event_fields.hpp"
 #include "schema/time_format.hpp"
 
@@ -136,6 +137,17 @@ LogEvent json_event(const Json& doc, std::string_view raw, const RecordMeta& met
     }
   }
   if (!have_message) e.message = std::string(trim_newline(raw));  // no known line field: keep it all
+  // An application's own JSON line written straight to Kafka (pino, Bunyan, zap, logback JSON...):
+  // its error and stack trace are read by the one structured-line reader every source uses.
+  bool app_line = false;
+  for (auto it = doc.begin(); it != doc.end() && !app_line; ++it) app_line = fingerprint::is_error_field(it.key());
+  if (app_line) {
+    auto s = fingerprint::parse_structured(trim_newline(raw));
+    if (s.format == fingerprint::LineFormat::json) {
+      e.message = s.event_text();
+      if (!s.level.empty()) e.level = parse_severity(s.level);
+    }
+  }
   while (!e.message.empty() && (e.message.back() == '\n' || e.message.back() == '\r')) e.message.pop_back();
   for (const auto& name : f.timestamp_fields) {
     if (const Json* v = find_field(doc, name); v != nullptr) {
@@ -152,6 +164,7 @@ LogEvent json_event(const Json& doc, std::string_view raw, const RecordMeta& met
     for (auto it = doc.begin(); it != doc.end(); ++it) {
       if (it->is_object() || it->is_array() || it->is_null()) continue;
       if (is_one_of(f.message_fields, it.key()) || is_one_of(f.timestamp_fields, it.key())) continue;
+      if (app_line && fingerprint::is_error_field(it.key())) continue;  // already in the message
       add_label(e.labels, it.key(), scalar_text(*it), max_labels);
     }
   }

@@ -79,6 +79,7 @@ struct KafkaSource::Impl {
     stitch.max_lines = s.max_lines;
     stitch.max_wait_ms = s.max_wait_ms;
     stitch.max_bytes = s.max_bytes;
+    stitch.entries = true;  // each record is one event of its shipper; records glue only on trace shapes
     decoder.format = parse_record_format(cfg.format);
     decoder.fields = cfg.fields;
     decoder.max_record_bytes = static_cast<std::size_t>(cfg.max_record_bytes);
@@ -459,7 +460,9 @@ void KafkaSource::Impl::emit(Partition& p, std::string_view stream, fingerprint:
     p.staged.push_back(std::move(e));
     return;
   }
-  LogEvent e = std::move(it->second.head);
+  // A copy: one push may complete several events of a stream (lines held back after an exception
+  // line that no frame followed become events of their own); they share the stream's labels.
+  LogEvent e = it->second.head;
   e.message = std::move(se.text);
   e.lines = static_cast<std::uint32_t>(se.lines);
   e.truncated = e.truncated || se.truncated;
@@ -511,8 +514,8 @@ void KafkaSource::Impl::flush_expired(UnixMs now) {
     if (!p->stitcher || p->open.empty()) continue;
     scratch.clear();
     p->stitcher->flush_expired(p->data_now, scratch);
+    for (auto& se : scratch) emit(*p, se.stream, se);
     for (auto& se : scratch) {
-      emit(*p, se.stream, se);
       p->open.erase(se.stream);
       p->moved = true;
     }

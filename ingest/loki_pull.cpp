@@ -293,6 +293,7 @@ Result<Batch> LokiPullSource::fetch_page() {
     fingerprint::StitchOptions so;
     so.max_lines = cfg_.multiline ? stitch_.max_lines : 1;
     so.max_bytes = stitch_.max_bytes;
+    so.entries = true;
     fingerprint::Stitcher stitcher(so);
     std::vector<fingerprint::StitchedEvent> ready;
     std::vector<std::pair<std::string, const Labels*>> streams;  // canonical -> labels
@@ -309,7 +310,7 @@ Result<Batch> LokiPullSource::fetch_page() {
         if (const Labels* l = labels_of(ev.stream)) e.labels = *l;
         e.source = cfg_.name;
         e.tenant = cfg_.tenant;
-        e.lines = static_cast<std::uint32_t>(ev.lines);
+        e.lines = static_cast<std::uint32_t>(1 + std::count(e.message.begin(), e.message.end(), '\n'));
         e.truncated = ev.truncated;
         extract_fields(e);
       }
@@ -319,14 +320,10 @@ Result<Batch> LokiPullSource::fetch_page() {
       std::string key = detail::canonical_label_string(entry.labels);
       if (!labels_of(key)) streams.emplace_back(key, &entry.labels);
       std::string_view line = entry.line;
-      // A line that already holds a whole multiline event is split so the stitcher sees its lines.
-      std::size_t pos = 0;
-      do {
-        auto nl = line.find('\n', pos);
-        stitcher.push(key, line.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos),
-                      entry.ts_ns / 1'000'000, ready);
-        pos = nl == std::string_view::npos ? line.size() + 1 : nl + 1;
-      } while (pos <= line.size());
+      while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+      // One entry is one event of its shipper (a Promtail multiline stage may have joined several
+      // lines already): it goes to the stitcher whole, which glues entries only on trace shapes.
+      stitcher.push(key, line, entry.ts_ns / 1'000'000, ready);
       emit();
     }
     stitcher.flush_all(ready);

@@ -255,6 +255,7 @@ Batch LokiPushHandler::to_batch(detail::DecodedPush&& push, std::string_view ten
   so.max_lines = opts_.stitch_max_lines;
   so.max_bytes = opts_.max_event_bytes;
   so.max_wait_ms = 0;
+  so.entries = true;  // each entry is one event of its shipper; entries glue only on trace shapes
 
   for (auto& stream : push.streams) {
     auto make_event = [&](std::string text, std::int64_t ts_ms, std::uint32_t lines, bool truncated,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build and run the libFuzzer targets with ASan + UBSan: the fingerprint parsers (stitcher,
-# normaliser, trace parser) and the Loki push decoders (protobuf, snappy, JSON, gzip, labels, the
+# normaliser, trace parser, structured JSON/logfmt lines) and the Loki push decoders (protobuf, snappy, JSON, gzip, labels, the
 # whole handler). scripts/test.sh (CI) runs each for 10 s; the acceptance runs use 600 s.
 #
 #   scripts/fuzz.sh                 # 600 s per target (the acceptance run)
@@ -14,12 +14,12 @@ ROOT=$PWD
 OUT=${FUZZ_OUT:-$ROOT/build-fuzz}
 SECS=${FUZZ_SECONDS:-600}
 CXX=${FUZZ_CXX:-clang++}
-TARGETS=("${@:-stitcher normalize trace loki_push}")
+TARGETS=("${@:-stitcher normalize trace structured loki_push}")
 read -r -a TARGETS <<< "${TARGETS[*]}"
 
 mkdir -p "$OUT/obj"
 FLAGS=(-std=c++20 -O1 -g -fno-omit-frame-pointer -I"$ROOT" -fsanitize=address,undefined -fno-sanitize-recover=undefined)
-SRCS=(normalize stack_trace hash fingerprint stitcher merge)
+SRCS=(normalize stack_trace hash fingerprint stitcher merge structured)
 LIBS=(-lre2 -lcrypto -lxxhash)
 # Extra sources per target (compiled with coverage so libFuzzer sees inside them).
 declare -A EXTRA=(
@@ -49,6 +49,7 @@ for t in "${TARGETS[@]}"; do
   cp -n tests/data/fingerprint/traces/*.txt "$corpus/" 2>/dev/null || true
   cut -f1 tests/golden/fingerprint_messages.tsv | grep -v '^#' | split -l 1 - "$corpus/msg_" 2>/dev/null || true
   if [[ $t == loki_push ]]; then cp -n tests/data/loki/* "$corpus/" 2>/dev/null || true; fi
+  if [[ $t == structured ]]; then cp -n tests/data/fingerprint/structured/* "$corpus/" 2>/dev/null || true; fi
   echo "fuzz: $t for ${SECS}s" >&2
   if ! "$bin" "$corpus" -max_total_time="$SECS" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$crashes/" -print_final_stats=1 2> "$OUT/fuzz_$t.log"; then

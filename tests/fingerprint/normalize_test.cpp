@@ -145,7 +145,9 @@ TEST_CASE("strip_header removes timestamp, level, thread and logger, and nothing
       {"syslog", "Nov 23 20:00:41 sshd: Accepted password", "Accepted password"},
       {"syslog host and tag", "Jul  1 09:00:55 myhost kernel[0]: link up", "link up"},
       {"no timestamp: unchanged", "error: Received disconnect", "error: Received disconnect"},
-      {"level alone is not a header", "ERROR something", "ERROR something"},
+      {"level alone is a header (shippers cut the timestamp)", "ERROR something", "something"},
+      {"a shouted sentence is not a level prefix", "ERROR IN CONTACTING RM.", "ERROR IN CONTACTING RM."},
+      {"an exception type is not a level", "Error: connect ECONNREFUSED", "Error: connect ECONNREFUSED"},
       {"plain message", "Connection closed by 1.2.3.4", "Connection closed by 1.2.3.4"},
   };
   for (const auto& c : cases) {

@@ -26,8 +26,9 @@ TEST_CASE("every language's trace shape parses to its root cause and first app f
       {"traces/node_type_error.txt", fp::TraceLanguage::javascript, "TypeError", "user.js", "renderUser"},
       {"traces/dotnet_inner.txt", fp::TraceLanguage::dotnet, "System.IO.FileNotFoundException",
        "Shop.Storage.OrderStore", "Read"},
-      {"traces/ruby34.txt", fp::TraceLanguage::ruby, "ZeroDivisionError", "Integer", "/"},
-      {"traces/ruby_old.txt", fp::TraceLanguage::ruby, "ZeroDivisionError", "cart", "/"},
+      // Ruby's C methods ('Integer#/', `/') print their caller's location: not app frames.
+      {"traces/ruby34.txt", fp::TraceLanguage::ruby, "ZeroDivisionError", "cart", "average"},
+      {"traces/ruby_old.txt", fp::TraceLanguage::ruby, "ZeroDivisionError", "cart", "average"},
       {"traces/php_uncaught.txt", fp::TraceLanguage::php, "App\\Exception\\NotFound", "App\\Repo", "find"},
   };
   for (const auto& e : table) {
@@ -111,6 +112,15 @@ TEST_CASE("frame classification: runtime, framework and test-harness code is not
       {fp::TraceLanguage::javascript, "a.spec.js", "/app/a.spec.js", fp::FrameKind::test},
       {fp::TraceLanguage::dotnet, "System.Linq.Enumerable", "", fp::FrameKind::library},
       {fp::TraceLanguage::ruby, "metal", "/gems/actionpack/metal.rb", fp::FrameKind::library},
+      // Test… / …Spec are ordinary words in app code unless the package, path or file says test.
+      {fp::TraceLanguage::java, "com.acme.reviews.TestimonialService", "TestimonialService.java", fp::FrameKind::app},
+      {fp::TraceLanguage::java, "com.acme.pricing.DiscountSpec", "DiscountSpec.java", fp::FrameKind::app},
+      {fp::TraceLanguage::java, "com.acme.TestDataLoader", "TestDataLoader.java", fp::FrameKind::app},
+      {fp::TraceLanguage::java, "com.acme.test.TestOrders", "TestOrders.java", fp::FrameKind::test},
+      {fp::TraceLanguage::java, "com.acme.CartSpec", "CartSpec.groovy", fp::FrameKind::test},
+      {fp::TraceLanguage::python, "test_helpers", "/srv/app/test_helpers.py", fp::FrameKind::test},
+      {fp::TraceLanguage::ruby, "testimonial", "/srv/app/models/testimonial.rb", fp::FrameKind::app},
+      {fp::TraceLanguage::ruby, "cart_spec", "/srv/spec/models/cart_spec.rb", fp::FrameKind::test},
   };
   for (const auto& r : rows) {
     fp::Frame f;
@@ -138,4 +148,26 @@ TEST_CASE("text without a trace has no trace; garbage never crashes the parser")
   for (int i = 0; i < 2000; ++i) junk += static_cast<char>((i * 131) % 256);
   (void)fp::parse_stack_trace(junk);
   (void)fp::parse_stack_trace("\tat (\n\tat )(\n  File \"\nCaused by: \n\tat x(\n#1 (: \n\tfrom :in '");
+}
+
+TEST_CASE("ruby: a C method frame shares its caller's file:line and is not app code; blocks are") {
+  // 3.4: the C frame names its owner; a block and the C iterator that runs it share the line.
+  fp::ParsedTrace t = fp::parse_stack_trace(
+      "app/a.rb:3:in 'Integer#/': divided by 0 (ZeroDivisionError)\n"
+      "\tfrom app/a.rb:3:in 'block in Report#sum'\n"
+      "\tfrom app/a.rb:3:in 'Array#each'\n"
+      "\tfrom app/a.rb:3:in 'Report#sum'\n"
+      "\tfrom app/main.rb:9:in '<main>'");
+  REQUIRE(t.chain.size() == 1);
+  const auto& k = t.chain[0].kinds;
+  REQUIRE(k.size() == 5);
+  CHECK(k[0] == fp::FrameKind::library);  // Integer#/
+  CHECK(k[1] == fp::FrameKind::app);      // the block body
+  CHECK(k[2] == fp::FrameKind::library);  // Array#each
+  CHECK(k[3] == fp::FrameKind::app);
+  CHECK(t.chain[0].frames[3].function == "sum");
+  // Recursion on one line is Ruby code, not a C method.
+  t = fp::parse_stack_trace("app/f.rb:1:in `f': stack level too deep (SystemStackError)\n\tfrom app/f.rb:1:in `f'");
+  REQUIRE(t.chain.size() == 1);
+  CHECK(t.chain[0].kinds[0] == fp::FrameKind::app);
 }

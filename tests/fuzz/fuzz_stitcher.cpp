@@ -15,6 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   o.max_lines = 16;
   o.max_bytes = 512;
   o.max_wait_ms = 100;
+  o.max_held_lines = 4;
+  o.entries = size > 0 && (data[0] & 1) != 0;  // shipper entries or a byte stream
   fp::Stitcher s(o);
   std::vector<fp::StitchedEvent> out;
   std::string_view in(reinterpret_cast<const char*>(data), size);

@@ -227,3 +227,48 @@ TEST_CASE("globs pick up new files; start_at end skips existing content; a rotat
   for (const auto& p : got.positions) retired |= p.value == "gone";
   CHECK(retired);
 }
+
+TEST_CASE("multiline files: an error line without frames is its own event, header-less lines are one event each") {
+  // Issue 12's file variant: "INFO ok" then an uncaught error printed without a header. And the
+  // header-less reproduction, and a real trace, which still stitches.
+  struct Row {
+    const char* name;
+    const char* content;
+    std::vector<std::string> events;
+  };
+  const Row rows[] = {
+      {"file variant", "2026-12-03T12:00:00.000Z INFO ok\nError: connect ECONNREFUSED 127.0.0.1:5432\n",
+       {"2026-12-03T12:00:00.000Z INFO ok", "Error: connect ECONNREFUSED 127.0.0.1:5432"}},
+      {"reproduction",
+       "Error: connect ECONNREFUSED 127.0.0.1:5432\nGET /health 200 3ms\nuser alice logged in\nGET /api/users 500 12ms\n"
+       "Error: connect ECONNREFUSED 127.0.0.1:5432\nworker 3 finished job 17\n",
+       {"Error: connect ECONNREFUSED 127.0.0.1:5432", "GET /health 200 3ms", "user alice logged in",
+        "GET /api/users 500 12ms", "Error: connect ECONNREFUSED 127.0.0.1:5432", "worker 3 finished job 17"}},
+      {"trace after a header",
+       "2026-12-03T12:00:00.000Z ERROR request failed\nError: connect ECONNREFUSED 127.0.0.1:5432\n"
+       "    at TCPConnectWrap.afterConnect (node:net:1555:16)\nflush sensor data\n",
+       {"2026-12-03T12:00:00.000Z ERROR request failed\nError: connect ECONNREFUSED 127.0.0.1:5432\n"
+        "    at TCPConnectWrap.afterConnect (node:net:1555:16)\nflush sensor data"}},
+      {"indented plain line", "flush sensor data\n getTodayTotalDetailSteps = 1514038440000##6993\n",
+       {"flush sensor data", " getTodayTotalDetailSteps = 1514038440000##6993"}},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.name);
+    test::TempDir dir;
+    test::write_file(dir.file("app.log"), r.content);
+    FakeClock clock;
+    Metrics metrics;
+    auto cfg = config(dir.path().string() + "/*.log");
+    cfg.multiline = true;
+    FileSource src(cfg, clock, metrics);
+    REQUIRE(src.start({}));
+    std::vector<std::string> got;
+    for (int i = 0; i < 3; ++i) {
+      auto b = src.poll(0ms);
+      REQUIRE(b);
+      for (const auto& e : b->events) got.push_back(e.message);
+      clock.advance(10s);  // past stitch_max_wait_ms: the file is quiet, its open event closes
+    }
+    CHECK(got == r.events);
+  }
+}

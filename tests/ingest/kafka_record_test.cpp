@@ -39,8 +39,12 @@ TEST_CASE("text records are the whole line, with the Kafka timestamp") {
   CHECK(e.ts == 1'700'000'000'500);
   CHECK(e.source == "kafka");
   CHECK(e.service == "unknown");
-  // text mode never parses JSON, even when the value looks like it
-  CHECK(event_of(d, R"({"message":"x"})").message == R"({"message":"x"})");
+  // text mode never reads the value as a shipper's envelope (its time is not taken), but a JSON
+  // log line is read as on every source: message and level from their fields
+  auto j = event_of(d, R"({"message":"x","level":"warn","time":"2020-01-01T00:00:00Z"})");
+  CHECK(j.message == "x");
+  CHECK(j.ts == 1'700'000'000'500);
+  CHECK(j.level == Severity::warning);
 }
 
 TEST_CASE("shipper shapes: where the line, time and fields are found") {
@@ -158,4 +162,28 @@ TEST_CASE("epoch numbers of any unit become milliseconds") {
   CHECK(epoch_number_to_ms(1'795'463'220'250.0) == 1'795'463'220'250);
   CHECK(epoch_number_to_ms(1'795'463'220'250'000.0) == 1'795'463'220'250);
   CHECK(epoch_number_to_ms(1.795463220250e18) == 1'795'463'220'250);
+}
+
+TEST_CASE("an application's own JSON line on Kafka keeps its error: message, then the stack trace") {
+  // pino straight to Kafka (no shipper envelope): msg alone would lose err.stack.
+  for (auto format : {RecordFormat::json, RecordFormat::auto_detect, RecordFormat::text}) {
+    RecordDecoder d;
+    d.format = format;
+    CAPTURE(static_cast<int>(format));
+    auto e = event_of(d, R"({"level":50,"time":1700000000000,"hostname":"web-1","msg":"payment failed",)"
+                         R"x("err":{"type":"Error","message":"boom","stack":"Error: boom\n    at charge (/srv/app/pay.js:4:9)"}})x");
+    CHECK(e.message == "payment failed\nError: boom\n    at charge (/srv/app/pay.js:4:9)");
+    REQUIRE(e.level);
+    CHECK(*e.level == Severity::error);
+    CHECK(e.host == "web-1");
+    for (const auto& [k, v] : e.labels) CHECK(k != "err");  // the error is in the message, not a label
+  }
+  // A shipper's envelope holding such a line (Fluent Bit tail "log") is read the same way.
+  RecordDecoder d;
+  d.format = RecordFormat::json;
+  auto e = event_of(d, R"({"log":"{\"level\":\"warn\",\"msg\":\"slow query\",\"ms\":912}\n","kubernetes":{"pod_name":"api-1"}})");
+  CHECK(e.message == "slow query");
+  REQUIRE(e.level);
+  CHECK(*e.level == Severity::warning);
+  CHECK(label(e.labels, "ms") == "912");
 }

@@ -79,6 +79,46 @@ TEST_CASE("a snappy protobuf push becomes events with labels, metadata, tenant a
   CHECK(e.labels == Labels{{"app", "checkout"}, {"host", "web-1"}, {"level", "error"}, {"trace_id", "4bf92f35"}});
 }
 
+TEST_CASE("structured lines (JSON, logfmt) and level prefixes: message, level and fields as a person reads them") {
+  Fixture f;
+  detail::DecodedPush p = one_stream(
+      {{"app", "checkout"}},
+      {R"x({"level":50,"time":1764763200000,"pid":7,"hostname":"web-1","msg":"payment failed","err":{"type":"Error","message":"boom","stack":"Error: boom\n    at charge (/srv/app/pay.js:4:9)"}})x",
+       R"(level=warn msg="slow query" ms=912)", "E1203 12:00:00.000000     123 pool.go:10] pool exhausted",
+       "[INFO] started", "plain line"});
+  auto out = f.push("application/x-protobuf", snappy_proto(p));
+  REQUIRE(out.accepted());
+  REQUIRE(out.batch.events.size() == 5);
+  const LogEvent& pino = out.batch.events[0];
+  CHECK(pino.message == "payment failed\nError: boom\n    at charge (/srv/app/pay.js:4:9)");
+  REQUIRE(pino.level);
+  CHECK(*pino.level == Severity::error);
+  CHECK(pino.host == "web-1");  // pino's hostname field became a label
+  CHECK(label(pino.labels, "pid") == "7");
+  CHECK(pino.service == "checkout");  // the stream label wins
+  const LogEvent& logfmt = out.batch.events[1];
+  CHECK(logfmt.message == "slow query");
+  CHECK(logfmt.level == Severity::warning);
+  CHECK(label(logfmt.labels, "ms") == "912");
+  // Level prefixes keep the line as written; their level counts for severity.
+  CHECK(out.batch.events[2].message == "E1203 12:00:00.000000     123 pool.go:10] pool exhausted");
+  CHECK(detect_severity(out.batch.events[2]) == Severity::error);
+  CHECK(detect_severity(out.batch.events[3]) == Severity::info);
+  CHECK(detect_severity(out.batch.events[4]) == Severity::info);
+}
+
+TEST_CASE("a header level counts for severity; a stack trace under a lower level is still an error") {
+  LogEvent e;
+  e.message = "2026-12-03 12:00:00 INFO retry failed, will try again";  // 'failed' alone said error
+  CHECK(detect_severity(e) == Severity::info);
+  e.message = "WARN disk 91% full";
+  CHECK(detect_severity(e) == Severity::warning);
+  e.message = "INFO request done\njava.lang.IllegalStateException: x\n\tat a.B.c(B.java:1)";
+  CHECK(detect_severity(e) == Severity::error);
+  e.message = "F1203 12:00:00.000000 1 main.go:3] cannot start";
+  CHECK(detect_severity(e) == Severity::critical);
+}
+
 TEST_CASE("Content-Encoding snappy and Content-Type parameters do not change the decoder") {
   Fixture f;
   auto body = snappy_proto(one_stream({{"app", "a"}}, {"x"}));
