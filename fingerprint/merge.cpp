@@ -286,14 +286,10 @@ std::map<std::string, Toks> gaps(const std::map<std::string, Toks>& in, const Me
       groups[{std::numeric_limits<std::size_t>::max() - i, sv(e.first).substr(0, end)}].push_back(&e);
     }
   }
-  std::unordered_set<const std::string*> taken;
-  for (const auto& [key, all] : groups) {
-    const std::size_t plen = std::numeric_limits<std::size_t>::max() - key.first;
-    std::vector<const std::pair<const std::string, Toks>*> ms;
-    for (const auto* e : all)
-      if (!taken.count(&e->first)) ms.push_back(e);
-    if (ms.size() < 2) continue;
-    // Token prefixes must agree too (the text key could join tokens differently).
+  using Entry = const std::pair<const std::string, Toks>*;
+  // The middles of a set of members under a prefix of plen tokens: the shared suffix (balanced)
+  // is cut off. Returns the suffix length.
+  auto middles = [](const std::vector<Entry>& ms, std::size_t plen, std::vector<std::vector<sv>>& out) {
     std::size_t s = 0;  // longest common suffix not overlapping the prefix
     while (true) {
       bool ok = true;
@@ -312,18 +308,57 @@ std::map<std::string, Toks> gaps(const std::map<std::string, Toks>& in, const Me
       ++s;
     }
     s = balanced_suffix(ms[0]->second, plen, s);
-    std::set<std::vector<sv>> mids;
-    std::set<sv> firsts;
-    std::size_t with_word = 0;
+    out.clear();
     for (const auto* e : ms) {
       const Toks& w = e->second;
       std::vector<sv> mid;
       for (std::size_t i = plen; i + s < w.size(); ++i) mid.push_back(w[i].text);
-      const bool word = std::any_of(mid.begin(), mid.end(), is_word);
-      firsts.insert(mid.empty() ? sv() : mid.front());
-      if (mids.insert(std::move(mid)).second && word) ++with_word;
+      out.push_back(std::move(mid));
     }
-    if (with_word < o.gap_min_distinct || mids.size() < o.gap_min_distinct || firsts.size() < 2) continue;
+    return s;
+  };
+  // How many different prefixes each middle follows: an error text that follows several
+  // statements ("Connection refused", "TimeoutError('timed out')") is a value; a phrase that only
+  // ever ends one statement ("sync: Flushing old data") is part of it.
+  std::map<std::vector<sv>, std::size_t> prefixes_of;
+  if (o.gap_min_shared > 0) {
+    std::vector<std::vector<sv>> mids;
+    for (const auto& [key, all] : groups) {
+      if (all.size() < 2) continue;
+      middles(all, std::numeric_limits<std::size_t>::max() - key.first, mids);
+      std::set<std::vector<sv>> distinct(mids.begin(), mids.end());
+      for (const auto& m : distinct)
+        if (!m.empty()) ++prefixes_of[m];
+    }
+  }
+  std::unordered_set<const std::string*> taken;
+  std::vector<std::vector<sv>> mid_list;
+  for (const auto& [key, all] : groups) {
+    const std::size_t plen = std::numeric_limits<std::size_t>::max() - key.first;
+    std::vector<Entry> ms;
+    for (const auto* e : all)
+      if (!taken.count(&e->first)) ms.push_back(e);
+    if (ms.size() < 2) continue;
+    const std::size_t s = middles(ms, plen, mid_list);
+    std::set<std::vector<sv>> mids;
+    std::set<sv> firsts;
+    std::size_t with_value = 0, shared = 0;
+    for (auto& mid : mid_list) {
+      const bool value = std::any_of(mid.begin(), mid.end(), [](sv t) { return is_word(t) || t == wildcard; });
+      firsts.insert(mid.empty() ? sv() : mid.front());
+      if (!mids.insert(mid).second) continue;
+      with_value += value ? 1 : 0;
+      if (o.gap_min_shared > 0) {
+        auto it = prefixes_of.find(mid);
+        // Also evidence: a middle that is already a variable, or none at all (an empty value
+        // next to non-empty ones: "(reason: )" and "(reason: timeout)").
+        shared += (it != prefixes_of.end() && it->second >= 2) || (mid.size() == 1 && mid[0] == wildcard) || mid.empty()
+                      ? 1
+                      : 0;
+      }
+    }
+    if (with_value < o.gap_min_distinct || mids.size() < o.gap_min_distinct || firsts.size() < 2) continue;
+    if (shared < o.gap_min_shared) continue;
     const Toks& base = ms[0]->second;
     Toks merged(base.begin(), base.begin() + static_cast<std::ptrdiff_t>(plen));
     merged.push_back({wildcard, base.size() > plen ? base[plen].space : false});
@@ -362,6 +397,7 @@ bool set_merge_option(MergeOptions& o, std::string_view name, std::size_t v) {
   else if (name == "learn_gaps") o.learn_gaps = v != 0;
   else if (name == "gap_min_distinct") o.gap_min_distinct = v;
   else if (name == "gap_min_prefix_words") o.gap_min_prefix_words = v;
+  else if (name == "gap_min_shared") o.gap_min_shared = v;
   else return false;
   return true;
 }

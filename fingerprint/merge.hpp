@@ -40,6 +40,9 @@ struct MergeOptions {
   /// chunks with a letter) the prefix must hold.
   std::size_t gap_min_distinct = 2;
   std::size_t gap_min_prefix_words = 2;
+  /// Gaps: distinct middles that must also follow another prefix (a value shared by several
+  /// statements, or a middle that is already a variable). 0 = off.
+  std::size_t gap_min_shared = 1;
 };
 
 struct TemplateMerge {
