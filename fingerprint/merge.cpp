@@ -290,8 +290,8 @@ std::map<std::string, Toks> gaps(const std::map<std::string, Toks>& in, const Me
   // The middles of a set of members under a prefix of plen tokens: the shared suffix (balanced)
   // is cut off. Returns the suffix length.
   auto middles = [](const std::vector<Entry>& ms, std::size_t plen, std::vector<std::vector<sv>>& out) {
-    std::size_t s = 0;  // longest common suffix not overlapping the prefix
-    while (true) {
+    std::size_t s = 0;  // longest common suffix not overlapping the prefix (none for one member)
+    while (ms.size() > 1) {
       bool ok = true;
       sv want;
       for (std::size_t m = 0; m < ms.size() && ok; ++m) {
@@ -324,7 +324,6 @@ std::map<std::string, Toks> gaps(const std::map<std::string, Toks>& in, const Me
   if (o.gap_min_shared > 0) {
     std::vector<std::vector<sv>> mids;
     for (const auto& [key, all] : groups) {
-      if (all.size() < 2) continue;
       middles(all, std::numeric_limits<std::size_t>::max() - key.first, mids);
       std::set<std::vector<sv>> distinct(mids.begin(), mids.end());
       for (const auto& m : distinct)
@@ -359,7 +358,10 @@ std::map<std::string, Toks> gaps(const std::map<std::string, Toks>& in, const Me
     }
     if (with_value < o.gap_min_distinct || mids.size() < o.gap_min_distinct || firsts.size() < 2) continue;
     if (shared < o.gap_min_shared) continue;
-    const Toks& base = ms[0]->second;
+    // Spacing from a member whose middle is not empty ("(reason: <*>)", not "(reason: <*> )").
+    std::size_t b = 0;
+    while (b + 1 < ms.size() && mid_list[b].empty()) ++b;
+    const Toks& base = ms[b]->second;
     Toks merged(base.begin(), base.begin() + static_cast<std::ptrdiff_t>(plen));
     merged.push_back({wildcard, base.size() > plen ? base[plen].space : false});
     merged.insert(merged.end(), base.end() - static_cast<std::ptrdiff_t>(s), base.end());

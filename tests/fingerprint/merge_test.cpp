@@ -75,18 +75,35 @@ TEST_CASE("a variable that appears twice in one message is learned") {
 }
 
 TEST_CASE("a value of several words after a label, in quotes or brackets, is one variable") {
+  // The error texts follow several statements: that is what makes them values.
   std::vector<std::string> t = {"Task handler raised error: TimeoutError('timed out')",
                                 "Task handler raised error: KeyError('user_id')",
+                                "Timer error: TimeoutError('timed out')",
+                                "Timer error: KeyError('user_id')",
                                 "connect() failed (<*>: Connection refused) while connecting",
                                 "connect() failed (<*>: No route to host) while connecting",
+                                "recv() failed (<*>: Connection refused) while reading",
+                                "recv() failed (<*>: No route to host) while reading",
                                 "Error getting certificate \"a/b\": context deadline exceeded",
-                                "Error getting certificate \"a/b\": the object has been modified; please retry"};
+                                "Error getting certificate \"a/b\": the object has been modified; please retry",
+                                "Error syncing secret \"a/b\": context deadline exceeded"};
   auto m = fp::learn_merges(t);
   CHECK(into_of(m, t[0]) == "Task handler raised error: <*>");
   CHECK(into_of(m, t[1]) == "Task handler raised error: <*>");
-  CHECK(into_of(m, t[2]) == "connect() failed (<*>: <*>) while connecting");
-  CHECK(into_of(m, t[3]) == into_of(m, t[2]));
-  CHECK(into_of(m, t[4]) == "Error getting certificate \"a/b\": <*>");
+  CHECK(into_of(m, t[2]) == "Timer error: <*>");
+  CHECK(into_of(m, t[4]) == "connect() failed (<*>: <*>) while connecting");
+  CHECK(into_of(m, t[5]) == into_of(m, t[4]));
+  CHECK(into_of(m, t[8]) == "Error getting certificate \"a/b\": <*>");
+  CHECK(into_of(m, t[9]) == into_of(m, t[8]));
+  // A phrase that only ever ends one statement is part of it.
+  CHECK(fp::learn_merges({"MASTER <-> REPLICA sync: Flushing old data", "MASTER <-> REPLICA sync: Finished with success",
+                          "MASTER <-> REPLICA sync: Loading DB in memory"})
+            .empty());
+  // ...unless one of them is empty: "(reason: )" next to "(reason: timeout)" is a value.
+  auto r = fp::learn_merges({"rebalance group <*> (reason: shutdown).", "rebalance group <*> (reason: timeout).",
+                             "rebalance group <*> (reason: )."});
+  REQUIRE(r.size() == 3);
+  CHECK(r[0].into == "rebalance group <*> (reason: <*>).");
   // A label of one word ("Error:") or a tag ("pam_unix(sshd:auth):") is not enough context.
   std::vector<std::string> tags = {"pam_unix(sshd:auth): check pass; user unknown",
                                    "pam_unix(sshd:auth): authentication failure; logname=<*> uid=<*>",
@@ -97,6 +114,11 @@ TEST_CASE("a value of several words after a label, in quotes or brackets, is one
   CHECK(fp::learn_merges({"auth failure; logname=<*> ruser=<*> rhost=<*>",
                           "auth failure; logname=<*> ruser=<*> rhost=<*> user=<*>"})
             .empty());
+  fp::MergeOptions no_evidence;
+  no_evidence.gap_min_shared = 0;
+  CHECK(fp::learn_merges({"MASTER <-> REPLICA sync: Flushing old data", "MASTER <-> REPLICA sync: Finished with success"},
+                         no_evidence)
+            .size() == 2);
 }
 
 TEST_CASE("gaps can be switched off") {
