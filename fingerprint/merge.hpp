@@ -36,10 +36,11 @@ struct MergeOptions {
   std::size_t phrase_min_distinct = 3;
   /// Gaps: learn values of several words at all.
   bool learn_gaps = true;
-  /// Gaps: distinct middles (with a word) needed, and message words (whitespace-separated
-  /// chunks with a letter) the prefix must hold.
+  /// Gaps: distinct middles (with a word or a variable) needed, and message words
+  /// (whitespace-separated chunks with a letter) the prefix must hold. Leave-one-dataset-out
+  /// picked 1 for 15 of the 16 public logs.
   std::size_t gap_min_distinct = 2;
-  std::size_t gap_min_prefix_words = 2;
+  std::size_t gap_min_prefix_words = 1;
   /// Gaps: distinct middles that must also follow another prefix (a value shared by several
   /// statements, or a middle that is already a variable). 0 = off.
   std::size_t gap_min_shared = 1;

@@ -48,7 +48,7 @@ GRID = {
     "gap_min_shared": [0, 1, 2],
 }
 DEFAULTS = {"min_distinct": 5, "min_distinct_in_context": 3, "min_context_words": 2,
-            "keep_enum_positions": 1, "gap_min_distinct": 2, "gap_min_prefix_words": 2,
+            "keep_enum_positions": 1, "gap_min_distinct": 2, "gap_min_prefix_words": 1,
             "gap_min_shared": 1}
 
 

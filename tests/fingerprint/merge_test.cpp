@@ -104,7 +104,8 @@ TEST_CASE("a value of several words after a label, in quotes or brackets, is one
                              "rebalance group <*> (reason: )."});
   REQUIRE(r.size() == 3);
   CHECK(r[0].into == "rebalance group <*> (reason: <*>).");
-  // A label of one word ("Error:") or a tag ("pam_unix(sshd:auth):") is not enough context.
+  // Different endings of a label ("Error:") or a tag ("pam_unix(sshd:auth):") that no other
+  // statement shares are different statements.
   std::vector<std::string> tags = {"pam_unix(sshd:auth): check pass; user unknown",
                                    "pam_unix(sshd:auth): authentication failure; logname=<*> uid=<*>",
                                    "Error: Invalid bridge configuration", "Error: out of memory"};
