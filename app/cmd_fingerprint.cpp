@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -10,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -180,13 +182,71 @@ int run_lines(const FingerprintFlags& flags) {
   std::unordered_map<std::string, std::uint32_t> index;  // id -> distinct slot
   std::vector<std::uint32_t> rows;
   std::vector<std::string> explains;
-  bool ok = for_each_line(flags.max_line_bytes, [&](std::string_view line, bool) {
-    fp::Fingerprint f = engine.compute(line);
-    auto [it, fresh] = index.try_emplace(f.id, static_cast<std::uint32_t>(distinct.size()));
-    if (fresh) distinct.push_back({f.id, f.template_text, f.exception_type.empty() && f.frames.empty()});
-    rows.push_back(it->second);
-    if (flags.explain) explains.push_back(engine.explain_json(line));
-  });
+  bool ok = true;
+  if (flags.explain) {
+    ok = for_each_line(flags.max_line_bytes, [&](std::string_view line, bool) {
+      fp::Fingerprint f = engine.compute(line);
+      auto [it, fresh] = index.try_emplace(f.id, static_cast<std::uint32_t>(distinct.size()));
+      if (fresh) distinct.push_back({f.id, f.template_text, f.exception_type.empty() && f.frames.empty()});
+      rows.push_back(it->second);
+      explains.push_back(engine.explain_json(line));
+    });
+  } else {
+    // Lines are fingerprinted on every core, a batch at a time (an engine and a table of the ids it
+    // has seen per thread); the batch keeps its lines in order, so the output is the serial one.
+    struct Worker {
+      fp::Engine engine;
+      std::unordered_map<std::string, std::uint32_t> local;  // id -> local slot
+      std::vector<Distinct> seen;                            // local slot -> first fingerprint
+      std::vector<std::uint32_t> global;                     // local slot -> distinct slot
+      std::vector<std::uint32_t> slots;                      // this batch: local slot per line
+    };
+    const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+    std::vector<Worker> workers(threads);
+    std::string arena;
+    std::vector<std::size_t> ends;  // line i is arena[ends[i-1], ends[i])
+    constexpr std::size_t batch_lines = 1 << 16;
+    auto process = [&] {
+      const std::size_t n = ends.size();
+      if (n == 0) return;
+      const std::size_t per = (n + threads - 1) / threads;
+      auto work = [&](unsigned w) {
+        Worker& wk = workers[w];
+        wk.slots.clear();
+        const std::size_t from = std::min(n, w * per), to = std::min(n, from + per);
+        for (std::size_t i = from; i < to; ++i) {
+          const std::size_t b = i == 0 ? 0 : ends[i - 1];
+          fp::Fingerprint f = wk.engine.compute(std::string_view(arena).substr(b, ends[i] - b));
+          auto [it, fresh] = wk.local.try_emplace(f.id, static_cast<std::uint32_t>(wk.seen.size()));
+          if (fresh) {
+            const bool message = f.exception_type.empty() && f.frames.empty();
+            wk.seen.push_back({std::move(f.id), std::move(f.template_text), message});
+          }
+          wk.slots.push_back(it->second);
+        }
+      };
+      std::vector<std::thread> pool;
+      for (unsigned w = 1; w < threads; ++w) pool.emplace_back(work, w);
+      work(0);
+      for (auto& t : pool) t.join();
+      for (auto& wk : workers) {
+        for (std::size_t k = wk.global.size(); k < wk.seen.size(); ++k) {
+          auto [it, fresh] = index.try_emplace(wk.seen[k].id, static_cast<std::uint32_t>(distinct.size()));
+          if (fresh) distinct.push_back(wk.seen[k]);
+          wk.global.push_back(it->second);
+        }
+        for (std::uint32_t s : wk.slots) rows.push_back(wk.global[s]);
+      }
+      arena.clear();
+      ends.clear();
+    };
+    ok = for_each_line(flags.max_line_bytes, [&](std::string_view line, bool) {
+      arena.append(line);
+      ends.push_back(arena.size());
+      if (ends.size() >= batch_lines) process();
+    });
+    process();
+  }
   std::vector<std::string> templates;
   for (const auto& d : distinct)
     if (d.message) templates.push_back(d.tmpl);
