@@ -174,6 +174,7 @@ std::map<std::string, Toks> positional(const std::map<std::string, Toks>& in, co
           if (vals.insert(v).second) caps = caps && all_caps(v);
         }
         distinct[j] = vals.size();
+
         const std::size_t d = vals.size();
         if (ctx >= 1 && (d >= o.min_distinct || (d >= o.min_distinct_in_context && ctx >= o.min_context_words)) &&
             !(o.keep_enum_positions && caps))
@@ -195,7 +196,11 @@ std::map<std::string, Toks> positional(const std::map<std::string, Toks>& in, co
             pairs.emplace(a, b);
             differ = differ || a != b;
           }
-          if (differ && pairs.size() == distinct[j] && pairs.size() == distinct[k2]) phrase[j] = phrase[k2] = true;
+          // No program has that many statements of one pattern: past phrase_max_distinct pairs,
+          // one-to-one columns are fresh values ("worker qzx lost its vbn connection to ..."), not
+          // statements.
+          if (differ && pairs.size() == distinct[j] && pairs.size() == distinct[k2] && pairs.size() < o.phrase_max_distinct)
+            phrase[j] = phrase[k2] = true;
         }
       }
       for (std::size_t j = 0; j < len; ++j) cand[j] = cand[j] && !phrase[j];
@@ -396,6 +401,7 @@ bool set_merge_option(MergeOptions& o, std::string_view name, std::size_t v) {
   else if (name == "min_context_words") o.min_context_words = v;
   else if (name == "keep_enum_positions") o.keep_enum_positions = v != 0;
   else if (name == "phrase_min_distinct") o.phrase_min_distinct = v;
+  else if (name == "phrase_max_distinct") o.phrase_max_distinct = v;
   else if (name == "learn_gaps") o.learn_gaps = v != 0;
   else if (name == "gap_min_distinct") o.gap_min_distinct = v;
   else if (name == "gap_min_prefix_words") o.gap_min_prefix_words = v;

@@ -34,6 +34,9 @@ struct MergeOptions {
   /// closed connection" / "upstream timed out"): adjacent ones always, others from this many
   /// distinct values on (0 = adjacent only).
   std::size_t phrase_min_distinct = 3;
+  /// ...and up to this many: no program has more statements of one pattern, so more one-to-one
+  /// pairs are fresh values in several positions (sanity bound; no public log comes near it).
+  std::size_t phrase_max_distinct = 64;
   /// Gaps: learn values of several words at all.
   bool learn_gaps = true;
   /// Gaps: distinct middles (with a word or a variable) needed, and message words
