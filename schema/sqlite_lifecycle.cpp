@@ -125,17 +125,18 @@ Result<void> SqliteLifecycle::merge(const std::string& source, const std::string
     ins.bind(3, static_cast<int64_t>(now));
     ins.bind(4, actor);
     ins.exec();
-    // Anything merged into the source now points at the final target (flatten).
+    // Anything merged into the source now points at the final target (flatten). Rows already merged
+    // into the final target say so already: only the source and its own sources change.
+    SQLite::Statement mark(db,
+                           "UPDATE fingerprints SET merged_into=?2 WHERE id=?1 OR id IN (SELECT source_id FROM merges "
+                           "WHERE target_id=?1)");
+    mark.bind(1, source);
+    mark.bind(2, final_target);
+    mark.exec();
     SQLite::Statement flat(db, "UPDATE merges SET target_id=?2 WHERE target_id=?1");
     flat.bind(1, source);
     flat.bind(2, final_target);
     flat.exec();
-    SQLite::Statement mark(db,
-                           "UPDATE fingerprints SET merged_into=?2 WHERE id=?1 OR id IN (SELECT source_id FROM merges "
-                           "WHERE target_id=?2)");
-    mark.bind(1, source);
-    mark.bind(2, final_target);
-    mark.exec();
     audit_row(db, now, actor, "merge", source, "into " + final_target);
     tx.commit();
     return {};
