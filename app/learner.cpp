@@ -1,5 +1,7 @@
 #include "app/learner.hpp"
 
+#include <malloc.h>
+
 #include <unordered_map>
 #include <unordered_set>
 
@@ -86,6 +88,8 @@ std::unique_ptr<Component> make_learner_component(AppContext& ctx) {
           spdlog::info("Learned template merges. merged={} templates={}", r->merged, r->templates);
         }
         rounds.inc(1);
+        // A round over many templates allocates and frees a lot at once: hand it back to the OS.
+        malloc_trim(0);
       });
 }
 

@@ -3,9 +3,11 @@
 //   stop accepting HTTP -> stop components (sources drain and hand over) -> final flush -> exit 0.
 #include "app/service.hpp"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <thread>
 
@@ -32,6 +34,10 @@ int run_serve(const Config& cfg) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // glibc gives every thread that allocates its own arena (up to 8 per core); with hundreds of HTTP
+  // threads, memory freed after a push stays spread over them (measured: 228 MB vs 108 MB RSS at
+  // 100,000 fingerprints, bench/serve_memory.py). Two arenas per core keep that bounded.
+  mallopt(M_ARENA_MAX, static_cast<int>(2 * std::max(1u, std::thread::hardware_concurrency())));
   SystemClock clock;
   Metrics metrics;
   auto db = SqliteDb::open({cfg.storage.db_path(), 5000, cfg.storage.synchronous_full});
