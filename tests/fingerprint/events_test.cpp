@@ -296,3 +296,18 @@ TEST_CASE("Ruby 3.4 and older Rubies give one id for the same bug; another bug k
       "\tfrom app/models/invoice.rb:9:in 'Invoice#share'\n");
   CHECK(elsewhere.id != new_style.id);
 }
+
+TEST_CASE("an indented plain line continues a trace, never a plain line") {
+  for (bool entries : {false, true}) {
+    CAPTURE(entries);
+    // Inside a trace: an indented detail line before the frames (and Rust-style numbered frames).
+    auto events = stitch({"java.lang.IllegalStateException: batch failed", "    caused while loading order 7",
+                          "\tat com.acme.Loader.run(Loader.java:10)", "next"},
+                         entries);
+    REQUIRE(events.size() == 2);
+    CHECK(events[0].lines == 3);
+    // After a plain line: its own event (HealthApp's " getTodayTotalDetailSteps = ..." lines).
+    events = stitch({"flush sensor data", " getTodayTotalDetailSteps = 1514038440000##6993", "  more = 2"}, entries);
+    CHECK(events.size() == 3);
+  }
+}

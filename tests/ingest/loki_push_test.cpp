@@ -7,6 +7,7 @@
 #include "ingest/event_fields.hpp"
 #include "ingest/loki_push.hpp"
 #include "schema/clock.hpp"
+#include "tests/fingerprint/test_data.hpp"
 
 using namespace selfheal;
 using namespace selfheal::ingest;
@@ -77,6 +78,30 @@ TEST_CASE("a snappy protobuf push becomes events with labels, metadata, tenant a
   REQUIRE(e.level);
   CHECK(*e.level == Severity::error);
   CHECK(e.labels == Labels{{"app", "checkout"}, {"host", "web-1"}, {"level", "error"}, {"trace_id", "4bf92f35"}});
+}
+
+TEST_CASE("every language's trace pushed one line per entry is one event; the plain entries around it stay one each") {
+  for (const char* file : {"traces/java_caused_by.txt", "traces/python_chained.txt", "traces/go_panic.txt",
+                           "traces/node_type_error.txt", "traces/dotnet_inner.txt", "traces/ruby34.txt",
+                           "traces/ruby_old.txt", "traces/php_uncaught.txt"}) {
+    CAPTURE(file);
+    const std::string trace = fingerprint::test::fixture(file);
+    std::vector<std::string> entries = {"GET /health 200 3ms"};
+    std::size_t n = 0;
+    for (std::size_t pos = 0; pos <= trace.size(); ++n) {
+      auto nl = trace.find('\n', pos);
+      entries.push_back(trace.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos));
+      pos = nl == std::string::npos ? trace.size() + 1 : nl + 1;
+    }
+    entries.insert(entries.end(), {"user alice logged in", "worker 3 finished job 17"});
+    Fixture f;
+    auto out = f.push("application/x-protobuf", snappy_proto(one_stream({{"app", "a"}}, entries)));
+    REQUIRE(out.accepted());
+    REQUIRE(out.batch.events.size() == 4);
+    CHECK(out.batch.events[1].message == trace);
+    CHECK(out.batch.events[1].lines == n);
+    CHECK(out.batch.events[2].message == "user alice logged in");
+  }
 }
 
 TEST_CASE("structured lines (JSON, logfmt) and level prefixes: message, level and fields as a person reads them") {
