@@ -51,6 +51,21 @@ class Output {
     if (buf_.size() >= cap_) flush();
   }
   void put(char c) { buf_.push_back(c); }
+  /// Writes a large piece straight to fd 1 (after what is buffered), without copying it.
+  bool write_through(std::string_view s) {
+    if (!flush()) return false;
+    std::size_t off = 0;
+    while (off < s.size()) {
+      ssize_t n = ::write(1, s.data() + off, s.size() - off);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        ok_ = false;
+        break;
+      }
+      off += static_cast<std::size_t>(n);
+    }
+    return ok_;
+  }
   bool flush() {
     std::size_t off = 0;
     while (off < buf_.size()) {
@@ -120,6 +135,73 @@ bool for_each_line(std::size_t max_bytes, F&& on_line) {
     }
   }
   if (saw_data && (!carry.empty() || carry_cut)) deliver(carry, carry_cut);
+  return true;
+}
+
+/// Reads fd 0 in large blocks and hands over every complete line of a block at once (views into
+/// the block, valid during the call): no per-line copy. Same line semantics as for_each_line: no
+/// '\n', no trailing '\r', a line longer than max_bytes is cut and the rest skipped.
+template <typename F>
+bool for_each_block(std::size_t max_bytes, F&& on_lines) {
+  constexpr std::size_t block = 8 << 20;
+  // A raw buffer: the carried rest of a line (< max_bytes) plus one block; never zero-filled.
+  const std::unique_ptr<char[]> storage(new char[block + max_bytes + 1]);
+  struct Buf {
+    char* p;
+    std::size_t n = 0;
+    char* data() const { return p; }
+    std::size_t size() const { return n; }
+    void resize(std::size_t k) { n = k; }
+  } buf{storage.get()};
+  std::vector<std::string_view> lines;
+  bool skipping = false;  // inside the cut-off rest of a long line
+  bool eof = false;
+  while (!eof) {
+    const std::size_t have = buf.size();
+    ssize_t n;
+    do {
+      n = ::read(0, buf.data() + have, block);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return false;
+    buf.resize(have + static_cast<std::size_t>(n));
+    eof = n == 0;
+    lines.clear();
+    std::size_t pos = 0;
+    while (pos < buf.size()) {
+      const char* nl = static_cast<const char*>(std::memchr(buf.data() + pos, '\n', buf.size() - pos));
+      if (nl == nullptr) break;
+      const std::size_t end = static_cast<std::size_t>(nl - buf.data());
+      if (skipping) {
+        skipping = false;
+      } else {
+        std::string_view line(buf.data() + pos, end - pos);
+        if (line.size() > max_bytes) line = line.substr(0, max_bytes);
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        lines.push_back(line);
+      }
+      pos = end + 1;
+    }
+    // What is left has no newline yet: keep it for the next block, or cut it when it is too long.
+    std::string_view rest(buf.data() + pos, buf.size() - pos);
+    if (!skipping && rest.size() > max_bytes) {
+      std::string_view line = rest.substr(0, max_bytes);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      lines.push_back(line);
+      skipping = true;
+      rest = {};
+    } else if (skipping) {
+      rest = {};
+    }
+    if (eof && !rest.empty()) {
+      std::string_view line = rest;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      lines.push_back(line);
+      rest = {};
+    }
+    if (!lines.empty()) on_lines(lines);
+    std::memmove(buf.data(), rest.data(), rest.size());
+    buf.resize(rest.size());
+  }
   return true;
 }
 
@@ -203,24 +285,21 @@ int run_lines(const FingerprintFlags& flags) {
     };
     const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
     std::vector<Worker> workers(threads);
-    std::string arena;
-    std::vector<std::size_t> ends;  // line i is arena[ends[i-1], ends[i])
-    constexpr std::size_t batch_lines = 1 << 16;
-    auto process = [&] {
-      const std::size_t n = ends.size();
-      if (n == 0) return;
+    auto process = [&](const std::vector<std::string_view>& lines) {
+      const std::size_t n = lines.size();
       const std::size_t per = (n + threads - 1) / threads;
       auto work = [&](unsigned w) {
         Worker& wk = workers[w];
         wk.slots.clear();
+        fp::Fingerprint f;
         const std::size_t from = std::min(n, w * per), to = std::min(n, from + per);
         for (std::size_t i = from; i < to; ++i) {
-          const std::size_t b = i == 0 ? 0 : ends[i - 1];
-          fp::Fingerprint f = wk.engine.compute(std::string_view(arena).substr(b, ends[i] - b));
-          auto [it, fresh] = wk.local.try_emplace(f.id, static_cast<std::uint32_t>(wk.seen.size()));
-          if (fresh) {
+          wk.engine.compute_into(lines[i], f);
+          auto it = wk.local.find(f.id);
+          if (it == wk.local.end()) {
             const bool message = f.exception_type.empty() && f.frames.empty();
-            wk.seen.push_back({std::move(f.id), std::move(f.template_text), message});
+            it = wk.local.emplace(f.id, static_cast<std::uint32_t>(wk.seen.size())).first;
+            wk.seen.push_back({f.id, f.template_text, message});
           }
           wk.slots.push_back(it->second);
         }
@@ -235,17 +314,10 @@ int run_lines(const FingerprintFlags& flags) {
           if (fresh) distinct.push_back(wk.seen[k]);
           wk.global.push_back(it->second);
         }
-        for (std::uint32_t s : wk.slots) rows.push_back(wk.global[s]);
+        for (std::uint32_t slot : wk.slots) rows.push_back(wk.global[slot]);
       }
-      arena.clear();
-      ends.clear();
     };
-    ok = for_each_line(flags.max_line_bytes, [&](std::string_view line, bool) {
-      arena.append(line);
-      ends.push_back(arena.size());
-      if (ends.size() >= batch_lines) process();
-    });
-    process();
+    ok = for_each_block(flags.max_line_bytes, process);
   }
   std::vector<std::string> templates;
   for (const auto& d : distinct)
@@ -273,6 +345,35 @@ int run_lines(const FingerprintFlags& flags) {
     } else {
       final_rows[i] = {engine.id_for_template(it->second), it->second};
     }
+  }
+  if (!flags.explain) {
+    // Each row's text is known: format blocks of rows on every core, write them in order.
+    std::vector<std::string> lines_of(final_rows.size());
+    for (std::size_t i = 0; i < final_rows.size(); ++i) {
+      const auto& [id, tmpl] = final_rows[i];
+      lines_of[i].reserve(id.size() + tmpl.size() + 2);
+      lines_of[i].append(id).append(1, '\t').append(tmpl).append(1, '\n');
+    }
+    const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+    constexpr std::size_t block_rows = 1 << 18;
+    std::vector<std::string> bufs(threads);
+    for (std::size_t b = 0; b < rows.size(); b += block_rows) {
+      const std::size_t e = std::min(rows.size(), b + block_rows);
+      const std::size_t per = (e - b + threads - 1) / threads;
+      auto fmt = [&](unsigned w) {
+        std::string& buf = bufs[w];
+        buf.clear();
+        const std::size_t from = std::min(e, b + w * per), to = std::min(e, from + per);
+        for (std::size_t r = from; r < to; ++r) buf.append(lines_of[rows[r]]);
+      };
+      std::vector<std::thread> pool;
+      for (unsigned w = 1; w < threads; ++w) pool.emplace_back(fmt, w);
+      fmt(0);
+      for (auto& t : pool) t.join();
+      for (const auto& buf : bufs) out.write_through(buf);
+    }
+    out.flush();
+    return ok && out.ok() ? 0 : 1;
   }
   for (std::size_t r = 0; r < rows.size(); ++r) {
     const auto& [id, tmpl] = final_rows[rows[r]];

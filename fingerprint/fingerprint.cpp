@@ -165,15 +165,24 @@ class EngineState {
   }
 
   std::string id_of(const CanonicalEncoder& enc) {
+    std::string id;
+    id_into(enc, id);
+    return id;
+  }
+  // Writes the id into `out`, reusing its buffer (the CLI's hot loop calls this per line).
+  void id_into(const CanonicalEncoder& enc, std::string& out) {
     const std::string& bytes = enc.bytes();
     const XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
     const CacheKey key{h.low64, h.high64};
     auto it = cache_.find(key);
-    if (it != cache_.end()) return it->second;
+    if (it != cache_.end()) {
+      out.assign(it->second);
+      return;
+    }
     std::string id = hasher_.short_id(bytes);
     if (cache_.size() >= max_cache_entries) cache_.clear();
-    cache_.emplace(key, id);
-    return id;
+    out.assign(id);
+    cache_.emplace(key, std::move(id));
   }
 
   std::string apply_user_masks(std::string text) {
@@ -255,13 +264,26 @@ class EngineState {
       enc_.reset("message", algorithm_version);
       enc_.add("template", fp.template_text);
     }
-    fp.id = id_of(enc_);
+    id_into(enc_, fp.id);
   }
 
   Fingerprint compute(sv event) {
     Work w;
     run(event, w);
     return std::move(w.fp);
+  }
+
+  void compute_into(sv event, Fingerprint& out) {
+    Work w;
+    w.fp = std::move(out);  // keeps the buffers' capacity
+    w.fp.id.clear();
+    w.fp.template_text.clear();
+    w.fp.exception_type.clear();
+    w.fp.frames.clear();
+    w.fp.values.clear();
+    w.fp.truncated = false;
+    run(event, w);
+    out = std::move(w.fp);
   }
 
   std::string template_id(sv tmpl) {
@@ -345,6 +367,7 @@ Engine::Engine(Engine&&) noexcept = default;
 Engine& Engine::operator=(Engine&&) noexcept = default;
 
 Fingerprint Engine::compute(std::string_view event_text) { return state_->compute(event_text); }
+void Engine::compute_into(std::string_view event_text, Fingerprint& out) { state_->compute_into(event_text, out); }
 std::string Engine::explain_json(std::string_view event_text) { return state_->explain(event_text); }
 std::string Engine::id_for_template(std::string_view template_text) {
   return state_->template_id(template_text);

@@ -62,6 +62,8 @@ class Engine {
 
   /// event_text is one stitched event (may be multi-line, any bytes). Never throws on input.
   Fingerprint compute(std::string_view event_text);
+  /// Same as compute, into `out`, reusing its buffers (for loops over many events).
+  void compute_into(std::string_view event_text, Fingerprint& out);
   /// The components that made the id, as a JSON object (string).
   std::string explain_json(std::string_view event_text);
   /// Id of an already normalised message template (used for learned merges).

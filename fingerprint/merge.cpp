@@ -60,6 +60,7 @@ Toks tokenize(sv t) {
     }
     space = false;
   }
+  out.shrink_to_fit();  // serve tokenizes every stored template at once: no doubling slack
   return out;
 }
 
@@ -105,11 +106,24 @@ struct PosKeyHash {
   }
 };
 
+// The distinct templates of one stage (views into the caller's strings) and their tokens; a stage
+// answers with each merged template once and, per input template that merges, which one.
+using Reps = std::map<sv, Toks>;
+using Rep = Reps::value_type;
+struct StageOut {
+  std::vector<std::string> merged;
+  std::unordered_map<const Rep*, std::uint32_t> of;
+  void add(const Toks& toks, const std::vector<const Rep*>& members) {
+    const auto idx = static_cast<std::uint32_t>(merged.size());
+    merged.push_back(render(toks));
+    for (const Rep* m : members) of[m] = idx;
+  }
+};
+
 // Stage 1: same-length templates grouped by their pattern; variable positions decided per group.
-// Input: template -> tokens. Output: template -> merged tokens, for templates that merge.
-std::map<std::string, Toks> positional(const std::map<std::string, Toks>& in, const MergeOptions& o) {
-  std::map<std::string, Toks> res;
-  std::map<std::size_t, std::vector<const std::pair<const std::string, Toks>*>> by_len;
+StageOut positional(const Reps& in, const MergeOptions& o) {
+  StageOut res;
+  std::map<std::size_t, std::vector<const Rep*>> by_len;
   for (const auto& e : in) by_len[e.second.size()].push_back(&e);
   for (const auto& [len, ts] : by_len) {
     if (ts.size() < 2) continue;
@@ -218,7 +232,9 @@ std::map<std::string, Toks> positional(const std::map<std::string, Toks>& in, co
         Toks merged = base;
         for (std::size_t j = 0; j < len; ++j)
           if (cand[j]) merged[j].text = wildcard;
-        for (std::size_t k : ms) res[ts[k]->first] = merged;
+        std::vector<const Rep*> reps;
+        for (std::size_t k : ms) reps.push_back(ts[k]);
+        res.add(merged, reps);
       }
     }
   }
@@ -270,10 +286,10 @@ std::size_t balanced_suffix(const Toks& w, std::size_t plen, std::size_t s) {
 bool is_cue(sv t) { return t == ":" || t == "=" || t == "(" || t == "\"" || t == "'" || t == "["; }
 
 // Stage 2: a shared prefix ending in a value cue, a shared suffix, different middles.
-std::map<std::string, Toks> gaps(const std::map<std::string, Toks>& in, const MergeOptions& o) {
-  std::map<std::string, Toks> res;
+StageOut gaps(const Reps& in, const MergeOptions& o) {
+  StageOut res;
   // prefix (as text up to the cue) -> members; the prefix length in tokens orders the work.
-  std::map<std::pair<std::size_t, sv>, std::vector<const std::pair<const std::string, Toks>*>> groups;
+  std::map<std::pair<std::size_t, sv>, std::vector<const Rep*>> groups;
   for (const auto& e : in) {
     const Toks& tk = e.second;
     std::size_t chunks = 0;
@@ -291,7 +307,7 @@ std::map<std::string, Toks> gaps(const std::map<std::string, Toks>& in, const Me
       groups[{std::numeric_limits<std::size_t>::max() - i, sv(e.first).substr(0, end)}].push_back(&e);
     }
   }
-  using Entry = const std::pair<const std::string, Toks>*;
+  using Entry = const Rep*;
   // The middles of a set of members under a prefix of plen tokens: the shared suffix (balanced)
   // is cut off. Returns the suffix length.
   auto middles = [](const std::vector<Entry>& ms, std::size_t plen, std::vector<std::vector<sv>>& out) {
@@ -325,23 +341,33 @@ std::map<std::string, Toks> gaps(const std::map<std::string, Toks>& in, const Me
   // How many different prefixes each middle follows: an error text that follows several
   // statements ("Connection refused", "TimeoutError('timed out')") is a value; a phrase that only
   // ever ends one statement ("sync: Flushing old data") is part of it.
-  std::map<std::vector<sv>, std::size_t> prefixes_of;
+  // Keyed by a 64-bit hash of the middle's tokens: one number per middle instead of its tokens
+  // (100,000 templates in serve); a collision could only add evidence to one gap.
+  auto mid_hash = [](const std::vector<sv>& m) {
+    std::uint64_t h = 1469598103934665603ull;
+    for (sv t : m) {
+      for (char c : t) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+      h = (h ^ 0x1f) * 1099511628211ull;  // token separator
+    }
+    return h;
+  };
+  std::unordered_map<std::uint64_t, std::uint32_t> prefixes_of;
   if (o.gap_min_shared > 0) {
     std::vector<std::vector<sv>> mids;
     for (const auto& [key, all] : groups) {
       middles(all, std::numeric_limits<std::size_t>::max() - key.first, mids);
       std::set<std::vector<sv>> distinct(mids.begin(), mids.end());
       for (const auto& m : distinct)
-        if (!m.empty()) ++prefixes_of[m];
+        if (!m.empty()) ++prefixes_of[mid_hash(m)];
     }
   }
-  std::unordered_set<const std::string*> taken;
+  std::unordered_set<const Rep*> taken;
   std::vector<std::vector<sv>> mid_list;
   for (const auto& [key, all] : groups) {
     const std::size_t plen = std::numeric_limits<std::size_t>::max() - key.first;
     std::vector<Entry> ms;
     for (const auto* e : all)
-      if (!taken.count(&e->first)) ms.push_back(e);
+      if (!taken.count(e)) ms.push_back(e);
     if (ms.size() < 2) continue;
     const std::size_t s = middles(ms, plen, mid_list);
     std::set<std::vector<sv>> mids;
@@ -353,7 +379,7 @@ std::map<std::string, Toks> gaps(const std::map<std::string, Toks>& in, const Me
       if (!mids.insert(mid).second) continue;
       with_value += value ? 1 : 0;
       if (o.gap_min_shared > 0) {
-        auto it = prefixes_of.find(mid);
+        auto it = prefixes_of.find(mid_hash(mid));
         // Also evidence: a middle that is already a variable, or none at all (an empty value
         // next to non-empty ones: "(reason: )" and "(reason: timeout)").
         shared += (it != prefixes_of.end() && it->second >= 2) || (mid.size() == 1 && mid[0] == wildcard) || mid.empty()
@@ -370,10 +396,8 @@ std::map<std::string, Toks> gaps(const std::map<std::string, Toks>& in, const Me
     Toks merged(base.begin(), base.begin() + static_cast<std::ptrdiff_t>(plen));
     merged.push_back({wildcard, base.size() > plen ? base[plen].space : false});
     merged.insert(merged.end(), base.end() - static_cast<std::ptrdiff_t>(s), base.end());
-    for (const auto* e : ms) {
-      res[e->first] = merged;
-      taken.insert(&e->first);
-    }
+    res.add(merged, ms);
+    taken.insert(ms.begin(), ms.end());
   }
   return res;
 }
@@ -381,16 +405,19 @@ std::map<std::string, Toks> gaps(const std::map<std::string, Toks>& in, const Me
 // Applies one stage to the current images: image[orig] = stage(set of images)[image[orig]].
 template <typename Stage>
 void apply(std::map<std::string, std::string>& image, Stage stage, const MergeOptions& o) {
-  std::map<std::string, Toks> reps;
-  for (const auto& [orig, img] : image) reps.try_emplace(img);
-  for (auto& [t, toks] : reps) toks = tokenize(t);
-  std::map<std::string, Toks> out = stage(reps, o);
-  std::map<std::string, std::string> rendered;
-  for (const auto& [t, toks] : out) rendered.emplace(t, render(toks));
-  for (auto& [orig, img] : image) {
-    auto it = rendered.find(img);
-    if (it != rendered.end()) img = it->second;
+  std::vector<std::pair<std::string*, std::uint32_t>> updates;
+  StageOut out;
+  {
+    Reps reps;  // views into the images: nothing below changes an image until the stage is done
+    for (const auto& [orig, img] : image) reps.try_emplace(sv(img));
+    for (auto& [t, toks] : reps) toks = tokenize(t);
+    out = stage(reps, o);
+    for (auto& [orig, img] : image) {
+      auto m = out.of.find(&*reps.find(sv(img)));
+      if (m != out.of.end()) updates.emplace_back(&img, m->second);
+    }
   }
+  for (const auto& [img, idx] : updates) *img = out.merged[idx];
 }
 
 }  // namespace

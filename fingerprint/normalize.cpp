@@ -113,15 +113,21 @@ bool is_hostname(std::string_view w) {
 // all caps, optionally followed by a comma). Only masked next to a number or another date part.
 bool date_word(std::string_view w) {
   if (!w.empty() && w.back() == ',') w.remove_suffix(1);
-  if (w.size() < 3 || w[0] < 'A' || w[0] > 'Z') return false;
+  if (w.size() < 3 || w.size() > 9 || w[0] < 'A' || w[0] > 'Z') return false;
+  // Hot path (every capitalised word): one integer compare per name on the first three letters.
   static constexpr std::string_view names[] = {
       "january", "february", "march", "april", "may", "june", "july", "august", "september",
       "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday",
       "saturday", "sunday", "sept"};
-  for (auto name : names) {
-    if (w.size() == 3 && iequals(w, name.substr(0, 3))) return true;
-    if (w.size() == name.size() && iequals(w, name)) return true;
-  }
+  static constexpr auto heads = [] {
+    std::array<std::uint64_t, std::size(names)> h{};
+    for (std::size_t i = 0; i < std::size(names); ++i) h[i] = pack(names[i].substr(0, 3));
+    return h;
+  }();
+  const std::uint64_t head = pack_lower_alpha(w.substr(0, 3));
+  if (head == 0) return false;
+  for (std::size_t i = 0; i < std::size(names); ++i)
+    if (heads[i] == head && (w.size() == 3 || (w.size() == names[i].size() && iequals(w, names[i])))) return true;
   return false;
 }
 
