@@ -194,7 +194,9 @@ StageOut positional(const Reps& in, const MergeOptions& o) {
             !(o.keep_enum_positions && caps))
           cand[j] = true;
       }
-      // Positions that determine each other with different words are a phrase of one statement.
+      // Positions where one determines the other (a function, not only one-to-one: statements
+      // share words) with different words are a phrase of one statement. This is what keeps
+      // statements apart behind a long shared header ("- <*> <*> RAS KERNEL INFO <message>").
       std::vector<bool> phrase(len, false);
       for (std::size_t j = 0; j < len; ++j) {
         if (!cand[j]) continue;
@@ -213,7 +215,7 @@ StageOut positional(const Reps& in, const MergeOptions& o) {
           // No program has that many statements of one pattern: past phrase_max_distinct pairs,
           // one-to-one columns are fresh values ("worker qzx lost its vbn connection to ..."), not
           // statements.
-          if (differ && pairs.size() == distinct[j] && pairs.size() == distinct[k2] && pairs.size() < o.phrase_max_distinct)
+          if (differ && pairs.size() == std::max(distinct[j], distinct[k2]) && pairs.size() < o.phrase_max_distinct)
             phrase[j] = phrase[k2] = true;
         }
       }
