@@ -199,7 +199,7 @@ bool for_each_block(std::size_t max_bytes, F&& on_lines) {
       rest = {};
     }
     if (!lines.empty()) on_lines(lines);
-    std::memmove(buf.data(), rest.data(), rest.size());
+    if (!rest.empty()) std::memmove(buf.data(), rest.data(), rest.size());
     buf.resize(rest.size());
   }
   return true;

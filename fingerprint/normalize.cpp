@@ -251,12 +251,16 @@ class Scanner {
           continue;
         }
       }
-      // "name:port": the host part of an address is a value even without digits.
+      // "name:port": the host part of an address is a value even without digits - when it looks
+      // like a host (a dotted or hyphenated name). "retries:3", "memory:1024" keep their key; a bare
+      // host name ("rabbitmq:5672") is left to the learner.
       if (j + 1 < n && tok[j] == ':' && is_digit(tok[j + 1]) && (seen & k_alpha) && is_alpha(c)) {
         std::size_t k = j + 1;
         while (k < n && is_digit(tok[k])) ++k;
-        if (k - j - 1 <= 5 && (k == n || (is_delim(tok[k]) && tok[k] != ':') || tok[k] == '/')) {
-          mask(tok.substr(i, j - i));
+        const std::string_view name = tok.substr(i, j - i);
+        const bool hostlike = name.find_first_of(".-") != std::string_view::npos;
+        if (hostlike && k - j - 1 <= 5 && (k == n || (is_delim(tok[k]) && tok[k] != ':') || tok[k] == '/')) {
+          mask(name);
           i = j;
           continue;
         }
@@ -294,30 +298,85 @@ class Scanner {
   // IPv6 address with a port, a time) and "<*>,<*>" become "<*>", their raw values joined.
   void join_adjacent_wildcards(std::size_t from, std::size_t values_before) {
     std::string& t = out_.text;
-    std::size_t pos = t.find("<*>", from);
-    std::size_t value = values_before;
-    while (pos != std::string::npos) {
-      const std::size_t next = pos + 3;
-      if (next + 3 < t.size() + 0 && (t[next] == ':' || t[next] == ',') && t.compare(next + 1, 3, "<*>") == 0) {
-        if (value + 1 < out_.values.size()) {
-          out_.values[value] += t[next];
-          out_.values[value] += out_.values[value + 1];
-          if (out_.values[value].size() > opts_.max_value_bytes) out_.values[value].resize(opts_.max_value_bytes);
-          out_.values.erase(out_.values.begin() + static_cast<std::ptrdiff_t>(value) + 1);
+    if (t.find("<*>", from) == std::string::npos) return;
+    // One pass (a token of "1,1,1,..." must not cost an erase per comma): copy the token's text,
+    // folding "<*>" + ':' or ',' + "<*>" into the wildcard before it, and its raw value with it.
+    std::string seg;
+    seg.reserve(t.size() - from);
+    std::vector<std::string> vals;
+    const std::size_t have = out_.values.size();
+    std::size_t v = values_before;   // index of the next wildcard's raw value
+    bool last_was_wildcard = false;  // seg ends with a wildcard we emitted
+    for (std::size_t i = from; i < t.size();) {
+      if (t.compare(i, 3, "<*>") == 0) {
+        const bool join = seg.size() >= 4 && (seg.back() == ':' || seg.back() == ',') && last_was_wildcard;
+        if (join) {
+          const char sep = seg.back();
+          seg.pop_back();
+          if (v < have && !vals.empty()) {
+            vals.back() += sep;
+            vals.back() += out_.values[v];
+            if (vals.back().size() > opts_.max_value_bytes) vals.back().resize(opts_.max_value_bytes);
+          }
+        } else {
+          seg.append("<*>");
+          if (v < have) vals.push_back(std::move(out_.values[v]));
         }
-        t.erase(next, 4);
+        ++v;
+        i += 3;
+        last_was_wildcard = true;
         continue;
       }
-      ++value;
-      pos = t.find("<*>", next);
+      // A separator directly after a wildcard keeps the join possible; anything else ends it.
+      last_was_wildcard = last_was_wildcard && (t[i] == ':' || t[i] == ',') && !seg.empty() && seg.back() == '>';
+      seg.push_back(t[i]);
+      ++i;
     }
+    t.resize(from);
+    t.append(seg);
+    out_.values.resize(std::min(values_before, have));
+    for (auto& x : vals) out_.values.push_back(std::move(x));
   }
 
   // A quoted structured value `key="…"` (klog, logfmt) holds one value, spaces and all. The
   // closing quote is the first one followed by whitespace or the end of the line. The message
   // field of structured logging (`msg`, `message`) is the statement itself and stays literal.
   // Returns the end of the value (one past the closing quote) in line, or 0 when tok is not one.
-  static std::size_t quoted_value_end(std::string_view line, std::size_t tok_start, std::size_t tok_end) {
+  // True when the last masked raw value is a plain number ("5.2", "160"), not an address or an id;
+  // unknown (values capped) counts as a number, as before the cap.
+  bool last_value_is_number() const {
+    if (out_.values.empty() || out_.values.size() >= opts_.max_values) return true;
+    const std::string& v = out_.values.back();
+    if (v.empty()) return false;
+    std::size_t dots = 0;
+    for (char c : v) {
+      if (c == '.' || c == ',') ++dots;
+      else if (!is_digit(c) && c != '-' && c != '+') return false;
+    }
+    return dots <= 1;
+  }
+
+  // The last masked value can be part of a date: a year (4 digits), a time (h:m) or a month/weekday
+  // name. "found 3 SAT instances" keeps SAT; "13 Nov 2024" masks Nov (a number follows).
+  bool last_value_is_date_part() const {
+    if (out_.values.empty() || out_.values.size() >= opts_.max_values) return true;
+    const std::string& v = out_.values.back();
+    bool digits = !v.empty(), colon = false;
+    for (char c : v) {
+      if (c == ':') colon = true;
+      else if (!is_digit(c)) digits = false;
+    }
+    if (colon) return true;
+    if (digits) return v.size() == 4;
+    return date_word(v);
+  }
+
+  // Memos of one line (reset in run): from no_close_from_ on there is no closing quote at all, from
+  // no_preferred_from_ on none followed by a key=. They keep hostile lines linear.
+  std::size_t no_close_from_ = std::string_view::npos;
+  std::size_t no_preferred_from_ = std::string_view::npos;
+
+  std::size_t quoted_value_end(std::string_view line, std::size_t tok_start, std::size_t tok_end) {
     std::size_t eq = tok_start;
     while (eq < tok_end && (is_alnum(line[eq]) || line[eq] == '_' || line[eq] == '-' || line[eq] == '.')) ++eq;
     if (eq == tok_start || eq + 1 >= tok_end || line[eq] != '=' || line[eq + 1] != '"') return 0;
@@ -325,12 +384,15 @@ class Scanner {
     if (iequals(key, "msg") || iequals(key, "message")) return 0;
     // Unescaped quotes inside the value happen ("no object matching key "a/b" in store"): prefer a
     // quote that ends the line or is followed by the next key=.
+    if (eq + 2 >= no_close_from_) return 0;
+    const bool want_preferred = eq + 2 < no_preferred_from_;
     std::size_t first_end = 0;
     for (std::size_t k = eq + 2; k < line.size(); ++k) {
       if (line[k] == '\\') {
         ++k;  // an escaped character, \" included
       } else if (line[k] == '"' && (k + 1 == line.size() || is_space(line[k + 1]))) {
         if (first_end == 0) first_end = k + 1;
+        if (!want_preferred) return first_end;
         std::size_t m = k + 1;
         while (m < line.size() && is_space(line[m])) ++m;
         if (m == line.size()) return k + 1;
@@ -339,10 +401,13 @@ class Scanner {
         if (e > m && e < line.size() && line[e] == '=') return k + 1;
       }
     }
+    if (first_end == 0) no_close_from_ = std::min(no_close_from_, eq + 2);
+    if (want_preferred) no_preferred_from_ = std::min(no_preferred_from_, eq + 2);
     return first_end;
   }
 
   void run(std::string_view line) {
+    no_close_from_ = no_preferred_from_ = std::string_view::npos;
     std::size_t i = 0;
     const std::size_t n = line.size();
     bool first = true;
@@ -391,7 +456,7 @@ class Scanner {
         // "5.2 KB," -> "<*>,": a unit after a masked number belongs to the value.
         std::size_t e = tok.size();
         while (e > 0 && is_delim(tok[e - 1])) --e;
-        if (e > 0 && is_unit(tok.substr(0, e))) {
+        if (e > 0 && is_unit(tok.substr(0, e)) && last_value_is_number()) {
           out_.text.append(tok.substr(e));
           prev_pure_mask = false;
           prev_list_mask = tok.substr(e) == "," && std::string_view(out_.text).ends_with("<*>,");
@@ -404,7 +469,7 @@ class Scanner {
       std::size_t before = out_.text.size();
       if (plain) {
         // A month or weekday name next to a number or another date part is part of a date.
-        if (date_word(tok) && (was_mask || next_starts_date(line, i))) {
+        if (date_word(tok) && ((was_mask && last_value_is_date_part()) || next_starts_date(line, i))) {
           mask(tok);
           prev_pure_mask = true;
         } else {
@@ -414,8 +479,9 @@ class Scanner {
         }
       } else {
         const std::size_t values_before = out_.values.size();
-        prev_pure_mask = token(tok, url_at);
+        token(tok, url_at);
         join_adjacent_wildcards(before, values_before);
+        prev_pure_mask = std::string_view(out_.text).substr(before) == wildcard;
       }
       if (opts_.collapse_wildcards && was_mask && prev_pure_mask && before > 0) {
         out_.text.resize(before - 1);  // "<*> <*>" -> "<*>": lists of variable length
