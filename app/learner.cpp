@@ -27,7 +27,7 @@ Result<LearnReport> learn_template_merges(SqliteStore& store, Fingerprinting& fp
   const std::unordered_set<std::string> keep_apart(refused->begin(), refused->end());
 
   // Only ids the default algorithm gave to their template (a user rule's custom id is left alone).
-  std::unordered_map<std::string, const SqliteLifecycle::MessageFingerprint*> by_template;
+  std::unordered_map<std::string_view, const SqliteLifecycle::MessageFingerprint*> by_template;  // views into rows
   std::vector<std::string> templates;
   for (const auto& r : *rows) {
     if (fp.id_for_template(r.template_text) != r.id) continue;
@@ -35,7 +35,7 @@ Result<LearnReport> learn_template_merges(SqliteStore& store, Fingerprinting& fp
   }
   auto learned = lc.learned_templates();
   if (!learned) return learned.error();
-  const std::unordered_set<std::string> learned_rows(learned->begin(), learned->end());
+  const std::unordered_map<std::string, std::string> learned_rows(learned->begin(), learned->end());
   fingerprint::MergeOptions mo;
   mo.min_distinct = min_distinct;
   LearnReport rep;
@@ -50,12 +50,23 @@ Result<LearnReport> learn_template_merges(SqliteStore& store, Fingerprinting& fp
       // Merged by an earlier round into a learned template that more data has since widened
       // ("a <*> b c" -> "a <*> b <*>"): fold the old learned row into the new one, so the CLI's
       // grouping over the whole set and serve's agree. A person's merge is left alone.
-      const std::string& old = src->merged_into;
-      if (!learned_rows.count(old) || keep_apart.count(old)) continue;
+      const std::string old = src->merged_into;
+      auto learned_row = learned_rows.find(old);
+      if (learned_row == learned_rows.end() || keep_apart.count(old)) continue;
       if (auto e = lc.ensure_learned(target, m.into, *src, fingerprint::algorithm_version); !e) return e.error();
-      if (auto mg = lc.merge(old, target, kLearner); !mg) {
-        if (mg.error().code == ErrorCode::conflict) continue;
-        return mg.error();
+      if (fingerprint::template_covers(m.into, learned_row->second)) {
+        // Everything the old learned template stood for fits the new one: fold it in.
+        if (auto mg = lc.merge(old, target, kLearner); !mg) {
+          if (mg.error().code == ErrorCode::conflict) continue;
+          return mg.error();
+        }
+      } else {
+        // Only this template moves; the old learned row keeps the others it covers.
+        if (auto um = lc.unmerge(src->id, kLearner); !um && um.error().code != ErrorCode::conflict) return um.error();
+        if (auto mg = lc.merge(src->id, target, kLearner); !mg) {
+          if (mg.error().code == ErrorCode::conflict) continue;
+          return mg.error();
+        }
       }
       ++rep.merged;
       continue;

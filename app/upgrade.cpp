@@ -1,6 +1,7 @@
 #include "app/upgrade.hpp"
 
 #include <unordered_map>
+#include <unordered_set>
 
 #include "app/fingerprinting.hpp"
 #include "schema/sqlite_lifecycle.hpp"
@@ -18,6 +19,9 @@ Result<UpgradeReport> upgrade_fingerprint_ids(SqliteStore& store, Fingerprinting
   if (rows->empty()) return rep;
   auto merges = lc.merges();
   if (!merges) return merges.error();
+  auto apart = lc.unmerged_by_people(kUpgrade);
+  if (!apart) return apart.error();
+  const std::unordered_set<std::string> kept_apart(apart->begin(), apart->end());
   auto final_of = [&](std::string id) {
     for (int hops = 0; hops < 8; ++hops) {
       auto it = merges->find(id);
@@ -36,13 +40,15 @@ Result<UpgradeReport> upgrade_fingerprint_ids(SqliteStore& store, Fingerprinting
     ev.message = old.sample;
     ev.service = old.service.empty() ? "unknown" : old.service;
     ev.host = old.host;
+    ev.labels = old.labels;  // rules that match on labels decide as they did
     const FingerprintInfo now = fp.compute(ev);
     if (now.id == old.id) {
       ++rep.same;
     } else {
       auto created = lc.ensure_upgraded(now.id, now.template_text, now.exception_type, now.frames_json, old, version);
       if (!created) return created.error();
-      if (*created) {
+      // Created now, or created by a run that stopped before merging it (still unmerged): map it.
+      if (*created || final_of(now.id) == now.id) {
         // New id -> old fingerprint: its events keep counting where people know them.
         if (auto m = lc.merge(now.id, old.id, kUpgrade); !m && m.error().code != ErrorCode::conflict) return m.error();
         (*merges)[now.id] = final_of(old.id);
@@ -50,7 +56,9 @@ Result<UpgradeReport> upgrade_fingerprint_ids(SqliteStore& store, Fingerprinting
       } else {
         // A larger old fingerprint already holds this new id: the new algorithm says they are one.
         const std::string holder = final_of(now.id);
-        if (old.merged_into.empty() && holder != old.id && holder != now.id && final_of(old.id) != holder) {
+        // Never against a person's decision: an id a person unmerged stays apart.
+        if (old.merged_into.empty() && holder != old.id && holder != now.id && final_of(old.id) != holder &&
+            !kept_apart.count(old.id) && !kept_apart.count(holder)) {
           auto m = lc.merge(old.id, holder, kUpgrade);
           if (!m && m.error().code != ErrorCode::conflict) return m.error();
           if (m) {

@@ -424,6 +424,20 @@ void apply(std::map<std::string, std::string>& image, Stage stage, const MergeOp
 
 }  // namespace
 
+bool template_covers(std::string_view general, std::string_view specific) {
+  const Toks g = tokenize(general), t = tokenize(specific);
+  // ok[i][j]: g[i..] matches t[j..]; a wildcard of g matches one or more tokens of t.
+  std::vector<std::vector<char>> ok(g.size() + 1, std::vector<char>(t.size() + 1, 0));
+  ok[g.size()][t.size()] = 1;
+  for (std::size_t i = g.size(); i-- > 0;)
+    for (std::size_t j = t.size() + 1; j-- > 0;) {
+      if (j == t.size()) continue;
+      if (g[i].text == wildcard) ok[i][j] = ok[i + 1][j + 1] || ok[i][j + 1];
+      else ok[i][j] = g[i].text == t[j].text && ok[i + 1][j + 1];
+    }
+  return ok[0][0] != 0;
+}
+
 bool set_merge_option(MergeOptions& o, std::string_view name, std::size_t v) {
   if (name == "min_distinct") o.min_distinct = v;
   else if (name == "min_distinct_in_context") o.min_distinct_in_context = v;

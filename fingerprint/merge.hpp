@@ -58,6 +58,10 @@ struct TemplateMerge {
 /// Used by `selfheal fingerprint --learn-option` and the leave-one-dataset-out evaluation.
 bool set_merge_option(MergeOptions& opts, std::string_view name, std::size_t value);
 
+/// True when every text of template `specific` also fits `general` (`<*>` of general stands for
+/// one or more tokens). Used to re-point an earlier learned merge only to a template that covers it.
+bool template_covers(std::string_view general, std::string_view specific);
+
 /// Pure. Sorted by `from`; templates that do not merge are absent.
 std::vector<TemplateMerge> learn_merges(const std::vector<std::string>& templates,
                                         const MergeOptions& opts = {});

@@ -1,5 +1,7 @@
 #include "schema/sqlite_lifecycle.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include "schema/detail/sqlite_access.hpp"
 
 namespace selfheal {
@@ -252,7 +254,7 @@ Result<std::vector<SqliteLifecycle::OldFingerprint>> SqliteLifecycle::fingerprin
                         "SELECT id, algorithm_version, merged_into, count + merged_count, first_seen, last_seen, "
                         "severity FROM fingerprints WHERE algorithm_version < ?1 ORDER BY count + merged_count DESC, id");
     SQLite::Statement sample(db,
-                             "SELECT message, service, host FROM samples WHERE fingerprint_id = ?1 "
+                             "SELECT message, service, host, labels FROM samples WHERE fingerprint_id = ?1 "
                              "ORDER BY kind = 'first' DESC, ts, slot LIMIT 1");
     q.bind(1, algorithm_version);
     std::vector<OldFingerprint> out;
@@ -271,6 +273,11 @@ Result<std::vector<SqliteLifecycle::OldFingerprint>> SqliteLifecycle::fingerprin
         o.sample = sample.getColumn(0).getString();
         o.service = sample.getColumn(1).getString();
         o.host = sample.getColumn(2).getString();
+        // Labels as the store wrote them (a flat JSON object of strings); anything else is ignored.
+        const auto j = nlohmann::json::parse(sample.getColumn(3).getString(), nullptr, false);
+        if (j.is_object())
+          for (auto it = j.begin(); it != j.end(); ++it)
+            if (it.value().is_string()) o.labels.emplace_back(it.key(), it.value().get<std::string>());
       }
       out.push_back(std::move(o));
     }
@@ -316,11 +323,13 @@ Result<void> SqliteLifecycle::set_algorithm_version(const std::string& id, int a
   });
 }
 
-Result<std::vector<std::string>> SqliteLifecycle::learned_templates() {
-  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<std::string>> {
-    SQLite::Statement q(db, "SELECT DISTINCT subject FROM audit_log WHERE action = 'learned_template'");
-    std::vector<std::string> out;
-    while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+Result<std::vector<std::pair<std::string, std::string>>> SqliteLifecycle::learned_templates() {
+  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<std::pair<std::string, std::string>>> {
+    SQLite::Statement q(db,
+                        "SELECT id, template FROM fingerprints WHERE id IN (SELECT subject FROM audit_log WHERE "
+                        "action = 'learned_template')");
+    std::vector<std::pair<std::string, std::string>> out;
+    while (q.executeStep()) out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getString());
     return out;
   });
 }

@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "schema/lifecycle_store.hpp"
+#include "schema/model.hpp"
 #include "schema/sqlite_db.hpp"
 
 namespace selfheal {
@@ -52,6 +53,7 @@ class SqliteLifecycle final : public LifecycleStore {
     std::string sample;  // the earliest kept sample's text ("" when none is kept)
     std::string service;
     std::string host;
+    Labels labels;
   };
   /// Rows whose id an older algorithm made, largest first (count with merged counts, then id).
   Result<std::vector<OldFingerprint>> fingerprints_before_version(int algorithm_version);
@@ -60,8 +62,8 @@ class SqliteLifecycle final : public LifecycleStore {
   Result<bool> ensure_upgraded(const std::string& id, const std::string& template_text, const std::string& exception_type,
                                const std::string& frames_json, const OldFingerprint& from, int algorithm_version);
   Result<void> set_algorithm_version(const std::string& id, int algorithm_version);
-  /// Ids of the rows the learner created for its learned templates (audit 'learned_template').
-  Result<std::vector<std::string>> learned_templates();
+  /// The rows the learner created for its learned templates (audit 'learned_template'): id, template.
+  Result<std::vector<std::pair<std::string, std::string>>> learned_templates();
 
  private:
   std::shared_ptr<SqliteDb> db_;

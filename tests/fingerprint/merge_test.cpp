@@ -170,3 +170,13 @@ TEST_CASE("learning never throws and stays bounded on odd templates") {
   for (int i = 0; i < 50; ++i) t.push_back("k" + std::to_string(i % 7) + ": v" + std::string(i % 3, '"'));
   CHECK_NOTHROW(fp::learn_merges(t));
 }
+
+TEST_CASE("a template covers another when its wildcards stand for one or more tokens") {
+  CHECK(fp::template_covers("error: <*>", "error: disk: full"));
+  CHECK(fp::template_covers("error: disk: <*>", "error: disk: full"));
+  CHECK_FALSE(fp::template_covers("error: disk: <*>", "error: <*>"));  // narrower than the old one
+  CHECK_FALSE(fp::template_covers("error: disk: <*>", "error: net: down"));
+  CHECK(fp::template_covers("a <*> b <*>", "a x y b z"));
+  CHECK_FALSE(fp::template_covers("a <*> b", "a b"));  // a wildcard is never empty
+  CHECK(fp::template_covers("same", "same"));
+}

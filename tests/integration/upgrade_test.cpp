@@ -10,6 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "fingerprint/fingerprint.hpp"
+#include "schema/sqlite_db.hpp"
+#include "schema/sqlite_lifecycle.hpp"
+#include "schema/clock.hpp"
 #include "tests/support/support.hpp"
 
 using namespace selfheal;
@@ -115,4 +118,41 @@ TEST_CASE("an upgrade from an algorithm-1 store keeps every state, merge and aud
   }
   CHECK(rows(db).size() == after.size());
   CHECK(audit(db).size() == audit_after.size());
+}
+
+TEST_CASE("an upgrade that stopped between creating a new id and merging it finishes on the next start") {
+  test::TempDir dir;
+  const std::string data = dir.file("data");
+  std::filesystem::create_directories(data);
+  const std::string db = data + "/selfheal.db";
+  std::filesystem::copy_file(std::string(SELFHEAL_SOURCE_DIR) + "/tests/data/upgrade/v1-store.db", db);
+  // The new id of "disk full" (resolved by a person in version 1), as today's engine computes it.
+  auto r = test::run({test::selfheal_binary(), "fingerprint", "--no-learn"}, "ERROR disk full on /var/lib/data\n");
+  REQUIRE(r.exit_code == 0);
+  const std::string new_id = r.out.substr(0, r.out.find('\t'));
+  REQUIRE(new_id.size() == 16);
+  {
+    // The first transaction of the upgrade of that row, then a crash: the row exists, unmerged.
+    auto sdb = SqliteDb::open({db, 5000, false});
+    REQUIRE(sdb);
+    SystemClock clock;
+    SqliteLifecycle lc(*sdb, clock);
+    auto old = lc.fingerprints_before_version(fingerprint::algorithm_version);
+    REQUIRE(old);
+    const SqliteLifecycle::OldFingerprint* disk = nullptr;
+    for (const auto& o : *old)
+      if (o.id == "20263c755ddb89fb") disk = &o;
+    REQUIRE(disk != nullptr);
+    auto created = lc.ensure_upgraded(new_id, "disk full on <*>", "", "[]", *disk, fingerprint::algorithm_version);
+    REQUIRE(created);
+    CHECK(*created);
+  }
+  {
+    test::ServeProcess serve(data, {}, {{"SELFHEAL_FINGERPRINT_LEARN_INTERVAL_MS", "0"}});
+    CHECK(serve.stop() == 0);
+  }
+  const auto after = rows(db);
+  REQUIRE(after.count(new_id) == 1);
+  CHECK(after.at(new_id).merged_into == "20263c755ddb89fb");
+  CHECK(after.at("20263c755ddb89fb").status == "resolved");
 }
