@@ -132,7 +132,8 @@ StageOut positional(const Reps& in, const MergeOptions& o) {
       for (std::size_t i = 0; i < len; ++i) ++freq[{static_cast<std::uint32_t>(i), e->second[i].text}];
     // Group key: the positions (and words) of the pattern, i.e. the frequency shared by the most
     // positions of the template (ties: the higher frequency).
-    std::map<std::string, std::vector<std::size_t>> groups;
+    // Key: the pattern's (position, word) pairs - no separator characters, any bytes are safe.
+    std::map<std::vector<std::pair<std::uint32_t, sv>>, std::vector<std::size_t>> groups;
     std::vector<std::uint32_t> f(len);
     for (std::size_t k = 0; k < ts.size(); ++k) {
       const Toks& tk = ts[k]->second;
@@ -145,15 +146,10 @@ StageOut positional(const Reps& in, const MergeOptions& o) {
       std::size_t best_n = 0;
       for (const auto& [fv, cnt] : by_freq)
         if (cnt > best_n || (cnt == best_n && fv > best_f)) best_f = fv, best_n = cnt;
-      std::string key;
-      for (std::size_t i = 0; i < len; ++i) {
-        if (f[i] != best_f) continue;
-        key += std::to_string(i);
-        key.push_back('\x1f');
-        key.append(tk[i].text);
-        key.push_back('\x1e');
-      }
-      groups[key].push_back(k);
+      std::vector<std::pair<std::uint32_t, sv>> key;
+      for (std::size_t i = 0; i < len; ++i)
+        if (f[i] == best_f) key.emplace_back(static_cast<std::uint32_t>(i), tk[i].text);
+      groups[std::move(key)].push_back(k);
     }
     for (const auto& [key, members] : groups) {
       if (members.size() < 2) continue;
@@ -170,12 +166,7 @@ StageOut positional(const Reps& in, const MergeOptions& o) {
           in_pattern[i] = same;
         }
         // Words of the key only (not merely shared ones) give context, as the pattern defines it.
-        std::size_t p = 0;
-        while (p < key.size()) {
-          std::size_t us = key.find('\x1f', p), rs = key.find('\x1e', us);
-          if (is_word(sv(key).substr(us + 1, rs - us - 1))) ++ctx;
-          p = rs + 1;
-        }
+        for (const auto& [pos, word] : key) ctx += is_word(word) ? 1 : 0;
       }
       std::vector<std::size_t> distinct(len, 1);
       std::vector<bool> cand(len, false);
