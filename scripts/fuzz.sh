@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build and run the libFuzzer targets with ASan + UBSan: the fingerprint parsers (stitcher,
-# normaliser, trace parser, structured JSON/logfmt lines) and the Loki push decoders (protobuf, snappy, JSON, gzip, labels, the
+# normaliser, trace parser, structured JSON/logfmt lines, the template learner) and the Loki push decoders (protobuf, snappy, JSON, gzip, labels, the
 # whole handler). scripts/test.sh (CI) runs each for 10 s; the acceptance runs use 600 s.
 #
 #   scripts/fuzz.sh                 # 600 s per target (the acceptance run)
@@ -14,7 +14,7 @@ ROOT=$PWD
 OUT=${FUZZ_OUT:-$ROOT/build-fuzz}
 SECS=${FUZZ_SECONDS:-600}
 CXX=${FUZZ_CXX:-clang++}
-TARGETS=("${@:-stitcher normalize trace structured loki_push}")
+TARGETS=("${@:-stitcher normalize trace structured learn loki_push}")
 read -r -a TARGETS <<< "${TARGETS[*]}"
 
 mkdir -p "$OUT/obj"
