@@ -7,6 +7,7 @@
 #include "healer/actions/failover.hpp"
 #include "healer/actions/http_action.hpp"
 #include "schema/log.hpp"
+#include "schema/time_format.hpp"
 
 namespace selfheal::healer {
 
@@ -18,12 +19,6 @@ constexpr std::size_t max_output_excerpt = 2048;
 std::string excerpt(const std::string& s) {
   if (s.size() <= max_output_excerpt) return s;
   return s.substr(0, max_output_excerpt) + "…";
-}
-
-std::string fields_json(const Fields& f) {
-  nlohmann::json j = nlohmann::json::object();
-  for (const auto& [k, v] : f) j[k] = v;
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Fields fields_from_json(const std::string& s) {
@@ -57,37 +52,45 @@ std::string describe_plan(const Plan& p) {
   j["strategy"] = p.strategy;
   j["fingerprint_id"] = p.fingerprint_id;
   j["target"] = p.target;
+  j["service"] = p.service;
+  j["host"] = p.host;
   j["step"] = p.step;
   j["action"] = p.action.name;
   j["type"] = p.action.type;
-  if (p.action.type == "exec") {
-    auto argv = build_argv(p.action.delivery.exec, p.fields);
-    j["argv"] = argv ? *argv : p.action.delivery.exec.argv;
-  } else if (p.action.type == "http") {
-    j["method"] = p.action.delivery.http.method;
-    j["body"] = build_http_body(p.action.delivery.http, p.fields);
-  } else if (p.action.type == "notify") {
-    j["level"] = p.action.level;
-  } else if (p.action.type == "failover") {
-    j["targets"] = p.action.targets;
-  }
+  const ActionDescription d = p.impl->describe(p);
+  if (!d.argv.empty()) j["argv"] = d.argv;
+  if (!d.method.empty()) j["method"] = d.method;
+  if (!d.url.empty()) j["url"] = d.url;
+  if (!d.body.empty()) j["body"] = d.body;
+  if (!d.level.empty()) j["level"] = d.level;
+  if (!d.targets.empty()) j["targets"] = d.targets;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
 
 Result<std::unique_ptr<Worker>> Worker::create(HealerConfig cfg, WorkerDeps deps) {
-  auto s = build_strategies(cfg);
+  auto s = build_strategies(cfg, deps.actions);
   if (!s) return s.error();
   return std::unique_ptr<Worker>(new Worker(std::move(cfg), deps, std::move(s.value())));
 }
 
 Worker::Worker(HealerConfig cfg, WorkerDeps deps, std::vector<std::unique_ptr<Strategy>> strategies)
-    : cfg_(std::move(cfg)), deps_(deps), strategies_(std::move(strategies)), notifier_(cfg_.notify) {
+    : cfg_(std::move(cfg)),
+      deps_(deps),
+      strategies_(std::move(strategies)),
+      notifier_(cfg_.notify),
+      env_{deps_.clock, deps_.metrics, deps_.state, notifier_, deps_.suggester, cfg_.notify.link_base_url, {}, {}} {
+  env_.page = [this](const Notification& n, const std::vector<std::string>& only, const Plan& p) {
+    return send_page(n, only, p.fingerprint_id, p.target);
+  };
+  env_.warn = [this](const char* what, const Error& e) { warn_store(what, e); };
   auto_heals_ = &deps_.metrics.counter("selfheal_healer_auto_heals_total",
                                        "Healing actions whose effect was verified (the error rate dropped).");
   circuit_breaks_ = &deps_.metrics.counter("selfheal_healer_circuit_breaks_total",
                                            "Circuit breakers that opened (escalated to a human).");
+  history_write_errors_ = &deps_.metrics.counter("selfheal_healer_history_write_errors_total",
+                                                 "Healer history or state writes that failed (each is logged).");
   for (const auto& s : strategies_)
     deps_.metrics.gauge("selfheal_healer_breaker_state",
                         "Worst circuit breaker state per strategy: 0 closed, 1 half-open, 2 open.",
@@ -120,6 +123,7 @@ void Worker::start() {
       t.run_id = r.id;
       FingerprintFacts f;
       f.summary.id = r.fingerprint_id;
+      if (r.target.rfind("fingerprint:", 0) != 0) f.service = r.target;  // the scope it ran for
       t.plan = s->plan(f, r.step);
       t.plan.target = r.target;
       t.started = r.ts;
@@ -138,14 +142,14 @@ void Worker::start() {
     for (auto r : *rows) {
       r.outcome = "error";
       r.error = "interrupted: the process stopped while the action was running";
-      (void)deps_.log.update(r);
+      record_update(r, "close an interrupted run");
     }
   }
   if (auto rows = deps_.state.breakers()) {
     for (auto b : *rows) {
       if (!b.trial_in_flight) continue;
       b.trial_in_flight = false;
-      (void)deps_.state.save_breaker(b);
+      if (auto w = deps_.state.save_breaker(b); !w) warn_store("release a breaker trial", w.error());
     }
   }
   const int n = std::max(1, cfg_.worker_threads);
@@ -173,7 +177,24 @@ void Worker::enqueue(const std::vector<std::string>& ids) {
   if (ids.empty()) return;
   {
     std::lock_guard l(mu_);
-    for (const auto& id : ids) queue_.insert(id);
+    for (const auto& id : ids) queue_[id];
+  }
+  cv_.notify_all();
+}
+
+void Worker::enqueue(const std::vector<TouchedScope>& touched) {
+  if (touched.empty()) return;
+  {
+    std::lock_guard l(mu_);
+    for (const auto& t : touched) {
+      auto& scopes = queue_[t.id];
+      auto it = std::find_if(scopes.begin(), scopes.end(),
+                             [&](const TriggerScope& s) { return s.service == t.service && s.host == t.host; });
+      if (it != scopes.end())
+        it->count += t.count;
+      else if (scopes.size() < 64)
+        scopes.push_back(TriggerScope{t.service, t.host, t.count});
+    }
   }
   cv_.notify_all();
 }
@@ -198,7 +219,7 @@ const Strategy* Worker::strategy_by_name(const std::string& name) const {
 void Worker::loop(std::stop_token st) {
   UnixMs last_tick = 0;
   while (!st.stop_requested()) {
-    std::set<std::string> batch;
+    std::map<std::string, std::vector<TriggerScope>> batch;
     std::vector<Escalation> escalations;
     {
       std::unique_lock l(mu_);
@@ -209,11 +230,29 @@ void Worker::loop(std::stop_token st) {
       escalations.swap(escalations_);
     }
     for (const auto& e : escalations) {
-      if (const Strategy* s = strategy_by_name(e.strategy)) evaluate(e.fingerprint_id, s, e.step, true);
+      const Strategy* s = strategy_by_name(e.strategy);
+      // The episode stays marked while its next step runs; released here when nothing was queued.
+      if (!s || !evaluate(e.fingerprint_id, e.scope, s, e.step, true)) {
+        std::lock_guard l(mu_);
+        escalating_.erase({e.strategy, e.fingerprint_id, e.target});
+      }
     }
-    for (const auto& id : batch) {
+    for (const auto& [id, scopes] : batch) {
       if (st.stop_requested()) break;
-      evaluate(id);
+      if (scopes.empty()) {
+        evaluate(id, TriggerScope{});
+        continue;
+      }
+      // One decision per service of the triggering events; its busiest host fills {host}.
+      std::map<std::string, TriggerScope> per_service;
+      for (const auto& sc : scopes) {
+        auto [it, fresh] = per_service.try_emplace(sc.service, sc);
+        if (!fresh && sc.count > it->second.count) {
+          it->second.host = sc.host;
+          it->second.count = sc.count;
+        }
+      }
+      for (const auto& [service, sc] : per_service) evaluate(id, sc);
     }
     const UnixMs now = deps_.clock.now_ms();
     if (batch.empty() || now - last_tick >= cfg_.tick_ms) {
@@ -238,32 +277,44 @@ void Worker::tick() {
   restore_throttles();
 }
 
-Result<FingerprintFacts> Worker::facts(const std::string& id) {
+Result<FingerprintFacts> Worker::facts(const std::string& id, const TriggerScope& scope) {
   FingerprintFacts f;
+  f.service = scope.service;
+  f.host = scope.host;
   f.now = deps_.clock.now_ms();
   auto s = deps_.query.fingerprint(id);
   if (!s) return s.error();
   if (!*s) return make_error(ErrorCode::not_found, "fingerprint " + id + " not found");
   f.summary = std::move(**s);
-  std::int64_t span = (cfg_.escalation.short_window_secs + cfg_.escalation.baseline_window_secs) * 1000;
+  std::int64_t span =
+      (static_cast<std::int64_t>(cfg_.escalation.short_window_min) + cfg_.escalation.baseline_min + 1) * minute_ms;
   for (const auto& st : cfg_.strategies) span = std::max(span, st.match.rate_window_secs * 1000);
   const UnixMs from = f.now - span - minute_ms;
   auto series = deps_.query.series(id, from - from % minute_ms, f.now + minute_ms);
   if (series) f.series = std::move(*series);
   auto samples = deps_.query.samples(id, 6);
-  if (samples)
+  if (samples) {
+    // No scope given (an approval, a tool): the newest event's own service and host stand in.
+    const StoredSample* newest = nullptr;
+    for (const auto& smp : *samples)
+      if (!newest || smp.ts > newest->ts) newest = &smp;
+    if (scope.service.empty() && newest) {
+      f.service = newest->service;
+      f.host = newest->host;
+    }
     for (auto& smp : *samples) f.samples.push_back(std::move(smp.message));
+  }
   return f;
 }
 
 Result<PolicyState> Worker::gather_state(const Plan& plan) {
   PolicyState st;
   const UnixMs now = deps_.clock.now_ms();
-  auto last = deps_.log.last_run(plan.strategy, plan.target);
+  auto last = deps_.log.last_run(plan.strategy, plan.target, plan.remediation);
   if (!last) return last.error();
   st.last_run_at = *last;
   if (plan.guards.max_runs > 0 && plan.guards.per_secs > 0) {
-    auto times = deps_.log.run_times(plan.strategy, now - plan.guards.per_secs * 1000);
+    auto times = deps_.log.run_times(plan.strategy, now - plan.guards.per_secs * 1000, plan.remediation);
     if (!times) return times.error();
     st.window_runs = std::move(*times);
   }
@@ -309,35 +360,133 @@ void Worker::record_skip(const Plan& plan, const Decision& d, std::int64_t appro
   r.detail = d.detail;
   r.dry_run = d.reason == SkipReason::dry_run;
   r.approval_id = approval_id;
-  if (auto a = deps_.log.append(r); !a) {
-    static log::RateLimit rl(10);
-    std::uint64_t suppressed = 0;
-    if (rl.allow(suppressed))
-      spdlog::warn("Healer could not record a decision. error=\"{}\" suppressed={}", a.error().message, suppressed);
-  }
+  r.remediation = plan.remediation;
+  if (auto a = deps_.log.append_skip(r); !a) warn_store("record a skip", a.error());
   count_decision("skipped", r.reason);
 }
 
-void Worker::evaluate(const std::string& id, const Strategy* only, int step, bool escalation) {
+void Worker::warn_store(const char* what, const Error& e) {
+  history_write_errors_->inc();
+  static log::RateLimit rl(10);
+  std::uint64_t suppressed = 0;
+  if (rl.allow(suppressed))
+    spdlog::warn("Healer could not write its history or state. what=\"{}\" error=\"{}\" suppressed={}", what,
+                 e.message, suppressed);
+}
+
+Result<std::int64_t> Worker::record(const HealingRun& r, const char* what) {
+  auto a = deps_.log.append(r);
+  if (!a) warn_store(what, a.error());
+  return a;
+}
+
+void Worker::record_update(const HealingRun& r, const char* what) {
+  if (auto u = deps_.log.update(r); !u) warn_store(what, u.error());
+}
+
+ActionOutcome Worker::notify_approval(const ApprovalRow& a, const Plan& plan) {
+  if (!cfg_.notify.notify_approvals || cfg_.notify.channels.empty()) {
+    ActionOutcome none;
+    none.success = true;
+    none.output = "no notify channel configured";
+    return none;
+  }
+  Notification n = notification(plan, "approval_request",
+                                "Approval needed: " + plan.action.name + " (" + plan.action.type + ") on " + plan.target);
+  n.level = "warning";
+  const ActionDescription desc = plan.impl->describe(plan);
+  std::string what = plan.action.type;
+  if (!desc.argv.empty()) {
+    what.clear();
+    for (const auto& el : desc.argv) what += (what.empty() ? "" : " ") + el;
+  } else if (!desc.url.empty()) {
+    what = desc.method + " " + desc.url;
+  }
+  const std::string expires = format_rfc3339(a.expires_at);
+  n.text = "who: strategy " + plan.strategy + " on " + plan.target + (plan.host.empty() ? "" : "@" + plan.host) +
+           "\nwhat: " + what + "\nwhy: fingerprint " + plan.fingerprint_id + " (" + plan.field("count") +
+           " events): " + plan.field("template") + "\nexpires: " + expires + "\napprove: selfheal approve " +
+           std::to_string(a.id) + "  |  reject: selfheal reject " + std::to_string(a.id);
+  n.extra = {{"approval_id", std::to_string(a.id)},
+             {"expires_at", expires},
+             {"command", what},
+             {"approve", "POST /api/v1/approvals/" + std::to_string(a.id) + "/approve"},
+             {"reject", "POST /api/v1/approvals/" + std::to_string(a.id) + "/reject"}};
+  return notifier_.send(n, cfg_.notify.approval_channels, true);
+}
+
+void Worker::set_step(const Plan& p, int step) {
+  if (auto w = deps_.state.set_escalation_step(p.strategy, p.fingerprint_id, p.target, step, deps_.clock.now_ms());
+      !w)
+    warn_store("persist the escalation step", w.error());
+}
+
+Notification Worker::notification(const Plan& p, std::string kind, std::string title) const {
+  Notification n;
+  n.kind = std::move(kind);
+  n.level = p.action.type == "notify" ? p.action.level : "warning";
+  n.title = std::move(title);
+  n.fields = p.fields;
+  n.now = deps_.clock.now_ms();
+  n.link = fingerprint_link(cfg_.notify.link_base_url, p.fingerprint_id);
+  return n;
+}
+
+ActionOutcome Worker::send_page(const Notification& n, const std::vector<std::string>& only, const std::string& fp,
+                                const std::string& target) {
+  const std::string& level = n.level;
+  const UnixMs now = deps_.clock.now_ms();
+  const std::int64_t cooldown_ms = cfg_.notify.page_cooldown_secs * 1000;
+  std::vector<std::string> due;
+  for (const auto& ch : notifier_.channels_for(level, only)) {
+    auto last = deps_.state.timestamp("page:" + ch + ":" + fp + ":" + target);
+    if (cooldown_ms > 0 && last && *last > 0 && now < *last + cooldown_ms) continue;
+    due.push_back(ch);
+  }
+  ActionOutcome o;
+  if (due.empty()) {
+    o.error = notifier_.channels_for(level, only).empty() ? "no notify channel subscribed to level " + level
+                                                          : "page_cooldown";
+    return o;
+  }
+  o = notifier_.send(n, due);
+  for (const auto& ch : o.delivered)
+    if (auto w = deps_.state.set_timestamp("page:" + ch + ":" + fp + ":" + target, now); !w)
+      warn_store("persist a page cooldown", w.error());
+  return o;
+}
+
+bool Worker::evaluate(const std::string& id, const TriggerScope& scope, const Strategy* only, int step,
+                      bool escalation) {
   struct Count {  // counted when the evaluation is complete (its job, if any, is queued)
     std::atomic<std::uint64_t>& n;
     ~Count() { ++n; }
   } count{evaluations_};
-  auto f = facts(id);
-  if (!f) return;
+  auto f = facts(id, scope);
+  if (!f) return false;
   const Strategy* s = only ? only : select_strategy(strategies_, *f);
-  if (!s) return;
-  if (step < 0) {
-    std::lock_guard l(mu_);
-    auto it = step_.find({std::string(s->name()), id});
-    step = it == step_.end() ? 0 : it->second;
+  if (!s) return false;
+  Plan plan = s->plan(*f, std::max(step, 0));
+  if (step < 0) {  // where this (strategy, fingerprint, target)'s escalation episode is, across restarts
+    auto persisted = deps_.state.escalation_step(plan.strategy, id, plan.target);
+    if (!persisted) {
+      spdlog::warn("Healer could not read its state; skipping this evaluation. error=\"{}\"",
+                   persisted.error().message);
+      return false;
+    }
+    {
+      std::lock_guard l(mu_);
+      if (escalating_.count({plan.strategy, id, plan.target})) return false;  // its queued escalation decides
+    }
+    step = *persisted;
+    if (step >= s->steps()) step = 0;
+    if (step > 0) plan = s->plan(*f, step);
   }
-  if (step >= s->steps()) return;
-  Plan plan = s->plan(*f, step);
+  if (step >= s->steps()) return false;
   auto st = gather_state(plan);
   if (!st) {
     spdlog::warn("Healer could not read its state; skipping this evaluation. error=\"{}\"", st.error().message);
-    return;
+    return false;
   }
   // Within an escalation episode the next (heavier) step follows at once: cooldown does not apply.
   if (escalation) st->last_run_at = 0;
@@ -345,9 +494,10 @@ void Worker::evaluate(const std::string& id, const Strategy* only, int step, boo
   Decision d = decide(plan, *st, now);
 
   if (d.verdict == Verdict::skip) {
-    if (d.reason == SkipReason::approval_expired) (void)deps_.approvals.expire_approvals(now);
+    if (d.reason == SkipReason::approval_expired)
+      if (auto e = deps_.approvals.expire_approvals(now); !e) warn_store("expire approvals", e.error());
     record_skip(plan, d, st->approval.id);
-    return;
+    return false;
   }
   if (d.verdict == Verdict::request_approval) {
     ApprovalRow a;
@@ -360,6 +510,12 @@ void Worker::evaluate(const std::string& id, const Strategy* only, int step, boo
     a.created_at = now;
     a.expires_at = now + plan.approval_ttl_ms;
     auto aid = deps_.approvals.create_approval(a);
+    if (!aid) {
+      warn_store("create an approval", aid.error());
+      return false;
+    }
+    a.id = *aid;
+    a.status = "pending";
     HealingRun r;
     r.ts = now;
     r.strategy = plan.strategy;
@@ -369,20 +525,28 @@ void Worker::evaluate(const std::string& id, const Strategy* only, int step, boo
     r.action_type = plan.action.type;
     r.step = plan.step;
     r.decision = "approval_requested";
-    r.approval_id = aid ? *aid : 0;
+    r.approval_id = a.id;
     r.detail = d.detail;
-    (void)deps_.log.append(r);
+    // Sent before the row is written so the row says whether anyone was told.
+    const ActionOutcome told = notify_approval(a, plan);
+    r.output = told.output;
+    r.error = told.error;
+    if (!told.success)
+      spdlog::warn("Healer could not send an approval request to every channel. approval_id={} error=\"{}\"", a.id,
+                   told.error);
+    (void)record(r, "record an approval request");
     count_decision("approval_requested", "");
     spdlog::info("Healer requested an approval. approval_id={} strategy={} fingerprint={} action={}", r.approval_id,
                  plan.strategy, id, plan.action.name);
-    return;
+    return false;
   }
 
-  // Notify has its own anti-fatigue gate (threshold and cooldown per level and fingerprint).
-  if (plan.action.type == "notify") {
+  // Notify has its own anti-fatigue gate (threshold and cooldown per level and fingerprint); an
+  // escalation page has its own cooldown per channel instead (send_page).
+  if (plan.action.type == "notify" && !plan.page) {
     const LevelConfig lvl = notifier_.level(plan.action.level);
     auto last = deps_.state.timestamp("notify:" + plan.action.level + ":" + id);
-    const auto gate = notify_gate(lvl, f->summary.count, last ? *last : 0, now);
+    const auto gate = notify_gate(lvl, std::max(f->summary.total, f->summary.count), last ? *last : 0, now);
     if (!gate.allowed) {
       HealingRun r;
       r.ts = now;
@@ -396,18 +560,22 @@ void Worker::evaluate(const std::string& id, const Strategy* only, int step, boo
       r.reason = gate.reason;
       r.detail = "level " + plan.action.level + " threshold " + std::to_string(lvl.threshold) + ", cooldown " +
                  std::to_string(lvl.cooldown_secs) + "s";
-      (void)deps_.log.append(r);
+      if (auto w = deps_.log.append_skip(r); !w) warn_store("record a skip", w.error());
       count_decision("skipped", gate.reason);
-      return;
+      return false;
     }
   }
 
-  if (d.approved) (void)deps_.approvals.consume_approval(st->approval.id);
+  if (d.approved)
+    if (auto c = deps_.approvals.consume_approval(st->approval.id); !c) warn_store("consume an approval", c.error());
   if (d.half_open_trial) {
     BreakerState b = st->breaker;
     b.phase = BreakerPhase::half_open;
     b.trial_in_flight = true;
-    (void)deps_.state.save_breaker(to_row(plan, b, now));
+    if (auto w = deps_.state.save_breaker(to_row(plan, b, now)); !w) {
+      warn_store("mark a half-open trial", w.error());
+      return false;  // without the mark a second trial could start: do not act
+    }
   }
   Job job;
   job.plan = plan;
@@ -424,13 +592,14 @@ void Worker::evaluate(const std::string& id, const Strategy* only, int step, boo
   r.step = plan.step;
   r.decision = "ran";
   r.outcome = "running";
+  r.remediation = plan.remediation;
   r.approval_id = d.approved ? st->approval.id : 0;
   r.detail = d.detail;
   r.rate_before = rate_before(id, now, plan.verification.window_secs * 1000);
   auto rid = deps_.log.append(r);
   if (!rid) {
-    spdlog::warn("Healer could not record a run; not acting. error=\"{}\"", rid.error().message);
-    return;
+    warn_store("record a run (not acting)", rid.error());
+    return false;
   }
   r.id = *rid;
   job.run_id = *rid;
@@ -438,10 +607,10 @@ void Worker::evaluate(const std::string& id, const Strategy* only, int step, boo
   {
     std::lock_guard l(mu_);
     ++in_flight_[plan.target];
-    step_[{plan.strategy, id}] = plan.step;
     jobs_.push_back(std::move(job));
   }
   jobs_cv_.notify_one();
+  return true;
 }
 
 double Worker::rate_before(const std::string& fp, UnixMs start, std::int64_t window_ms) {
@@ -470,76 +639,7 @@ void Worker::executor(std::stop_token st) {
 }
 
 ActionOutcome Worker::perform(const Job& job, std::stop_token st) {
-  const Plan& p = job.plan;
-  const ActionConfig& a = p.action;
-  auto as_outcome = [](Result<ActionOutcome> r) {
-    if (r) return *r;
-    ActionOutcome o;
-    o.error = r.error().message;
-    o.code = -1;
-    return o;
-  };
-  if (a.type == "exec" || a.type == "http") return as_outcome(run_delivery(a.delivery, p.fields, st));
-  if (a.type == "notify") {
-    const std::string title = "selfheal: " + p.field("exception_type") + " on " +
-                              (p.service.empty() ? std::string("unknown service") : p.service);
-    auto o = notifier_.send(a.level, a.channels, build_notification(a.level, title, p.fields, deps_.clock.now_ms()));
-    if (o.success) (void)deps_.state.set_timestamp("notify:" + a.level + ":" + p.fingerprint_id, deps_.clock.now_ms());
-    return o;
-  }
-  if (a.type == "throttle") {
-    auto o = as_outcome(run_delivery(a.delivery, p.fields, st));
-    if (o.success) {
-      const UnixMs now = deps_.clock.now_ms();
-      ThrottleRow t{0,
-                    p.strategy,
-                    a.name,
-                    p.fingerprint_id,
-                    p.target,
-                    now,
-                    now + a.duration_secs * 1000,
-                    "active",
-                    fields_json(p.fields),
-                    0};
-      if (auto id = deps_.state.add_throttle(t); id)
-        o.output += "\nthrottle " + std::to_string(*id) + " active until restore";
-    }
-    return o;
-  }
-  if (a.type == "failover") {
-    const std::string key = p.strategy + "/" + a.name;
-    auto cur = deps_.state.failover(key);
-    const std::string active = cur && *cur ? (*cur)->active : a.targets.front();
-    auto res =
-        run_failover(a, active, p.fields, [&](const Delivery& d, const Fields& f) { return run_delivery(d, f, st); });
-    FailoverRow row{key, res.active, res.previous, deps_.clock.now_ms(),
-                    res.outcome.success ? "switched" : (res.rolled_back ? "rolled_back" : "failed")};
-    if (res.switched || res.rolled_back || !cur || !*cur) (void)deps_.state.save_failover(row);
-    deps_.metrics
-        .gauge("selfheal_healer_failover_active_index", "Index of the active failover target (0 = primary).",
-               {{"strategy", p.strategy}, {"action", a.name}})
-        .set(static_cast<double>(std::find(a.targets.begin(), a.targets.end(), res.active) - a.targets.begin()));
-    return res.outcome;
-  }
-  if (a.type == "suggest") {
-    ActionOutcome o;
-    if (!deps_.suggester) {
-      o.error = "no LLM suggestion requester is wired (llm disabled?)";
-      return o;
-    }
-    auto r = deps_.suggester->request_suggestion(p.fingerprint_id);
-    o.success = r.has_value();
-    if (!r) {
-      o.error = r.error().message;
-      o.transient = r.error().code == ErrorCode::unavailable;
-    } else {
-      o.output = "suggestion requested";
-    }
-    return o;
-  }
-  ActionOutcome o;
-  o.error = "unknown action type " + a.type;
-  return o;
+  return job.plan.impl->run(job.plan, env_, st);
 }
 
 void Worker::execute(Job job, std::stop_token st) {
@@ -572,17 +672,18 @@ void Worker::execute(Job job, std::stop_token st) {
     r.exit_code = o.code;
     r.output = excerpt(o.output);
     r.error = "interrupted by shutdown: " + o.error;
-    (void)deps_.log.update(r);
+    record_update(r, "record an interrupted run");
     if (job.trial) {
       auto b = deps_.state.breaker(p.strategy, p.target);
       if (b && *b) {
         BreakerRow row = **b;
         row.trial_in_flight = false;
-        (void)deps_.state.save_breaker(row);
+        if (auto w = deps_.state.save_breaker(row); !w) warn_store("release a breaker trial", w.error());
       }
     }
     std::lock_guard l(mu_);
     if (--in_flight_[p.target] <= 0) in_flight_.erase(p.target);
+    if (job.escalation) escalating_.erase({p.strategy, p.fingerprint_id, p.target});
     return;
   }
   r.outcome = o.success ? "success" : (o.code == -1 && o.output.empty() ? "error" : "failure");
@@ -594,8 +695,7 @@ void Worker::execute(Job job, std::stop_token st) {
       .counter("selfheal_healer_actions_total", "Healing actions run, by action type and outcome.",
                {{"action", p.action.type}, {"outcome", r.outcome}})
       .inc();
-  const bool verifiable =
-      o.success && p.verification.enabled && p.action.type != "notify" && p.action.type != "suggest";
+  const bool verifiable = o.success && p.verification.enabled && p.impl->verifiable();
   if (verifiable) {
     r.verification = "pending";
     VerifyTask t;
@@ -612,9 +712,13 @@ void Worker::execute(Job job, std::stop_token st) {
   } else if (o.success) {
     r.verification = "skipped";
   }
-  (void)deps_.log.update(r);
+  record_update(r, "record an action's outcome");
   spdlog::info("Healer action finished. strategy={} fingerprint={} action={} outcome={} exit={} ms={}", p.strategy,
                p.fingerprint_id, p.action.name, r.outcome, r.exit_code, r.duration_ms);
+  if (job.escalation) {  // this step of the episode is done; finish_attempt may mark the next one
+    std::lock_guard l(mu_);
+    escalating_.erase({p.strategy, p.fingerprint_id, p.target});
+  }
   if (!o.success) {
     finish_attempt(p, r, false);
   } else if (!verifiable) {
@@ -628,19 +732,16 @@ void Worker::execute(Job job, std::stop_token st) {
 }
 
 void Worker::finish_attempt(const Plan& p, HealingRun& r, bool success) {
-  on_breaker_result(p, success, success ? "" : (r.error.empty() ? r.verification : r.error));
-  std::lock_guard l(mu_);
-  const auto key = std::make_pair(p.strategy, p.fingerprint_id);
-  if (success) {
-    step_.erase(key);
+  // Only remediation steps count for the breaker: a delivered page says nothing about the fix.
+  if (p.remediation) on_breaker_result(p, success, success ? "" : (r.error.empty() ? r.verification : r.error));
+  if (success || p.step + 1 >= p.total_steps) {
+    set_step(p, 0);  // healed, or every step tried: the next evaluation starts light again
     return;
   }
-  if (p.step + 1 < p.total_steps) {
-    step_[key] = p.step + 1;
-    escalations_.push_back({p.fingerprint_id, p.strategy, p.step + 1});
-  } else {
-    step_.erase(key);  // every step tried: the next evaluation starts light again
-  }
+  set_step(p, p.step + 1);
+  std::lock_guard l(mu_);
+  escalations_.push_back({p.fingerprint_id, p.strategy, p.step + 1, TriggerScope{p.service, p.host, 0}, p.target});
+  escalating_.insert({p.strategy, p.fingerprint_id, p.target});
 }
 
 void Worker::on_breaker_result(const Plan& p, bool success, const std::string& why) {
@@ -648,7 +749,7 @@ void Worker::on_breaker_result(const Plan& p, bool success, const std::string& w
   auto row = deps_.state.breaker(p.strategy, p.target);
   const BreakerState before = to_state(row ? *row : std::nullopt);
   const BreakerTransition t = breaker_after(before, p.guards.breaker, success, now);
-  (void)deps_.state.save_breaker(to_row(p, t.state, now));
+  if (auto w = deps_.state.save_breaker(to_row(p, t.state, now)); !w) warn_store("persist a breaker", w.error());
   deps_.metrics
       .gauge("selfheal_healer_breaker_state",
              "Worst circuit breaker state per strategy: 0 closed, 1 half-open, 2 open.", {{"strategy", p.strategy}})
@@ -659,12 +760,14 @@ void Worker::on_breaker_result(const Plan& p, bool success, const std::string& w
   circuit_breaks_->inc();
   spdlog::error("Circuit breaker opened; escalating to a human. strategy={} target={} failures={} last_error=\"{}\"",
                 p.strategy, p.target, t.state.consecutive_failures, why);
-  Fields f = p.fields;
-  f.emplace_back("failures", std::to_string(t.state.consecutive_failures));
-  f.emplace_back("reason", why);
   const std::string title = "Circuit breaker opened: strategy " + p.strategy + " on " + p.target + " after " +
                             std::to_string(t.state.consecutive_failures) + " failed attempts; automatic healing paused";
-  const auto o = notifier_.send("critical", {}, build_notification("critical", title, f, now));
+  Notification n = notification(p, "breaker_open", title);
+  n.level = "critical";
+  n.fields.emplace_back("failures", std::to_string(t.state.consecutive_failures));
+  n.fields.emplace_back("reason", why);
+  n.text = "last error: " + why;
+  const auto o = send_page(n, {}, p.fingerprint_id, p.target);
   HealingRun r;
   r.ts = now;
   r.strategy = p.strategy;
@@ -679,7 +782,7 @@ void Worker::on_breaker_result(const Plan& p, bool success, const std::string& w
   r.error = o.error;
   r.attempts = 1;
   r.detail = title;
-  (void)deps_.log.append(r);
+  (void)record(r, "record a breaker page");
   deps_.metrics
       .counter("selfheal_healer_actions_total", "Healing actions run, by action type and outcome.",
                {{"action", "notify"}, {"outcome", r.outcome}})
@@ -710,7 +813,7 @@ void Worker::verify(const VerifyTask& t) {
   r.verified_at = now;
   r.detail += (r.detail.empty() ? "" : "; ") + v.detail + " (" + std::to_string(after_count) + " events in " +
               std::to_string(after_ms / 1000) + "s after)";
-  (void)deps_.log.update(r);
+  record_update(r, "record a verification");
   deps_.metrics
       .counter("selfheal_healer_verifications_total", "Verifications of healing actions by result.",
                {{"result", r.verification}})
@@ -740,7 +843,7 @@ void Worker::handle_approvals() {
       r.reason = "approval_expired";
       r.approval_id = a.id;
       r.detail = "approval " + std::to_string(a.id) + " expired unanswered";
-      (void)deps_.log.append(r);
+      (void)record(r, "record an expired approval");
       count_decision("skipped", "approval_expired");
     }
   }
@@ -749,7 +852,12 @@ void Worker::handle_approvals() {
   for (const auto& a : *approved) {
     const Strategy* s = strategy_by_name(a.strategy);
     if (!s) continue;
-    evaluate(a.fingerprint_id, s, a.step, false);
+    // The approval's own scope: its target is the service it was requested for.
+    TriggerScope scope;
+    if (a.target.rfind("fingerprint:", 0) != 0) scope.service = a.target;
+    auto pj = nlohmann::json::parse(a.plan_json, nullptr, false);
+    if (pj.is_object() && pj.contains("host") && pj["host"].is_string()) scope.host = pj["host"].get<std::string>();
+    evaluate(a.fingerprint_id, scope, s, a.step, false);
   }
 }
 
@@ -788,8 +896,9 @@ void Worker::restore_throttles() {
         r.error = o.error().message;
       }
     }
-    (void)deps_.state.finish_throttle(t.id, r.outcome == "success" ? "restored" : "restore_failed", now);
-    (void)deps_.log.append(r);
+    if (auto w = deps_.state.finish_throttle(t.id, r.outcome == "success" ? "restored" : "restore_failed", now); !w)
+      warn_store("finish a throttle", w.error());
+    (void)record(r, "record a throttle restore");
     deps_.metrics
         .counter("selfheal_healer_actions_total", "Healing actions run, by action type and outcome.",
                  {{"action", "throttle_restore"}, {"outcome", r.outcome}})
@@ -797,9 +906,9 @@ void Worker::restore_throttles() {
   }
 }
 
-Result<Simulation> Worker::simulate(const std::string& id) {
+Result<Simulation> Worker::simulate(const std::string& id, const std::string& service) {
   Simulation sim;
-  auto f = facts(id);
+  auto f = facts(id, TriggerScope{service, "", 0});
   if (!f) {
     if (f.error().code == ErrorCode::not_found) return sim;
     return f.error();
@@ -810,29 +919,19 @@ Result<Simulation> Worker::simulate(const std::string& id) {
   const Strategy* s = select_strategy(strategies_, *f);
   if (!s) return sim;
   sim.strategy = std::string(s->name());
-  int step = 0;
-  {
-    std::lock_guard l(mu_);
-    auto it = step_.find({sim.strategy, id});
-    if (it != step_.end()) step = it->second;
-  }
-  sim.plan = s->plan(*f, std::min(step, s->steps() - 1));
+  sim.plan = s->plan(*f, 0);
+  if (auto step = deps_.state.escalation_step(sim.strategy, id, sim.plan.target); step && *step > 0)
+    sim.plan = s->plan(*f, std::min(*step, s->steps() - 1));
   auto st = gather_state(sim.plan);
   if (!st) return st.error();
   sim.state = *st;
   sim.decision = decide(sim.plan, *st, deps_.clock.now_ms());
-  const auto& a = sim.plan.action;
-  if (a.type == "exec") {
-    auto argv = build_argv(a.delivery.exec, sim.plan.fields);
-    if (argv)
-      sim.argv = *argv;
-    else
-      sim.error = argv.error().message;
-  } else if (a.type == "http") {
-    sim.body = build_http_body(a.delivery.http, sim.plan.fields);
-  } else if (a.type == "notify") {
-    sim.body = build_notification(a.level, "simulation", sim.plan.fields, deps_.clock.now_ms());
-  }
+  const ActionDescription d = sim.plan.impl->describe(sim.plan);
+  sim.argv = d.argv;
+  sim.body = d.body;
+  if (sim.plan.action.type == "notify")
+    sim.body = render_notification(notification(sim.plan, "simulation", notification_title("", sim.plan.fields)), "json");
+  sim.error = d.error;
   return sim;
 }
 
@@ -851,8 +950,10 @@ Result<ActionOutcome> Worker::reset_failover(const std::string& strategy, const 
   auto res =
       healer::reset_failover(*a, active, f, [](const Delivery& d, const Fields& fl) { return run_delivery(d, fl); });
   if (res.switched || !*cur)
-    (void)deps_.state.save_failover(FailoverRow{key, res.active, res.previous, deps_.clock.now_ms(),
-                                                res.outcome.success ? "reset" : "reset_failed"});
+    if (auto w = deps_.state.save_failover(FailoverRow{key, res.active, res.previous, deps_.clock.now_ms(),
+                                                       res.outcome.success ? "reset" : "reset_failed"});
+        !w)
+      warn_store("persist the failover state", w.error());
   HealingRun r;
   r.ts = deps_.clock.now_ms();
   r.strategy = strategy;
@@ -865,7 +966,7 @@ Result<ActionOutcome> Worker::reset_failover(const std::string& strategy, const 
   r.output = excerpt(res.outcome.output);
   r.error = res.outcome.error;
   r.attempts = 1;
-  (void)deps_.log.append(r);
+  (void)record(r, "record a failover reset");
   return res.outcome;
 }
 
