@@ -33,6 +33,7 @@
 #include "healer/action_type.hpp"
 #include "healer/actions/notify.hpp"
 #include "healer/config.hpp"
+#include "healer/history.hpp"
 #include "healer/policy.hpp"
 #include "healer/strategy.hpp"
 #include "healer/suggestion.hpp"
@@ -155,7 +156,7 @@ class Worker {
   void restore_throttles();
   void handle_approvals();
   void record_skip(const Plan& plan, const Decision& d, std::int64_t approval_id = 0);
-  void count_decision(const std::string& decision, const std::string& reason);
+  void count_decision(RunDecision decision, const std::string& reason);
   const Strategy* strategy_by_name(const std::string& name) const;
   double rate_before(const std::string& fp, UnixMs start, std::int64_t window_ms);
 
