@@ -465,6 +465,12 @@ TEST_CASE("escalating compares the short window with the fingerprint's own basel
   for (int i = 65; i >= 6; --i) spike.push_back({m - i * 60'000, 2});
   for (int i = 5; i >= 0; --i) spike.push_back({m - i * 60'000, 30});
   for (int i = 5; i >= 1; --i) small.push_back({m - i * 60'000, 1});
+  // Where two formulas would disagree: a low, noisy baseline (1/min, then 3/min is within Poisson
+  // noise), and a burst only in the still-filling current minute.
+  std::vector<MinuteCount> noisy, partial;
+  for (int i = 65; i >= 6; --i) noisy.push_back({m - i * 60'000, 1});
+  for (int i = 5; i >= 1; --i) noisy.push_back({m - i * 60'000, 3});
+  partial.push_back({m, 100});
   EscalationOptions o;  // 5 min against 60 min, x3, at least 10 events
   CHECK_FALSE(escalation(flat, now, o).escalating);
   CHECK(escalation(spike, now, o).escalating);
@@ -478,7 +484,9 @@ TEST_CASE("escalating compares the short window with the fingerprint's own basel
   ActionConfig a;
   a.type = "suggest";
   sc.actions.push_back(a);
-  for (const auto* series : {&flat, &spike, &small}) {
+  CHECK_FALSE(escalation(noisy, now, o).escalating);
+  CHECK_FALSE(escalation(partial, now, o).escalating);
+  for (const auto* series : {&flat, &spike, &small, &noisy, &partial}) {
     for (std::int64_t min_events : {5, 10, 200}) {
       TrendOptions to;
       to.min_events = min_events;

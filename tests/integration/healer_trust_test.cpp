@@ -309,8 +309,9 @@ TEST_CASE("defect 5: a pending approval reaches the configured channel with who,
     CHECK_MESSAGE(text.find(part) != std::string::npos, text);
   CHECK(a["link"] == "https://selfheal.example/api/v1/fingerprints/" + a["fingerprint_id"].get<std::string>());
   CHECK(rec.lines().empty());
-  auto requested = runs(serve, "&decision=approval_requested");
-  REQUIRE(requested.size() == 1);
+  // The row is written once the channels answered, so it can say whether anyone was told.
+  json requested;
+  REQUIRE(test::wait_until([&] { return (requested = runs(serve, "&decision=approval_requested")).size() == 1; }, 10s));
   CHECK(requested[0]["output"].get<std::string>().find("delivered to 1/1") != std::string::npos);
 }
 
