@@ -50,6 +50,14 @@ std::int64_t metric(const test::ServeProcess& serve, const std::string& series) 
   return std::stoll(text.substr(at + series.size() + 1));
 }
 
+/// Every run has finished (the recorder writes its line before the run's outcome is recorded, and
+/// a run still in flight on a target makes the next decision there a `concurrency` skip).
+bool settled(const test::ServeProcess& serve) {
+  for (const auto& r : runs(serve, "&decision=ran"))
+    if (r["outcome"] == "running") return false;
+  return true;
+}
+
 bool is_rfc3339(const std::string& s) {
   static const std::regex re(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z)");
   return std::regex_match(s, re);
@@ -82,14 +90,14 @@ TEST_CASE("defect 1: the action runs on the triggering events' own service and h
   test::ServeProcess serve(dir.file("data"), config);
   const std::string msg = "ERROR upstream returned 503";
   push(serve, "payments", msg, 10, "", "pay-1");
-  REQUIRE(test::wait_until([&] { return rec.lines().size() == 1; }, 15s));
+  REQUIRE(test::wait_until([&] { return rec.lines().size() == 1 && settled(serve); }, 15s));
   CHECK(rec.lines()[0] == "|payments-fix|payments");
   // The same fingerprint from checkout (more events than payments ever had), then from search.
   push(serve, "checkout", msg, 30, "", "co-7");
-  REQUIRE(test::wait_until([&] { return rec.lines().size() == 2; }, 15s));
+  REQUIRE(test::wait_until([&] { return rec.lines().size() == 2 && settled(serve); }, 15s));
   CHECK(rec.lines()[1] == "|restart|checkout|co-7|checkout");
   push(serve, "search", msg, 5, "", "se-2");
-  REQUIRE(test::wait_until([&] { return rec.lines().size() == 3; }, 15s));
+  REQUIRE(test::wait_until([&] { return rec.lines().size() == 3 && settled(serve); }, 15s));
   CHECK(rec.lines()[2] == "|restart|search|se-2|search");
   // One commit with two services: two decisions, each about its own events.
   push_streams(serve, {{"payments", "pay-3", msg, 4}, {"search", "se-9", msg, 4}});
@@ -257,9 +265,23 @@ TEST_CASE("defect 4: a thousand skipped decisions on one fingerprint are a handf
   // One event per push, each its own commit and so its own decision.
   for (int round = 0; round < 100 && metric(serve, series) < 1000; ++round)
     for (int i = 0; i < 50; ++i) push(serve, "hot", "ERROR disk full on /var", 1);
-  const auto decisions = metric(serve, series);
+  // The row is written just before the decision is counted: read both once they agree.
+  std::int64_t decisions = 0;
+  json skipped;
+  auto cooldown_rows = [&] {
+    std::int64_t n = 0;
+    for (const auto& r : skipped)
+      if (r["reason"] == "cooldown") n += r["count"].get<std::int64_t>();
+    return n;
+  };
+  (void)test::wait_until(
+      [&] {
+        decisions = metric(serve, series);
+        skipped = runs(serve, "&decision=skipped");
+        return cooldown_rows() == decisions;
+      },
+      5s);
   CHECK(decisions >= 1000);
-  auto skipped = runs(serve, "&decision=skipped");
   CHECK(skipped.size() <= 3);
   std::int64_t counted = 0;
   for (const auto& r : skipped) {
@@ -332,7 +354,7 @@ TEST_CASE("defect 6: a merge target shows its members' services for match and fo
   // The target only ever had events of another service; payments' own fingerprint is merged into it.
   push(serve, "accounting", "WARN ledger sync lagging behind", 3);
   push(serve, "payments", "ERROR ledger write rejected", 4);
-  REQUIRE(test::wait_until([&] { return rec.lines().size() == 1; }, 15s));
+  REQUIRE(test::wait_until([&] { return rec.lines().size() == 1 && settled(serve); }, 15s));
   auto all = get_json(serve, "/api/v1/fingerprints?limit=100")["fingerprints"];
   std::string target, source;
   for (const auto& f : all) {
