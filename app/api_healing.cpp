@@ -39,8 +39,11 @@ class HealerComponent final : public Component {
   std::string_view name() const override { return healer_component_name; }
 
   Result<void> start() override {
+    healer::HealerConfig hc = ctx_.config.healer;
+    if (hc.notify.link_base_url.empty())  // links in notifications point at this server by default
+      hc.notify.link_base_url = "http://" + ctx_.config.server.host + ":" + std::to_string(ctx_.config.server.port);
     auto w = healer::Worker::create(
-        ctx_.config.healer,
+        std::move(hc),
         healer::WorkerDeps{ctx_.clock, ctx_.metrics, ctx_.store, *store_, *store_, *store_, suggester_.get()});
     if (!w) return w.error();
     worker_ = std::move(*w);
@@ -55,7 +58,7 @@ class HealerComponent final : public Component {
   }
   /// Pipeline commit listener (flusher thread): hand the touched fingerprints over, never block.
   void on_commit(const CommitReceipt& r) {
-    if (auto* w = ready_.load()) w->enqueue(r.touched_ids);
+    if (auto* w = ready_.load()) w->enqueue(r.touched_scopes);
   }
   healer::Worker* worker() { return ready_.load(); }
 
@@ -97,7 +100,10 @@ json run_json(const HealingRun& r) {
           {"verified_at", r.verified_at ? json(format_rfc3339(r.verified_at)) : json(nullptr)},
           {"approval_id", r.approval_id},
           {"dry_run", r.dry_run},
-          {"detail", r.detail}};
+          {"detail", r.detail},
+          {"count", r.repeats},
+          {"first_ts", format_rfc3339(r.ts)},
+          {"last_ts", format_rfc3339(r.last_ts > 0 ? r.last_ts : r.ts)}};
 }
 
 json approval_json(const ApprovalRow& a) {
@@ -286,7 +292,10 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
       local = std::move(*made);
       w = local.get();
     }
-    auto sim = w->simulate(id);
+    const std::string service = body.is_object() && body.contains("service") && body["service"].is_string()
+                                    ? body["service"].get<std::string>()
+                                    : req.get_param_value("service");
+    auto sim = w->simulate(id, service);
     if (!sim) return json_error(res, http_status(sim.error().code), sim.error().message);
     if (!sim->found) return json_error(res, 404, "fingerprint not found");
     json out = {{"fingerprint_id", id},

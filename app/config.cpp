@@ -199,6 +199,7 @@ Result<Config> load_config(const std::string& file, const CliOverrides& flags) {
     parse_ingest_section(ingest, c.ingest);
     auto healer = top.child("healer");
     parse_healer_section(healer, c.healer);
+    c.healer.escalation = escalation_options(c.stats);  // one definition of "escalating" (issue 14)
     auto llm = top.child("llm");
     parse_llm_section(llm, c.llm);
   } catch (const std::exception& e) {

@@ -76,6 +76,16 @@ struct StatsConfig {
   std::int64_t prune_interval_ms = 600'000;       // how often retention runs
 };
 
+/// The one definition of "escalating" (API status/trend and the healer's match.status: escalating).
+inline EscalationOptions escalation_options(const StatsConfig& s) {
+  EscalationOptions o;
+  o.short_window_min = static_cast<int>(s.escalation_window_min);
+  o.baseline_min = static_cast<int>(s.escalation_baseline_min);
+  o.spike_factor = s.escalation_factor;
+  o.min_events = s.escalation_min_events;
+  return o;
+}
+
 struct LogConfig {
   std::string level = "info";
   std::string format = "text";

@@ -26,6 +26,7 @@
 #include <set>
 
 #include "app/config_sections.hpp"
+#include "healer/action_type.hpp"
 #include "healer/strategy.hpp"
 
 namespace selfheal::app {
@@ -92,29 +93,31 @@ void parse_delivery(ConfigSection& d, healer::Delivery& out) {
 }
 
 void parse_action(ConfigSection& a, healer::ActionConfig& out) {
-  if (!a.has("type")) a.error("type", "required: exec, http, notify, throttle, failover or suggest");
-  a.get_enum("type", out.type, {"exec", "http", "notify", "throttle", "failover", "suggest"});
-  const std::vector<std::string> common = {"type", "name", "retries", "backoff_initial_ms", "backoff_max_ms"};
-  auto keys = [&](std::initializer_list<const char*> extra) {
-    std::vector<std::string> k = common;
-    for (auto e : extra) k.emplace_back(e);
-    return k;
-  };
+  // The action types and their keys come from the registry (each type's declarative key table).
+  const healer::ActionRegistry& registry = healer::builtin_actions();
+  std::string known;
+  for (const auto& t : registry.types()) known += (known.empty() ? "" : ", ") + t;
+  if (!a.has("type")) a.error("type", "required: " + known);
+  a.get("type", out.type);
+  const healer::ActionFactory* factory = registry.find(out.type);
+  if (!factory) {
+    if (!out.type.empty()) a.error("type", "'" + out.type + "' is not one of: " + known);
+    return;
+  }
+  std::vector<std::string> allowed = {"type", "name", "retries", "backoff_initial_ms", "backoff_max_ms"};
+  for (const auto& k : factory->config_schema()) {
+    allowed.push_back(k.name);
+    if (k.required && !a.has(k.name)) a.error(k.name, "required for a " + out.type + " action");
+  }
+  a.allow_only(allowed);
   if (out.type == "exec" || out.type == "http") {
     // The delivery keys sit directly on the action.
-    auto k = keys(
-        {"argv", "timeout_ms", "env_allow", "max_output_bytes", "method", "url", "headers_env", "body_fields", "body"});
-    a.allow_only(k);
     out.delivery.type = out.type;
     parse_delivery_keys(a, out.delivery);
   } else if (out.type == "notify") {
-    a.allow_only(keys({"level", "channels"}));
     a.get_enum("level", out.level, {"critical", "warning", "info"});
     a.get("channels", out.channels);
   } else if (out.type == "throttle") {
-    a.allow_only(keys({"apply", "restore", "duration_secs"}));
-    if (!a.has("apply")) a.error("apply", "required: the exec/http delivery that throttles");
-    if (!a.has("restore")) a.error("restore", "required: the exec/http delivery that restores");
     if (a.has("apply")) {
       auto ap = a.child("apply");
       parse_delivery(ap, out.delivery);
@@ -125,9 +128,7 @@ void parse_action(ConfigSection& a, healer::ActionConfig& out) {
     }
     a.get("duration_secs", out.duration_secs, 1, 30 * 86400);
   } else if (out.type == "failover") {
-    a.allow_only(keys({"targets", "switch", "health_check"}));
     a.get("targets", out.targets);
-    if (!a.has("switch")) a.error("switch", "required: the exec/http delivery that switches to {target}");
     if (a.has("switch")) {
       auto sw = a.child("switch");
       parse_delivery(sw, out.delivery);
@@ -136,8 +137,15 @@ void parse_action(ConfigSection& a, healer::ActionConfig& out) {
       auto hc = a.child("health_check");
       parse_delivery(hc, out.health_check);
     }
-  } else if (out.type == "suggest") {
-    a.allow_only(keys({}));
+  } else if (out.type != "suggest") {
+    // A type beyond the built-in six: its declared scalar keys, as strings.
+    for (const auto& k : factory->config_schema()) {
+      if (!a.has(k.name) || (k.kind != healer::ConfigKeyKind::text && k.kind != healer::ConfigKeyKind::integer))
+        continue;
+      std::string v;
+      a.get(k.name, v);
+      out.params.emplace_back(k.name, v);
+    }
   }
   a.get("name", out.name);
   a.get("retries", out.retries, 0, 10);
@@ -211,12 +219,10 @@ void parse_healer_section(ConfigSection& s, healer::HealerConfig& out) {
   s.get("tick_ms", out.tick_ms, 10, 60'000);
   s.get("worker_threads", out.worker_threads, 1, 64);
 
-  auto e = s.child("escalation");
-  e.allow_only({"short_window_secs", "baseline_window_secs", "factor", "min_count"});
-  e.get("short_window_secs", out.escalation.short_window_secs, 60, 86400);
-  e.get("baseline_window_secs", out.escalation.baseline_window_secs, 60, 30 * 86400);
-  e.get("factor", out.escalation.factor, 1.0, 1e6);
-  e.get("min_count", out.escalation.min_count, 1, 100'000'000);
+  if (s.has("escalation"))
+    s.error("escalation",
+            "escalation is configured once, in stats (escalation_window_min, escalation_baseline_min, "
+            "escalation_factor, escalation_min_events), for the API and match.status: escalating alike");
 
   auto bs = s.child("backstop");
   bs.allow_only({"enabled", "level", "min_severity"});
@@ -225,11 +231,22 @@ void parse_healer_section(ConfigSection& s, healer::HealerConfig& out) {
   bs.get_enum("min_severity", out.backstop_min_severity, {"debug", "info", "warning", "error", "critical"});
 
   auto n = s.child("notify");
-  n.allow_only({"channels", "levels"});
+  n.allow_only({"channels", "levels", "page_cooldown_secs", "link_base_url", "approval_channels", "approvals"});
+  n.get("page_cooldown_secs", out.notify.page_cooldown_secs, 0, 30 * 86400);
+  n.get("link_base_url", out.notify.link_base_url);
+  if (!out.notify.link_base_url.empty() && out.notify.link_base_url.rfind("http://", 0) != 0 &&
+      out.notify.link_base_url.rfind("https://", 0) != 0)
+    n.error("link_base_url", "must start with http:// or https://");
+  n.get("approval_channels", out.notify.approval_channels);
+  n.get("approvals", out.notify.notify_approvals);
   std::set<std::string> channel_names;
   for (auto& c : n.list("channels")) {
-    c.allow_only({"name", "url", "levels", "headers_env", "timeout_ms"});
+    c.allow_only({"name", "url", "levels", "headers_env", "timeout_ms", "format", "routing_key_env"});
     healer::ChannelConfig ch;
+    c.get_enum("format", ch.format, {"json", "slack", "pagerduty"});
+    c.get("routing_key_env", ch.routing_key_env);
+    if (ch.format == "pagerduty" && ch.routing_key_env.empty())
+      c.error("routing_key_env", "required for format pagerduty (the env var holding the routing key)");
     c.get("name", ch.name);
     c.get("url", ch.url);
     c.get("levels", ch.levels);
@@ -254,6 +271,9 @@ void parse_healer_section(ConfigSection& s, healer::HealerConfig& out) {
       one.get("cooldown_secs", l.cooldown_secs, 0, 30 * 86400);
     }
   }
+
+  for (const auto& ch : out.notify.approval_channels)
+    if (!channel_names.count(ch)) n.error("approval_channels", "notify channel '" + ch + "' is not configured");
 
   std::set<std::string> names;
   for (auto& st : s.list("strategies")) {

@@ -62,10 +62,7 @@ bool valid_fingerprint_id(const std::string& id) {
 
 TrendOptions trend_options(const StatsConfig& s) {
   TrendOptions o;
-  o.short_window_min = static_cast<int>(s.escalation_window_min);
-  o.baseline_min = static_cast<int>(s.escalation_baseline_min);
-  o.spike_factor = s.escalation_factor;
-  o.min_events = s.escalation_min_events;
+  static_cast<EscalationOptions&>(o) = escalation_options(s);  // shared with the healer
   return o;
 }
 

@@ -4,6 +4,7 @@
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "healer/plan.hpp"
 #include "schema/result.hpp"
@@ -18,6 +19,7 @@ struct ActionOutcome {
   std::int64_t duration_ms = 0;
   bool transient = false;  // failure worth a retry: spawn failure, timeout, HTTP 5xx/429, no connection
   std::string error;       // why it failed, for history
+  std::vector<std::string> delivered;  // notify: the channels that accepted it
 };
 
 /// Runs one exec or http delivery with the plan's named fields. Blocks until done, timed out or

@@ -3,8 +3,11 @@
 // Secrets are never inline: headers carry the *name* of an environment variable.
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
+
+#include "schema/trends.hpp"
 
 namespace selfheal::healer {
 
@@ -62,6 +65,13 @@ struct ActionConfig {
   int retries = 0;
   std::int64_t backoff_initial_ms = 1000;
   std::int64_t backoff_max_ms = 30'000;
+  // keys of action types outside the built-in six, as declared by their factory's config_schema()
+  std::vector<std::pair<std::string, std::string>> params;
+  std::string param(std::string_view key) const {
+    for (const auto& [k, v] : params)
+      if (k == key) return v;
+    return {};
+  }
 };
 
 struct BreakerConfig {
@@ -103,6 +113,8 @@ struct ChannelConfig {
   std::vector<std::string> levels = {"critical", "warning", "info"};
   std::vector<std::pair<std::string, std::string>> headers_env;
   std::int64_t timeout_ms = 5000;
+  std::string format = "json";    // json (generic) | slack (incoming webhook) | pagerduty (Events API v2)
+  std::string routing_key_env;    // pagerduty: env var holding the integration's routing key
 };
 
 struct LevelConfig {
@@ -114,14 +126,17 @@ struct LevelConfig {
 struct NotifyConfig {
   std::vector<ChannelConfig> channels;
   std::vector<LevelConfig> levels = {{"critical", 1, 0}, {"warning", 10, 1800}, {"info", 100, 3600}};
+  /// Escalation pages (a notify step after a failed fix, a breaker that opened) are never held back by
+  /// the remediation guards; each channel gets at most one page per (fingerprint, target) in this time.
+  std::int64_t page_cooldown_secs = 300;
+  /// Base of the link to a fingerprint in every payload: <base>/api/v1/fingerprints/<id>. "" : the
+  /// server's own listen address.
+  std::string link_base_url;
+  /// Pending approvals are sent to these channels (empty: every channel), with who/what/why/expiry.
+  std::vector<std::string> approval_channels;
+  bool notify_approvals = true;
 };
 
-struct EscalationConfig {  // status: escalating
-  std::int64_t short_window_secs = 300;
-  std::int64_t baseline_window_secs = 3600;
-  double factor = 3.0;
-  std::int64_t min_count = 10;
-};
 
 struct HealerConfig {
   bool enabled = false;
@@ -133,7 +148,9 @@ struct HealerConfig {
   std::string backstop_min_severity = "error";
   std::int64_t new_window_secs = 3600;        // status: new
   std::int64_t regressed_window_secs = 3600;  // status: regressed
-  EscalationConfig escalation;
+  /// status: escalating. Not a healer setting: the app fills it from `stats.escalation_*`, so the API
+  /// and the healer share one definition (selfheal::escalation in schema/trends.hpp).
+  EscalationOptions escalation;
   std::int64_t tick_ms = 1000;  // periodic tick: verifications, restores, approvals, expiry
   int worker_threads = 2;       // parallel actions
 };

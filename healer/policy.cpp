@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "healer/actions/exec_action.hpp"
+
 namespace selfheal::healer {
 
 namespace {
@@ -97,6 +99,8 @@ std::string_view to_string(SkipReason r) {
       return "approval_rejected";
     case SkipReason::approval_expired:
       return "approval_expired";
+    case SkipReason::unsafe_argument:
+      return "unsafe_argument";
   }
   return "";
 }
@@ -106,9 +110,32 @@ BreakerPhase effective_phase(const BreakerState& s, const BreakerConfig& cfg, Un
   return s.phase;
 }
 
+std::string unsafe_argv(const Plan& plan) {
+  const auto check = [&](const Delivery& d) -> std::string {
+    if (d.type != "exec" || d.exec.argv.empty()) return {};  // an empty argv is refused at load
+    auto argv = build_argv(d.exec, plan.fields);
+    return argv ? std::string() : argv.error().message;
+  };
+  const auto& a = plan.action;
+  if (a.type == "exec") return check(a.delivery);
+  if (a.type == "throttle") {
+    if (auto w = check(a.delivery); !w.empty()) return w;
+    return check(a.restore);
+  }
+  return {};
+}
+
 Decision decide(const Plan& plan, const PolicyState& state, UnixMs now) {
   const GuardsConfig& g = plan.guards;
   if (!plan.enabled) return skip(SkipReason::disabled, 0, "strategy is disabled");
+  if (auto why = unsafe_argv(plan); !why.empty()) return skip(SkipReason::unsafe_argument, 0, why);
+  if (plan.page) {  // escalation to a human: never held back by the remediation guards or approvals
+    if (plan.dry_run) return skip(SkipReason::dry_run, 0, "dry run: would page via " + plan.action.name);
+    Decision d;
+    d.verdict = Verdict::run;
+    d.detail = "escalation page (remediation guards do not apply)";
+    return d;
+  }
 
   bool trial = false;
   if (g.breaker.failures > 0) {
@@ -254,25 +281,6 @@ std::int64_t count_in_window(const std::vector<MinuteCount>& series, UnixMs now,
   for (const auto& m : series)
     if (m.minute + minute_ms > now - window_ms && m.minute <= now) n += m.count;
   return n;
-}
-
-bool is_escalating(const std::vector<MinuteCount>& series, UnixMs now, std::int64_t short_ms, std::int64_t baseline_ms,
-                   double factor, std::int64_t min_count) {
-  if (short_ms <= 0 || baseline_ms <= 0) return false;
-  std::int64_t recent = 0, baseline = 0;
-  const UnixMs split = now - short_ms;
-  for (const auto& m : series) {
-    if (m.minute > now) continue;
-    if (m.minute + minute_ms > split)
-      recent += m.count;
-    else if (m.minute + minute_ms > split - baseline_ms)
-      baseline += m.count;
-  }
-  if (recent < min_count) return false;
-  if (baseline == 0) return true;
-  const double recent_rate = static_cast<double>(recent) / static_cast<double>(short_ms);
-  const double base_rate = static_cast<double>(baseline) / static_cast<double>(baseline_ms);
-  return recent_rate >= factor * base_rate;
 }
 
 }  // namespace selfheal::healer

@@ -3,8 +3,10 @@
 // the stores, calls decide(), and records whatever it answers. Tested exhaustively with tables.
 //
 // Order of the guards (the first that refuses wins, so the recorded reason is the most specific):
-//   disabled → breaker (open / half-open trial in flight) → concurrency per target
+//   disabled → unsafe argument (a placeholder value that is empty or starts with '-') → breaker (open / half-open trial in flight) → concurrency per target
 //   → cooldown per (strategy, target) → rate limit per strategy window → dry run → approval → run
+// An escalation page (plan.page: a notify step after a remediation step) sees only disabled → dry run:
+// its own per-channel cooldown is applied when it is sent.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -43,7 +45,9 @@ struct ApprovalView {
 
 struct PolicyState {
   UnixMs last_run_at = 0;           // last run or dry run of this strategy on this target; 0 never
+                                    // (remediation plans: remediation steps only)
   std::vector<UnixMs> window_runs;  // starts of runs of this strategy (any target), any age
+                                    // (remediation plans: remediation steps only)
   int in_flight_on_target = 0;      // actions running or queued on this target (any strategy)
   BreakerState breaker;
   ApprovalView approval;
@@ -63,6 +67,7 @@ enum class SkipReason {
   awaiting_approval,
   approval_rejected,
   approval_expired,
+  unsafe_argument,  // a substituted argv value is empty, starts with '-', or has other characters
 };
 std::string_view to_string(SkipReason r);
 
@@ -74,6 +79,9 @@ struct Decision {
   UnixMs not_before = 0;         // when the refusing guard lifts (0: unknown / never by itself)
   std::string detail;            // human-readable, for history and simulate
 };
+
+/// Why the plan's argv cannot be built from its fields ("" when it can). Pure.
+std::string unsafe_argv(const Plan& plan);
 
 /// The guards. Pure: same inputs, same answer.
 Decision decide(const Plan& plan, const PolicyState& state, UnixMs now);
@@ -107,9 +115,5 @@ VerificationResult verify_rates(std::int64_t before_count, std::int64_t before_m
 /// Events in the minutes overlapping [now - window_ms, now] of an ascending per-minute series.
 std::int64_t count_in_window(const std::vector<MinuteCount>& series, UnixMs now, std::int64_t window_ms);
 
-/// Escalating: the rate in the short window is at least `factor` times the fingerprint's own rate in
-/// the baseline window before it, with at least `min_count` events in the short window.
-bool is_escalating(const std::vector<MinuteCount>& series, UnixMs now, std::int64_t short_ms, std::int64_t baseline_ms,
-                   double factor, std::int64_t min_count);
 
 }  // namespace selfheal::healer

@@ -5,51 +5,17 @@
 #include <algorithm>
 #include <climits>
 
+#include "healer/action_type.hpp"
 #include "healer/policy.hpp"
 #include "schema/model.hpp"
 
 namespace selfheal::healer {
 
 namespace {
-constexpr std::string_view argv_fields[] = {"fingerprint_id", "service", "strategy", "target", "action", "level"};
+constexpr std::string_view argv_fields[] = {"fingerprint_id", "service", "host", "strategy", "target", "action", "level"};
 constexpr std::string_view body_only_fields[] = {"template", "exception_type", "severity",
                                                  "count",    "first_seen",     "last_seen"};
 
-Result<void> check_delivery(const Delivery& d, const std::string& where) {
-  if (d.type == "exec") {
-    if (d.exec.argv.empty()) return make_error(ErrorCode::config, where + ": exec needs a non-empty argv");
-    if (d.exec.argv[0].empty() || d.exec.argv[0][0] != '/')
-      return make_error(ErrorCode::config, where + ": argv[0] must be an absolute path (no PATH lookup, no shell)");
-    for (const auto& el : d.exec.argv) {
-      const auto name = placeholder_name(el);
-      if (!name.empty()) {
-        if (!is_argv_field(name))
-          return make_error(ErrorCode::config,
-                            where + ": placeholder {" + std::string(name) +
-                                "} is not allowed in argv (allowed: fingerprint_id, service, strategy, target, "
-                                "action, level)");
-      } else if (el.find('{') != std::string::npos && el.find('}') != std::string::npos) {
-        return make_error(ErrorCode::config, where + ": argv element '" + el +
-                                                 "' mixes a placeholder with text; placeholders must be whole "
-                                                 "argv elements");
-      }
-    }
-    if (d.exec.timeout_ms <= 0) return make_error(ErrorCode::config, where + ": timeout_ms must be > 0");
-    return {};
-  }
-  if (d.type == "http") {
-    if (d.http.url.rfind("http://", 0) != 0 && d.http.url.rfind("https://", 0) != 0)
-      return make_error(ErrorCode::config, where + ": url must start with http:// or https://");
-    for (const auto& f : d.http.body_fields)
-      if (!is_known_field(f)) return make_error(ErrorCode::config, where + ": unknown body field '" + f + "'");
-    static const char* methods[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
-    if (std::none_of(std::begin(methods), std::end(methods), [&](const char* m) { return d.http.method == m; }))
-      return make_error(ErrorCode::config, where + ": method must be GET, POST, PUT, PATCH or DELETE");
-    return {};
-  }
-  if (d.type.empty()) return {};
-  return make_error(ErrorCode::config, where + ": delivery type must be exec or http");
-}
 }  // namespace
 
 bool is_argv_field(std::string_view name) {
@@ -61,13 +27,23 @@ bool is_known_field(std::string_view name) {
          std::find(std::begin(body_only_fields), std::end(body_only_fields), name) != std::end(body_only_fields);
 }
 
-bool is_safe_field_value(std::string_view v) {
-  if (v.empty() || v.size() > 128) return false;
-  return std::all_of(v.begin(), v.end(), [](char c) {
+std::string unsafe_value_reason(std::string_view v) {
+  if (v.empty()) return "is empty";
+  if (v.size() > 128) return "is longer than 128 bytes";
+  if (v.front() == '-') return "starts with '-' (it would be read as an option)";
+  const bool charset = std::all_of(v.begin(), v.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
            c == ':' || c == '-';
   });
+  if (!charset) return "has characters outside [A-Za-z0-9._:-]";
+  return {};
 }
+
+bool is_safe_field_value(std::string_view v) {
+  return unsafe_value_reason(v).empty();
+}
+
+
 
 std::string_view placeholder_name(std::string_view element) {
   if (element.size() < 3 || element.front() != '{' || element.back() != '}') return {};
@@ -90,6 +66,7 @@ ConfiguredStrategy::~ConfiguredStrategy() = default;
 
 Result<std::unique_ptr<ConfiguredStrategy>> ConfiguredStrategy::create(StrategyConfig cfg, MatchContext mctx,
                                                                        bool global_dry_run, bool backstop) {
+  const ActionRegistry& registry = mctx.actions ? *mctx.actions : builtin_actions();
   const std::string where = "strategy '" + cfg.name + "'";
   if (cfg.name.empty()) return make_error(ErrorCode::config, "a strategy needs a name");
   if (cfg.actions.empty()) return make_error(ErrorCode::config, where + ": needs at least one action");
@@ -117,33 +94,10 @@ Result<std::unique_ptr<ConfiguredStrategy>> ConfiguredStrategy::create(StrategyC
       return make_error(ErrorCode::config, where + ": duplicate action name '" + a.name + "'");
     names.push_back(a.name);
     const std::string aw = where + " action '" + a.name + "'";
-    if (a.type == "exec" || a.type == "http") {
-      if (a.delivery.type != a.type) a.delivery.type = a.type;
-      if (auto r = check_delivery(a.delivery, aw); !r) return r.error();
-    } else if (a.type == "notify") {
-      if (a.level != "critical" && a.level != "warning" && a.level != "info")
-        return make_error(ErrorCode::config, aw + ": level must be critical, warning or info");
-    } else if (a.type == "throttle") {
-      if (a.delivery.empty() || a.restore.empty())
-        return make_error(ErrorCode::config, aw + ": throttle needs apply and restore");
-      if (auto r = check_delivery(a.delivery, aw + " apply"); !r) return r.error();
-      if (auto r = check_delivery(a.restore, aw + " restore"); !r) return r.error();
-      if (a.duration_secs <= 0) return make_error(ErrorCode::config, aw + ": duration_secs must be > 0");
-    } else if (a.type == "failover") {
-      if (a.targets.size() < 2) return make_error(ErrorCode::config, aw + ": failover needs at least two targets");
-      for (const auto& t : a.targets)
-        if (!is_safe_field_value(t))
-          return make_error(ErrorCode::config, aw + ": target '" + t + "' must match [A-Za-z0-9._:-]+");
-      if (a.delivery.empty()) return make_error(ErrorCode::config, aw + ": failover needs switch");
-      if (auto r = check_delivery(a.delivery, aw + " switch"); !r) return r.error();
-      if (auto r = check_delivery(a.health_check, aw + " health_check"); !r) return r.error();
-    } else if (a.type == "suggest") {
-      // handed to the LLM module through SuggestionRequester
-    } else {
-      return make_error(ErrorCode::config, aw + ": unknown action type '" + a.type +
-                                               "' (exec, http, notify, throttle, failover, suggest)");
-    }
-    if (a.retries < 0 || a.retries > 10) return make_error(ErrorCode::config, aw + ": retries must be 0..10");
+    if (a.type == "exec" || a.type == "http") a.delivery.type = a.type;  // the delivery keys sit on the action
+    auto impl = registry.create(a, aw);
+    if (!impl) return impl.error();
+    s->impls_.push_back(std::move(*impl));
   }
   const auto& g = s->cfg_.guards;
   if (g.cooldown_secs < 0 || g.max_runs < 0 || g.per_secs < 0 || g.max_concurrent < 0 || g.breaker.failures < 0 ||
@@ -163,9 +117,7 @@ bool ConfiguredStrategy::matches(const FingerprintFacts& f) const {
   if (!s.merged_into.empty() || s.status == "ignored") return false;
   if (!m.fingerprint_id.empty() && m.fingerprint_id != s.id) return false;
   if (!m.exception_type.empty() && m.exception_type != s.exception_type) return false;
-  if (!m.service.empty() &&
-      std::none_of(s.services.begin(), s.services.end(), [&](const NamedCount& n) { return n.name == m.service; }))
-    return false;
+  if (!m.service.empty() && m.service != f.service) return false;
   if (min_severity_ >= 0) {
     auto sev = parse_severity(s.severity);
     if (!sev || static_cast<int>(*sev) < min_severity_) return false;
@@ -179,10 +131,7 @@ bool ConfiguredStrategy::matches(const FingerprintFacts& f) const {
   if (m.status == "regressed" && !(s.regressed_at > 0 && f.now - s.regressed_at <= mctx_.regressed_window_ms))
     return false;
   if (m.status == "escalating") {
-    const auto& e = mctx_.escalation;
-    if (!is_escalating(f.series, f.now, e.short_window_secs * 1000, e.baseline_window_secs * 1000, e.factor,
-                       e.min_count))
-      return false;
+    if (!escalation(f.series, f.now, mctx_.escalation).escalating) return false;
   }
   if (m.rate_count > 0 && count_in_window(f.series, f.now, m.rate_window_secs * 1000) < m.rate_count) return false;
   return true;
@@ -193,11 +142,18 @@ Plan ConfiguredStrategy::plan(const FingerprintFacts& f, int step) const {
   step = std::clamp(step, 0, steps() - 1);
   p.strategy = cfg_.name;
   p.fingerprint_id = f.summary.id;
-  p.service = top_service(f.summary);
+  p.service = f.service == "unknown" ? std::string() : f.service;
+  p.host = f.host == "unknown" ? std::string() : f.host;
   p.target = p.service.empty() ? "fingerprint:" + f.summary.id : p.service;
   p.step = step;
   p.total_steps = steps();
   p.action = cfg_.actions[static_cast<std::size_t>(step)];
+  p.impl = impls_[static_cast<std::size_t>(step)];
+  p.remediation = p.impl->remediation();
+  // A notify step after a remediation step pages a human about a fix that did not work: the
+  // remediation guards (breaker, concurrency, cooldown, rate limit) never hold it back.
+  for (int i = 0; i < step && !p.remediation; ++i)
+    if (impls_[static_cast<std::size_t>(i)]->remediation()) p.page = p.action.type == "notify";
   p.enabled = cfg_.enabled;
   p.dry_run = cfg_.dry_run;
   p.requires_approval = cfg_.requires_approval;
@@ -206,6 +162,7 @@ Plan ConfiguredStrategy::plan(const FingerprintFacts& f, int step) const {
   p.verification = cfg_.verification;
   p.fields = {{"fingerprint_id", f.summary.id},
               {"service", p.service},
+              {"host", p.host},
               {"strategy", cfg_.name},
               {"target", p.target},
               {"action", p.action.name},
@@ -213,14 +170,14 @@ Plan ConfiguredStrategy::plan(const FingerprintFacts& f, int step) const {
               {"template", f.summary.template_text},
               {"exception_type", f.summary.exception_type},
               {"severity", f.summary.severity},
-              {"count", std::to_string(f.summary.count)},
+              {"count", std::to_string(std::max(f.summary.total, f.summary.count))},
               {"first_seen", std::to_string(f.summary.first_seen)},
               {"last_seen", std::to_string(f.summary.last_seen)}};
   return p;
 }
 
-Result<std::vector<std::unique_ptr<Strategy>>> build_strategies(const HealerConfig& cfg) {
-  MatchContext mctx{cfg.new_window_secs * 1000, cfg.regressed_window_secs * 1000, cfg.escalation};
+Result<std::vector<std::unique_ptr<Strategy>>> build_strategies(const HealerConfig& cfg, const ActionRegistry* actions) {
+  MatchContext mctx{actions, cfg.new_window_secs * 1000, cfg.regressed_window_secs * 1000, cfg.escalation};
   std::vector<std::unique_ptr<Strategy>> out;
   for (const auto& sc : cfg.strategies) {
     auto s = ConfiguredStrategy::create(sc, mctx, cfg.dry_run);

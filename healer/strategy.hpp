@@ -20,23 +20,35 @@ namespace selfheal::healer {
 /// Everything matching may look at, gathered by the worker from the QueryStore.
 struct FingerprintFacts {
   FingerprintSummary summary;
+  /// The scope of the events that triggered this evaluation: `match.service` is compared with it and
+  /// {service}/{host}/{target} are filled from it, never from the fingerprint's all-time services.
+  /// "" (or "unknown") when the triggering events carried none.
+  std::string service;
+  std::string host;
   std::vector<std::string> samples;  // sample messages (message_regex also tries these)
   std::vector<MinuteCount> series;   // per-minute counts covering the rate and escalation windows
   UnixMs now = 0;
 };
 
 /// Settings shared by every strategy's status checks.
+class ActionRegistry;
+
 struct MatchContext {
+  const ActionRegistry* actions = nullptr;  // the action types (null: builtin_actions())
   std::int64_t new_window_ms = 3'600'000;
   std::int64_t regressed_window_ms = 3'600'000;
-  EscalationConfig escalation;
+  EscalationOptions escalation;
 };
 
 /// The placeholders an argv element or body field may name, and which of them are allowed in argv.
 bool is_known_field(std::string_view name);
 bool is_argv_field(std::string_view name);
-/// Values substituted into argv must match [A-Za-z0-9._:-]{1,128}.
+/// Values substituted into argv must match [A-Za-z0-9._:-]{1,128} and must not start with '-' (it
+/// would become an option of the configured program).
 bool is_safe_field_value(std::string_view v);
+/// Why a value may not be substituted into argv ("" when it may).
+std::string unsafe_value_reason(std::string_view v);
+
 /// "{name}" → name; anything else → "".
 std::string_view placeholder_name(std::string_view element);
 
@@ -75,20 +87,23 @@ class ConfiguredStrategy final : public Strategy {
   StrategyConfig cfg_;
   MatchContext mctx_;
   std::unique_ptr<re2::RE2> re_;
+  std::vector<std::shared_ptr<const Action>> impls_;  // one per action, from the registry
   int min_severity_ = -1;
   bool backstop_ = false;
 };
 
 /// Builds every configured strategy sorted by priority (stable), plus the backstop notify strategy
-/// last when enabled. Errors: config.
-Result<std::vector<std::unique_ptr<Strategy>>> build_strategies(const HealerConfig& cfg);
+/// last when enabled. `actions` null: builtin_actions(). Errors: config.
+Result<std::vector<std::unique_ptr<Strategy>>> build_strategies(const HealerConfig& cfg,
+                                                                const ActionRegistry* actions = nullptr);
 
 /// The strategy that handles these facts: the first matching non-backstop strategy in priority order,
 /// else the backstop if it matches, else none. Pure.
 const Strategy* select_strategy(const std::vector<std::unique_ptr<Strategy>>& strategies,
                                 const FingerprintFacts& facts);
 
-/// The top service of a fingerprint ("" when none or "unknown").
+/// The top service of a fingerprint ("" when none or "unknown"). For display only: decisions use the
+/// triggering scope (FingerprintFacts::service).
 std::string top_service(const FingerprintSummary& s);
 
 }  // namespace selfheal::healer

@@ -14,6 +14,8 @@
 // an action never starts without decide() answering run; in_flight_ counts jobs queued or running per
 // target and is what the concurrency guard sees; the breaker is persisted before the next decision.
 // Threading: enqueue/simulate/stats are thread-safe; the loop and executor threads are internal.
+// The escalation step of an episode is persisted per (strategy, fingerprint, target)
+// (PolicyStateStore::escalation_step), so a restart continues where the episode was.
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -21,14 +23,17 @@
 #include <memory>
 #include <mutex>
 #include <random>
-#include <set>
 #include <stop_token>
+#include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
+#include "healer/action_type.hpp"
 #include "healer/actions/notify.hpp"
 #include "healer/config.hpp"
+#include "healer/history.hpp"
 #include "healer/policy.hpp"
 #include "healer/strategy.hpp"
 #include "healer/suggestion.hpp"
@@ -39,6 +44,13 @@
 
 namespace selfheal::healer {
 
+/// The (service, host) of events that triggered an evaluation; decisions are made per service.
+struct TriggerScope {
+  std::string service;  // "" : unknown (the newest sample's scope is used)
+  std::string host;
+  std::int64_t count = 0;
+};
+
 struct WorkerDeps {
   const Clock& clock;
   Metrics& metrics;
@@ -47,6 +59,7 @@ struct WorkerDeps {
   PolicyStateStore& state;
   ApprovalStore& approvals;
   SuggestionRequester* suggester = nullptr;  // may be null: suggest actions then fail (config)
+  const ActionRegistry* actions = nullptr;   // the action types (null: builtin_actions())
 };
 
 /// What would happen for one fingerprint now. Nothing is executed or recorded.
@@ -75,11 +88,16 @@ class Worker {
   /// Stops and joins (running actions are asked to stop and their children killed). Idempotent.
   void stop();
   /// Queues fingerprints for evaluation. Cheap, never blocks on I/O (pipeline commit listener).
+  /// Each (fingerprint, service) of the committed events is decided on separately, with that
+  /// service and its busiest host as {service}/{host}/{target}.
+  void enqueue(const std::vector<TouchedScope>& touched);
+  /// Without scopes (tests, tools): the newest sample's service and host stand in.
   void enqueue(const std::vector<std::string>& fingerprint_ids);
   /// Wakes the loop now (e.g. after an approval was granted).
   void wake();
 
-  Result<Simulation> simulate(const std::string& fingerprint_id);
+  /// `service` "": the newest sample's service.
+  Result<Simulation> simulate(const std::string& fingerprint_id, const std::string& service = "");
   /// Switches a failover action back to its primary target.
   Result<ActionOutcome> reset_failover(const std::string& strategy, const std::string& action);
 
@@ -113,9 +131,22 @@ class Worker {
   void loop(std::stop_token st);
   void executor(std::stop_token st);
   void tick();
-  void evaluate(const std::string& fingerprint_id, const Strategy* only = nullptr, int step = -1,
-                bool escalation = false);
-  Result<FingerprintFacts> facts(const std::string& id);
+  /// True when a job was queued.
+  bool evaluate(const std::string& fingerprint_id, const TriggerScope& scope, const Strategy* only = nullptr,
+                int step = -1, bool escalation = false);
+  Result<FingerprintFacts> facts(const std::string& id, const TriggerScope& scope);
+  /// Writes a history row; a failure is logged (rate-limited) and counted, never silently dropped.
+  Result<std::int64_t> record(const HealingRun& r, const char* what);
+  void record_update(const HealingRun& r, const char* what);
+  void warn_store(const char* what, const Error& e);
+  /// Sends a page (escalation / breaker open) to the subscribed channels that are not in their own
+  /// per-channel cooldown for (fingerprint, target). success=false with error "page_cooldown" when
+  /// every channel is cooling down.
+  ActionOutcome send_page(const Notification& n, const std::vector<std::string>& only, const std::string& fp,
+                          const std::string& target);
+  Notification notification(const Plan& p, std::string kind, std::string title) const;
+  ActionOutcome notify_approval(const ApprovalRow& a, const Plan& plan);
+  void set_step(const Plan& p, int step);
   Result<PolicyState> gather_state(const Plan& plan);
   void execute(Job job, std::stop_token st);
   ActionOutcome perform(const Job& job, std::stop_token st);
@@ -125,7 +156,7 @@ class Worker {
   void restore_throttles();
   void handle_approvals();
   void record_skip(const Plan& plan, const Decision& d, std::int64_t approval_id = 0);
-  void count_decision(const std::string& decision, const std::string& reason);
+  void count_decision(RunDecision decision, const std::string& reason);
   const Strategy* strategy_by_name(const std::string& name) const;
   double rate_before(const std::string& fp, UnixMs start, std::int64_t window_ms);
 
@@ -133,21 +164,26 @@ class Worker {
   WorkerDeps deps_;
   std::vector<std::unique_ptr<Strategy>> strategies_;
   Notifier notifier_;
+  ActionEnv env_;  // what actions may use while they run
 
   mutable std::mutex mu_;
   std::condition_variable_any cv_;       // loop wake-ups
   std::condition_variable_any jobs_cv_;  // executor wake-ups
-  std::set<std::string> queue_;          // fingerprints to evaluate (deduplicated)
+  std::map<std::string, std::vector<TriggerScope>> queue_;  // fingerprint → scopes to evaluate
   std::deque<Job> jobs_;
-  std::map<std::string, int> in_flight_;                     // Invariant: per target, jobs queued or running
-  std::map<std::pair<std::string, std::string>, int> step_;  // (strategy, fingerprint) → next step
+  std::map<std::string, int> in_flight_;  // Invariant: per target, jobs queued or running
   std::vector<VerifyTask> verifications_;
   struct Escalation {
     std::string fingerprint_id;
     std::string strategy;
     int step = 0;
+    TriggerScope scope;
+    std::string target;
   };
   std::vector<Escalation> escalations_;  // next steps to evaluate on the loop thread
+  // (strategy, fingerprint, target) whose next step is queued in escalations_: a regular evaluation
+  // leaves it to that escalation, so a step (e.g. a page) is never decided twice.
+  std::set<std::tuple<std::string, std::string, std::string>> escalating_;
   std::mt19937_64 rng_{std::random_device{}()};
   std::atomic<std::uint64_t> evaluations_{0};
   std::jthread loop_;
@@ -156,6 +192,7 @@ class Worker {
 
   Counter* auto_heals_;
   Counter* circuit_breaks_;
+  Counter* history_write_errors_;
 };
 
 }  // namespace selfheal::healer

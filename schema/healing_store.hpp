@@ -37,6 +37,9 @@ struct HealingRun {
   std::int64_t approval_id = 0;
   bool dry_run = false;
   std::string detail;
+  bool remediation = false;  // a remediation step (counts for cooldown and rate limit), not a page
+  std::int64_t repeats = 1;  // identical consecutive skips collapsed into this row (ts: first, last_ts: latest)
+  UnixMs last_ts = 0;        // 0: same as ts
 };
 
 struct RunQuery {
@@ -60,10 +63,17 @@ class HealingLog {
   virtual Result<std::optional<HealingRun>> run(std::int64_t id) = 0;
   /// Newest first.
   virtual Result<std::vector<HealingRun>> runs(const RunQuery& q) = 0;
+  /// Appends a skip, or, when the newest row of (strategy, fingerprint, target) is the same skip (same
+  /// action, reason and approval; not a dry run), counts it there instead: repeats + 1, last_ts = ts.
+  /// Returns the id of the row written.
+  virtual Result<std::int64_t> append_skip(const HealingRun& run) = 0;
   /// Start times of runs (decision ran, or dry-run skips) of a strategy since `since` (any target).
-  virtual Result<std::vector<UnixMs>> run_times(std::string_view strategy, UnixMs since) = 0;
+  /// `remediation_only`: only remediation steps (HealingRun::remediation; what the remediation guards count).
+  virtual Result<std::vector<UnixMs>> run_times(std::string_view strategy, UnixMs since,
+                                                bool remediation_only = false) = 0;
   /// Start time of the last run (or dry run) of (strategy, target); 0 when none.
-  virtual Result<UnixMs> last_run(std::string_view strategy, std::string_view target) = 0;
+  virtual Result<UnixMs> last_run(std::string_view strategy, std::string_view target,
+                                  bool remediation_only = false) = 0;
   /// Runs whose verification is still pending (e.g. after a restart).
   virtual Result<std::vector<HealingRun>> pending_verifications() = 0;
 };
@@ -117,6 +127,12 @@ class PolicyStateStore {
   virtual Result<std::optional<FailoverRow>> failover(std::string_view key) = 0;
   virtual Result<void> save_failover(const FailoverRow& row) = 0;
   virtual Result<std::vector<FailoverRow>> failovers() = 0;
+  /// The persisted next step of an escalation episode of (strategy, fingerprint, target); 0 when none.
+  virtual Result<int> escalation_step(std::string_view strategy, std::string_view fingerprint_id,
+                                      std::string_view target) = 0;
+  /// step <= 0 clears it (the episode ended).
+  virtual Result<void> set_escalation_step(std::string_view strategy, std::string_view fingerprint_id,
+                                           std::string_view target, int step, UnixMs now) = 0;
 };
 
 struct ApprovalRow {

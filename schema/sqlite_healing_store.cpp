@@ -9,7 +9,7 @@ namespace {
 constexpr const char* run_columns =
     "id, ts, strategy, fingerprint_id, target, action, action_type, step, decision, reason, outcome, duration_ms, "
     "exit_code, output, error, attempts, verification, rate_before, rate_after, verified_at, approval_id, dry_run, "
-    "detail";
+    "detail, repeats, last_ts, remediation";
 
 HealingRun read_run(SQLite::Statement& q) {
   HealingRun r;
@@ -36,6 +36,9 @@ HealingRun read_run(SQLite::Statement& q) {
   r.approval_id = q.getColumn(20).getInt64();
   r.dry_run = q.getColumn(21).getInt() != 0;
   r.detail = q.getColumn(22).getString();
+  r.repeats = q.getColumn(23).getInt64();
+  r.last_ts = q.getColumn(24).getInt64();
+  r.remediation = q.getColumn(25).getInt() != 0;
   return r;
 }
 
@@ -62,6 +65,7 @@ void bind_run(SQLite::Statement& q, const HealingRun& r) {
   q.bind(20, static_cast<int64_t>(r.approval_id));
   q.bind(21, r.dry_run ? 1 : 0);
   q.bind(22, r.detail);
+  q.bind(23, r.remediation ? 1 : 0);
 }
 
 constexpr const char* approval_columns =
@@ -136,8 +140,8 @@ Result<std::int64_t> SqliteHealingStore::append(const HealingRun& run) {
     SQLite::Statement q(db,
                         "INSERT INTO healing_runs(ts, strategy, fingerprint_id, target, action, action_type, step, "
                         "decision, reason, outcome, duration_ms, exit_code, output, error, attempts, verification, "
-                        "rate_before, rate_after, verified_at, approval_id, dry_run, detail) VALUES(?1,?2,?3,?4,?5,"
-                        "?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22)");
+                        "rate_before, rate_after, verified_at, approval_id, dry_run, detail, remediation) VALUES(?1,?2,?3,"
+                        "?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23)");
     bind_run(q, run);
     q.exec();
     return static_cast<std::int64_t>(db.getLastInsertRowid());
@@ -150,9 +154,9 @@ Result<void> SqliteHealingStore::update(const HealingRun& run) {
                         "UPDATE healing_runs SET ts=?1, strategy=?2, fingerprint_id=?3, target=?4, action=?5, "
                         "action_type=?6, step=?7, decision=?8, reason=?9, outcome=?10, duration_ms=?11, "
                         "exit_code=?12, output=?13, error=?14, attempts=?15, verification=?16, rate_before=?17, "
-                        "rate_after=?18, verified_at=?19, approval_id=?20, dry_run=?21, detail=?22 WHERE id=?23");
+                        "rate_after=?18, verified_at=?19, approval_id=?20, dry_run=?21, detail=?22, remediation=?23 WHERE id=?24");
     bind_run(q, run);
-    q.bind(23, static_cast<int64_t>(run.id));
+    q.bind(24, static_cast<int64_t>(run.id));
     if (q.exec() == 0) return make_error(ErrorCode::not_found, "healing run " + std::to_string(run.id));
     return {};
   });
@@ -193,11 +197,48 @@ Result<std::vector<HealingRun>> SqliteHealingStore::runs(const RunQuery& rq) {
   });
 }
 
-Result<std::vector<UnixMs>> SqliteHealingStore::run_times(std::string_view strategy, UnixMs since) {
-  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<UnixMs>> {
+Result<std::int64_t> SqliteHealingStore::append_skip(const HealingRun& run) {
+  return detail::with_writer(*db_, [&](SQLite::Database& db) -> Result<std::int64_t> {
+    if (!run.dry_run) {
+      SQLite::Statement last(db,
+                             "SELECT id, decision, reason, action, approval_id FROM healing_runs WHERE strategy = ?1 "
+                             "AND fingerprint_id = ?2 AND target = ?3 ORDER BY id DESC LIMIT 1");
+      last.bind(1, run.strategy);
+      last.bind(2, run.fingerprint_id);
+      last.bind(3, run.target);
+      if (last.executeStep() && last.getColumn(1).getString() == "skipped" &&
+          last.getColumn(2).getString() == run.reason && last.getColumn(3).getString() == run.action &&
+          last.getColumn(4).getInt64() == run.approval_id) {
+        const std::int64_t id = last.getColumn(0).getInt64();
+        SQLite::Statement up(db, "UPDATE healing_runs SET repeats = repeats + 1, last_ts = ?1, detail = ?2 WHERE id = ?3");
+        up.bind(1, static_cast<int64_t>(run.ts));
+        up.bind(2, run.detail);
+        up.bind(3, static_cast<int64_t>(id));
+        up.exec();
+        return id;
+      }
+    }
     SQLite::Statement q(db,
-                        "SELECT ts FROM healing_runs WHERE strategy = ?1 AND ts >= ?2 AND (decision = 'ran' OR "
-                        "(decision = 'skipped' AND reason = 'dry_run')) ORDER BY ts");
+                        "INSERT INTO healing_runs(ts, strategy, fingerprint_id, target, action, action_type, step, "
+                        "decision, reason, outcome, duration_ms, exit_code, output, error, attempts, verification, "
+                        "rate_before, rate_after, verified_at, approval_id, dry_run, detail, remediation) VALUES(?1,?2,?3,"
+                        "?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23)");
+    bind_run(q, run);
+    q.exec();
+    return static_cast<std::int64_t>(db.getLastInsertRowid());
+  });
+}
+
+namespace {
+constexpr const char* remediation_filter = " AND remediation = 1";
+}
+
+Result<std::vector<UnixMs>> SqliteHealingStore::run_times(std::string_view strategy, UnixMs since,
+                                                          bool remediation_only) {
+  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<UnixMs>> {
+    SQLite::Statement q(db, std::string("SELECT ts FROM healing_runs WHERE strategy = ?1 AND ts >= ?2 AND (decision = "
+                                        "'ran' OR (decision = 'skipped' AND reason = 'dry_run'))") +
+                                (remediation_only ? remediation_filter : "") + " ORDER BY ts");
     q.bind(1, std::string(strategy));
     q.bind(2, static_cast<int64_t>(since));
     std::vector<UnixMs> out;
@@ -206,11 +247,13 @@ Result<std::vector<UnixMs>> SqliteHealingStore::run_times(std::string_view strat
   });
 }
 
-Result<UnixMs> SqliteHealingStore::last_run(std::string_view strategy, std::string_view target) {
+Result<UnixMs> SqliteHealingStore::last_run(std::string_view strategy, std::string_view target,
+                                            bool remediation_only) {
   return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<UnixMs> {
-    SQLite::Statement q(db,
-                        "SELECT coalesce(max(ts), 0) FROM healing_runs WHERE strategy = ?1 AND target = ?2 AND "
-                        "(decision = 'ran' OR (decision = 'skipped' AND reason = 'dry_run'))");
+    SQLite::Statement q(db, std::string("SELECT coalesce(max(ts), 0) FROM healing_runs WHERE strategy = ?1 AND "
+                                        "target = ?2 AND (decision = 'ran' OR (decision = 'skipped' AND reason = "
+                                        "'dry_run'))") +
+                                (remediation_only ? remediation_filter : ""));
     q.bind(1, std::string(strategy));
     q.bind(2, std::string(target));
     q.executeStep();
@@ -368,6 +411,45 @@ Result<std::vector<FailoverRow>> SqliteHealingStore::failovers() {
       out.push_back(FailoverRow{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(),
                                 q.getColumn(3).getInt64(), q.getColumn(4).getString()});
     return out;
+  });
+}
+
+Result<int> SqliteHealingStore::escalation_step(std::string_view strategy, std::string_view fingerprint_id,
+                                                std::string_view target) {
+  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<int> {
+    SQLite::Statement q(db,
+                        "SELECT step FROM healing_escalations WHERE strategy = ?1 AND fingerprint_id = ?2 AND "
+                        "target = ?3");
+    q.bind(1, std::string(strategy));
+    q.bind(2, std::string(fingerprint_id));
+    q.bind(3, std::string(target));
+    return q.executeStep() ? q.getColumn(0).getInt() : 0;
+  });
+}
+
+Result<void> SqliteHealingStore::set_escalation_step(std::string_view strategy, std::string_view fingerprint_id,
+                                                     std::string_view target, int step, UnixMs now) {
+  return detail::with_writer(*db_, [&](SQLite::Database& db) -> Result<void> {
+    if (step <= 0) {
+      SQLite::Statement q(db,
+                          "DELETE FROM healing_escalations WHERE strategy = ?1 AND fingerprint_id = ?2 AND target = ?3");
+      q.bind(1, std::string(strategy));
+      q.bind(2, std::string(fingerprint_id));
+      q.bind(3, std::string(target));
+      q.exec();
+      return {};
+    }
+    SQLite::Statement q(db,
+                        "INSERT INTO healing_escalations(strategy, fingerprint_id, target, step, updated_at) "
+                        "VALUES(?1,?2,?3,?4,?5) ON CONFLICT(strategy, fingerprint_id, target) DO UPDATE SET "
+                        "step = excluded.step, updated_at = excluded.updated_at");
+    q.bind(1, std::string(strategy));
+    q.bind(2, std::string(fingerprint_id));
+    q.bind(3, std::string(target));
+    q.bind(4, step);
+    q.bind(5, static_cast<int64_t>(now));
+    q.exec();
+    return {};
   });
 }
 

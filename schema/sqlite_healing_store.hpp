@@ -16,8 +16,10 @@ class SqliteHealingStore final : public HealingLog, public PolicyStateStore, pub
   Result<void> update(const HealingRun& run) override;
   Result<std::optional<HealingRun>> run(std::int64_t id) override;
   Result<std::vector<HealingRun>> runs(const RunQuery& q) override;
-  Result<std::vector<UnixMs>> run_times(std::string_view strategy, UnixMs since) override;
-  Result<UnixMs> last_run(std::string_view strategy, std::string_view target) override;
+  Result<std::int64_t> append_skip(const HealingRun& run) override;
+  Result<std::vector<UnixMs>> run_times(std::string_view strategy, UnixMs since,
+                                        bool remediation_only = false) override;
+  Result<UnixMs> last_run(std::string_view strategy, std::string_view target, bool remediation_only = false) override;
   Result<std::vector<HealingRun>> pending_verifications() override;
 
   Result<std::optional<BreakerRow>> breaker(std::string_view strategy, std::string_view target) override;
@@ -32,6 +34,10 @@ class SqliteHealingStore final : public HealingLog, public PolicyStateStore, pub
   Result<std::optional<FailoverRow>> failover(std::string_view key) override;
   Result<void> save_failover(const FailoverRow& row) override;
   Result<std::vector<FailoverRow>> failovers() override;
+  Result<int> escalation_step(std::string_view strategy, std::string_view fingerprint_id,
+                              std::string_view target) override;
+  Result<void> set_escalation_step(std::string_view strategy, std::string_view fingerprint_id, std::string_view target,
+                                   int step, UnixMs now) override;
 
   Result<std::int64_t> create_approval(const ApprovalRow& row) override;
   Result<std::optional<ApprovalRow>> approval(std::int64_t id) override;

@@ -31,6 +31,7 @@ FingerprintSummary read_summary(SQLite::Statement& q) {
   s.merged_into = q.getColumn(9).getString();
   s.resolved_at = q.getColumn(10).getInt64();
   s.regressed_at = q.getColumn(11).getInt64();
+  s.total = q.getColumn(12).getInt64();
   return s;
 }
 
@@ -43,6 +44,28 @@ FingerprintDims load_dims(SQLite::Database& db, const std::string& id) {
   auto d = FingerprintDims::decode(
       std::string_view(static_cast<const char*>(col.getBlob()), static_cast<std::size_t>(col.getBytes())));
   return d ? std::move(*d) : FingerprintDims{};
+}
+
+// Its own dims plus the services and hosts of every fingerprint merged into it (bounded).
+FingerprintDims load_union_dims(SQLite::Database& db, const std::string& id) {
+  FingerprintDims dims = load_dims(db, id);
+  SQLite::Statement kids(db, "SELECT id FROM fingerprints WHERE merged_into = ?1 AND merged_into != '' LIMIT 1000");
+  kids.bind(1, id);
+  auto add = [](NameCounts& into, const NameCounts& from) {
+    for (const auto& [n, c] : from) {
+      auto it = std::find_if(into.begin(), into.end(), [&](const auto& e) { return e.first == n; });
+      if (it != into.end())
+        it->second += c;
+      else
+        into.emplace_back(n, c);
+    }
+  };
+  while (kids.executeStep()) {
+    const FingerprintDims kd = load_dims(db, kids.getColumn(0).getString());
+    add(dims.services, kd.services);
+    add(dims.hosts, kd.hosts);
+  }
+  return dims;
 }
 
 void fill_names(FingerprintSummary& s, const FingerprintDims& dims, std::size_t limit) {
@@ -132,6 +155,7 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
         up.clearBindings();
         ++receipt.fingerprints;
         receipt.touched_ids.push_back(id);
+        for (const auto& sc : d.scopes) receipt.touched_scopes.push_back(TouchedScope{id, sc.service, sc.host, sc.count});
         receipt.events += d.count;
         const bool is_new = total == d.count;
         if (is_new) {
@@ -340,7 +364,10 @@ Result<std::optional<FingerprintSummary>> SqliteStore::fingerprint(std::string_v
     q.bind(1, std::string(id));
     if (!q.executeStep()) return std::optional<FingerprintSummary>{};
     FingerprintSummary s = read_summary(q);
-    fill_names(s, load_dims(db, s.id), 64);
+    // A merge target (e.g. a learned template with no events of its own yet) shows the services and
+    // hosts of every fingerprint merged into it, so scope filters and the healer keep seeing them.
+    const FingerprintDims dims = load_union_dims(db, s.id);
+    fill_names(s, dims, 64);
     return std::optional<FingerprintSummary>(std::move(s));
   });
 }
@@ -470,7 +497,9 @@ Result<FingerprintPage> SqliteStore::list(const FingerprintQuery& fq) {
   if (min_sev > 0) sql += " AND f.severity >= :min_sev";
   if (fq.since > 0) sql += " AND f.last_seen >= :since";
   if (!fq.service.empty())
-    sql += " AND f.id IN (SELECT fingerprint_id FROM fingerprint_services WHERE service = :service)";
+    sql += " AND (f.id IN (SELECT fingerprint_id FROM fingerprint_services WHERE service = :service) OR f.id IN "
+           "(SELECT m.merged_into FROM fingerprints m WHERE m.merged_into != '' AND m.id IN (SELECT fingerprint_id "
+           "FROM fingerprint_services WHERE service = :service)))";
   if (!fq.q.empty()) sql += " AND (instr(lower(f.template), lower(:q)) > 0 OR f.id LIKE :q_prefix)";
   if (cursor) sql += " AND (" + key_expr + ", f.id) > (:ckey, :cid)";
   sql += " ORDER BY " + key_expr + ", f.id LIMIT :limit";
@@ -509,7 +538,7 @@ Result<FingerprintPage> SqliteStore::list(const FingerprintQuery& fq) {
       page.next_cursor = std::string(1, sort_code) + "." + std::to_string(key) + "." + last.summary.id;
     }
     // Services and hosts of the page's rows (bounded).
-    for (auto& row : page.rows) fill_names(row.summary, load_dims(db, row.summary.id), 16);
+    for (auto& row : page.rows) fill_names(row.summary, load_union_dims(db, row.summary.id), 16);
     return page;
   });
 }

@@ -16,10 +16,19 @@
 
 namespace selfheal {
 
+/// The (service, host) of the events one commit added to a fingerprint: what the healer decides on.
+struct TouchedScope {
+  std::string id;
+  std::string service;
+  std::string host;
+  std::int64_t count = 0;
+};
+
 struct CommitReceipt {
   std::int64_t events = 0;
   std::int64_t fingerprints = 0;           // distinct fingerprints touched
   std::vector<std::string> touched_ids;    // every fingerprint this commit updated
+  std::vector<TouchedScope> touched_scopes;  // (fingerprint, service, host) of this commit's events
   std::vector<std::string> new_ids;        // fingerprints seen for the first time
   std::vector<std::string> regressed_ids;  // resolved fingerprints that came back (after the grace window)
   std::vector<std::string> unignored_ids;  // ignored fingerprints whose ignore bound ended
@@ -74,10 +83,11 @@ struct FingerprintSummary {
   std::string frames_json;
   std::string status;    // unresolved | resolved | ignored
   std::string severity;  // debug..critical
-  std::int64_t count = 0;
+  std::int64_t count = 0;  // its own events
+  std::int64_t total = 0;  // count + the events of fingerprints merged into it
   UnixMs first_seen = 0;
   UnixMs last_seen = 0;
-  std::vector<NamedCount> services;
+  std::vector<NamedCount> services;  // union over the fingerprints merged into it
   std::vector<NamedCount> hosts;
   std::string merged_into;  // non-empty when merged into another fingerprint
   UnixMs resolved_at = 0;

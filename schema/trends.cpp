@@ -1,38 +1,58 @@
 #include "schema/trends.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 
 namespace selfheal {
 
+namespace {
+std::map<UnixMs, std::int64_t> by_minute(const std::vector<MinuteCount>& series) {
+  std::map<UnixMs, std::int64_t> out;
+  for (const auto& m : series) out[minute_of(m.minute)] += m.count;
+  return out;
+}
+double count_at(const std::map<UnixMs, std::int64_t>& m, UnixMs minute) {
+  auto it = m.find(minute);
+  return it == m.end() ? 0.0 : static_cast<double>(it->second);
+}
+}  // namespace
+
+Escalation escalation(const std::vector<MinuteCount>& series, UnixMs now, const EscalationOptions& opts) {
+  const UnixMs current = minute_of(now);  // excluded: still filling
+  const auto minutes = by_minute(series);
+  const int short_min = std::max(opts.short_window_min, 1);
+  const int base_min = std::max(opts.baseline_min, 1);
+  Escalation e;
+  double short_total = 0;
+  for (int i = 1; i <= short_min; ++i) short_total += count_at(minutes, current - i * 60'000LL);
+  double base_total = 0;
+  for (int i = short_min + 1; i <= short_min + base_min; ++i) base_total += count_at(minutes, current - i * 60'000LL);
+  e.rate_per_min = short_total / short_min;
+  e.baseline_per_min = base_total / base_min;
+  const double needed = std::max(opts.spike_factor * e.baseline_per_min,
+                                 e.baseline_per_min + opts.min_sigmas * std::sqrt(e.baseline_per_min));
+  e.escalating = short_total >= static_cast<double>(opts.min_events) && e.rate_per_min >= needed &&
+                 e.rate_per_min > e.baseline_per_min;
+  return e;
+}
+
 Trend analyze_trend(const std::vector<MinuteCount>& series, UnixMs now, double threshold_per_min,
                     const TrendOptions& opts) {
   const UnixMs current = minute_of(now);  // excluded: still filling
-  std::map<UnixMs, std::int64_t> by_minute;
-  for (const auto& m : series) by_minute[minute_of(m.minute)] += m.count;
-  auto count_at = [&](UnixMs minute) -> double {
-    auto it = by_minute.find(minute);
-    return it == by_minute.end() ? 0.0 : static_cast<double>(it->second);
-  };
+  const auto minutes = by_minute(series);
   Trend t;
-  double short_total = 0;
-  for (int i = 1; i <= opts.short_window_min; ++i) short_total += count_at(current - i * 60'000LL);
-  double base_total = 0;
-  for (int i = opts.short_window_min + 1; i <= opts.short_window_min + opts.baseline_min; ++i)
-    base_total += count_at(current - i * 60'000LL);
-  t.rate_per_min = short_total / opts.short_window_min;
-  t.baseline_per_min = base_total / opts.baseline_min;
-  const double needed =
-      std::max(opts.spike_factor * t.baseline_per_min, t.baseline_per_min + opts.min_sigmas * std::sqrt(t.baseline_per_min));
-  t.escalating = short_total >= static_cast<double>(opts.min_events) && t.rate_per_min >= needed &&
-                 t.rate_per_min > t.baseline_per_min;
+  const Escalation e = escalation(series, now, opts);
+  t.rate_per_min = e.rate_per_min;
+  t.baseline_per_min = e.baseline_per_min;
+  t.escalating = e.escalating;
 
   // Least squares over the forecast window: x = minutes relative to the last complete minute (<= 0).
   const int n = opts.forecast_window_min;
   double sx = 0, sy = 0, sxx = 0, sxy = 0;
   for (int i = 0; i < n; ++i) {
     const double x = -static_cast<double>(i);
-    const double y = count_at(current - (i + 1) * 60'000LL);
+    const double y = count_at(minutes, current - (i + 1) * 60'000LL);
     sx += x;
     sy += y;
     sxx += x * x;

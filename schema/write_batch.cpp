@@ -125,6 +125,19 @@ void WriteBatch::count(const LogEvent& e, bool kept) {
   if (kept) c.kept += 1;
 }
 
+namespace {
+// Newest scope last, so consecutive events of one service hit the first comparison.
+void add_scope(std::vector<Scope>& scopes, const std::string& service, const std::string& host, std::int64_t n) {
+  for (auto it = scopes.rbegin(); it != scopes.rend(); ++it) {
+    if (it->service == service && it->host == host) {
+      it->count += n;
+      return;
+    }
+  }
+  if (scopes.size() < WriteBatch::max_scopes_per_fp) scopes.push_back(Scope{service, host, n});
+}
+}  // namespace
+
 void WriteBatch::add(const LogEvent& e, const FingerprintInfo& fp, Severity sev) {
   ++events_;
   auto [it, inserted] = fps_.try_emplace(fp.id);
@@ -147,6 +160,7 @@ void WriteBatch::add(const LogEvent& e, const FingerprintInfo& fp, Severity sev)
   *d.last_minute_count += 1;
   d.services.add_name(e.service, stable_hash(e.service), 1, max_services_per_fp);
   if (!e.host.empty()) d.hosts.add_name(e.host, stable_hash(e.host), 1, max_services_per_fp);
+  add_scope(d.scopes, e.service, e.host, 1);
   const std::size_t n_pos = std::min(fp.values.size(), max_value_positions);
   if (d.positions.size() < n_pos) d.positions.resize(n_pos);
   for (std::size_t i = 0; i < n_pos; ++i) {
@@ -201,6 +215,7 @@ void WriteBatch::absorb(WriteBatch&& other) {
     };
     merge_names(d.services, od.services);
     merge_names(d.hosts, od.hosts);
+    for (const auto& sc : od.scopes) add_scope(d.scopes, sc.service, sc.host, sc.count);
     if (d.positions.size() < od.positions.size()) d.positions.resize(od.positions.size());
     for (std::size_t p = 0; p < od.positions.size(); ++p) {
       const auto& from = od.positions[p].values;

@@ -51,6 +51,12 @@ struct PositionTally {
   std::array<std::uint8_t, 64> hll{};  // HyperLogLog registers (p = 6) of every value seen
 };
 
+struct Scope {
+  std::string service;
+  std::string host;
+  std::int64_t count = 0;
+};
+
 struct FingerprintDelta {
   FingerprintInfo info;  // from the first event of this batch
   Severity max_level = Severity::info;
@@ -60,6 +66,9 @@ struct FingerprintDelta {
   std::map<UnixMs, std::int64_t> minutes;            // minute start (ms) -> count
   Tally services;                                    // add_name, bounded by max_services_per_fp
   Tally hosts;
+  /// (service, host) pairs of this batch's events, bounded by max_scopes_per_fp: what the healer decides
+  /// on (a decision is about the events that triggered it, never the fingerprint's all-time services).
+  std::vector<Scope> scopes;
   std::vector<Sample> samples;                       // first `first_samples` + the latest ones
   std::vector<PositionTally> positions;              // index: <*> position
   UnixMs recent_sample_ts = 0;                       // the latest sample is refreshed at most once a second
@@ -88,6 +97,7 @@ class WriteBatch {
  public:
   static constexpr std::size_t max_samples_per_fp = 6;
   static constexpr std::size_t max_services_per_fp = 32;
+  static constexpr std::size_t max_scopes_per_fp = 32;
   static constexpr std::size_t max_values_per_position = 64;
   static constexpr std::size_t max_value_positions = 16;
   static constexpr std::size_t max_sample_bytes = 16 * 1024;

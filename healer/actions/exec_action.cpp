@@ -53,9 +53,9 @@ Result<std::vector<std::string>> build_argv(const ExecSpec& spec, const Fields& 
       return make_error(ErrorCode::bad_input, "exec: field {" + std::string(name) + "} may not be used in argv");
     bool found = false;
     std::string v = field_value(fields, name, found);
-    if (!found || !is_safe_field_value(v))
-      return make_error(ErrorCode::bad_input, "exec: value of {" + std::string(name) +
-                                                  "} is empty or not in [A-Za-z0-9._:-]; nothing was run");
+    if (const std::string why = unsafe_value_reason(v); !why.empty())
+      return make_error(ErrorCode::bad_input,
+                        "exec: value of {" + std::string(name) + "} " + why + "; nothing was run");
     out.push_back(std::move(v));
   }
   return out;

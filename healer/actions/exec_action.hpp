@@ -3,9 +3,10 @@
 // an environment built only from the allow-list, a timeout that kills the whole process group, and
 // bounded capture of stdout+stderr.
 //
-// Substitution: an argv element that is exactly "{name}" (name one of fingerprint_id, service,
+// Substitution: an argv element that is exactly "{name}" (name one of fingerprint_id, service, host,
 // strategy, target, action, level) is replaced by that field's value, which must match
-// [A-Za-z0-9._:-]{1,128}; otherwise nothing runs. Log text (templates, samples) is never a field
+// [A-Za-z0-9._:-]{1,128} and must not start with '-' (a service named "--force" would otherwise
+// become an option); otherwise nothing runs. Log text (templates, samples) is never a field
 // that argv may name, so it cannot reach argv or a shell.
 #include <stop_token>
 #include <string>

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "healer/policy.hpp"
+#include "healer/strategy.hpp"
+#include "schema/trends.hpp"
 #include "schema/clock.hpp"
 
 using namespace selfheal;
@@ -48,6 +50,85 @@ TEST_CASE("decide applies every guard in its documented order") {
       {"fresh state runs", [](Plan&, PolicyState&) {}, t0, Verdict::run, SkipReason::none},
       {"disabled strategy is skipped", [](Plan& p, PolicyState&) { p.enabled = false; }, t0, Verdict::skip,
        SkipReason::disabled},
+      // argument injection (issue 15): a substituted value may never become an option
+      {"a service starting with '-' is refused before any guard",
+       [](Plan& p, PolicyState& st) {
+         p.action.delivery.type = "exec";
+         p.action.delivery.exec.argv = {"/bin/echo", "restart", "{service}"};
+         p.fields = {{"service", "--force"}};
+         st.last_run_at = t0;  // even inside a cooldown the recorded reason is the unsafe value
+       },
+       t0, Verdict::skip, SkipReason::unsafe_argument},
+      {"a value '-rf' is refused",
+       [](Plan& p, PolicyState&) {
+         p.action.delivery.type = "exec";
+         p.action.delivery.exec.argv = {"/bin/echo", "{host}"};
+         p.fields = {{"host", "-rf"}};
+       },
+       t0, Verdict::skip, SkipReason::unsafe_argument},
+      {"an empty value is refused",
+       [](Plan& p, PolicyState&) {
+         p.action.delivery.type = "exec";
+         p.action.delivery.exec.argv = {"/bin/echo", "{service}"};
+         p.fields = {{"service", ""}};
+       },
+       t0, Verdict::skip, SkipReason::unsafe_argument},
+      {"a throttle's restore argv is checked too",
+       [](Plan& p, PolicyState&) {
+         p.action.type = "throttle";
+         p.action.delivery.type = "exec";
+         p.action.delivery.exec.argv = {"/bin/echo", "apply"};
+         p.action.restore.type = "exec";
+         p.action.restore.exec.argv = {"/bin/echo", "restore", "{service}"};
+         p.fields = {{"service", "-x"}};
+       },
+       t0, Verdict::skip, SkipReason::unsafe_argument},
+      {"a dash inside a value is fine",
+       [](Plan& p, PolicyState&) {
+         p.action.delivery.type = "exec";
+         p.action.delivery.exec.argv = {"/bin/echo", "{service}"};
+         p.fields = {{"service", "checkout-api"}};
+       },
+       t0, Verdict::run, SkipReason::none},
+      // escalation pages (issue 14, defect 3): the remediation guards never hold them back
+      {"a page ignores cooldown, rate limit, concurrency and an open breaker",
+       [](Plan& p, PolicyState& st) {
+         p.action.type = "notify";
+         p.page = true;
+         st.last_run_at = t0;
+         st.window_runs = {t0 - 3 * s, t0 - 2 * s, t0 - s};
+         st.in_flight_on_target = 1;
+         st.breaker.phase = BreakerPhase::open;
+         st.breaker.opened_at = t0;
+       },
+       t0, Verdict::run, SkipReason::none},
+      {"a page of a disabled strategy is skipped",
+       [](Plan& p, PolicyState&) {
+         p.action.type = "notify";
+         p.page = true;
+         p.enabled = false;
+       },
+       t0, Verdict::skip, SkipReason::disabled},
+      {"a page in dry run is only recorded",
+       [](Plan& p, PolicyState&) {
+         p.action.type = "notify";
+         p.page = true;
+         p.dry_run = true;
+       },
+       t0, Verdict::skip, SkipReason::dry_run},
+      {"a page needs no approval",
+       [](Plan& p, PolicyState&) {
+         p.action.type = "notify";
+         p.page = true;
+         p.requires_approval = true;
+       },
+       t0, Verdict::run, SkipReason::none},
+      {"a notify step that is not a page keeps the guards",
+       [](Plan& p, PolicyState& st) {
+         p.action.type = "notify";
+         st.last_run_at = t0 - s;
+       },
+       t0, Verdict::skip, SkipReason::cooldown, false, t0 + 59 * s},
       // cooldown per (strategy, target)
       {"within cooldown is skipped", [](Plan&, PolicyState& st) { st.last_run_at = t0 - 59 * s; }, t0, Verdict::skip,
        SkipReason::cooldown, false, t0 + s},
@@ -381,13 +462,46 @@ TEST_CASE("escalating compares the short window with the fingerprint's own basel
   const UnixMs m = now - now % 60'000;
   std::vector<MinuteCount> flat, spike, small;
   for (int i = 60; i >= 0; --i) flat.push_back({m - i * 60'000, 10});
-  for (int i = 60; i >= 5; --i) spike.push_back({m - i * 60'000, 2});
-  for (int i = 4; i >= 0; --i) spike.push_back({m - i * 60'000, 30});
-  for (int i = 4; i >= 0; --i) small.push_back({m - i * 60'000, 1});
-  CHECK_FALSE(is_escalating(flat, now, 300'000, 3'600'000, 3.0, 10));
-  CHECK(is_escalating(spike, now, 300'000, 3'600'000, 3.0, 10));
-  CHECK_FALSE(is_escalating(small, now, 300'000, 3'600'000, 3.0, 10));  // below min_count
-  CHECK(is_escalating(small, now, 300'000, 3'600'000, 3.0, 5));         // no baseline at all
+  for (int i = 65; i >= 6; --i) spike.push_back({m - i * 60'000, 2});
+  for (int i = 5; i >= 0; --i) spike.push_back({m - i * 60'000, 30});
+  for (int i = 5; i >= 1; --i) small.push_back({m - i * 60'000, 1});
+  // Where two formulas would disagree: a low, noisy baseline (1/min, then 3/min is within Poisson
+  // noise), and a burst only in the still-filling current minute.
+  std::vector<MinuteCount> noisy, partial;
+  for (int i = 65; i >= 6; --i) noisy.push_back({m - i * 60'000, 1});
+  for (int i = 5; i >= 1; --i) noisy.push_back({m - i * 60'000, 3});
+  partial.push_back({m, 100});
+  EscalationOptions o;  // 5 min against 60 min, x3, at least 10 events
+  CHECK_FALSE(escalation(flat, now, o).escalating);
+  CHECK(escalation(spike, now, o).escalating);
+  CHECK_FALSE(escalation(small, now, o).escalating);  // below min_events
+  o.min_events = 5;
+  CHECK(escalation(small, now, o).escalating);  // no baseline at all
+  // One definition: the healer's match.status: escalating answers exactly what the API's trend says.
+  StrategyConfig sc;
+  sc.name = "on-escalation";
+  sc.match.status = "escalating";
+  ActionConfig a;
+  a.type = "suggest";
+  sc.actions.push_back(a);
+  CHECK_FALSE(escalation(noisy, now, o).escalating);
+  CHECK_FALSE(escalation(partial, now, o).escalating);
+  for (const auto* series : {&flat, &spike, &small, &noisy, &partial}) {
+    for (std::int64_t min_events : {5, 10, 200}) {
+      TrendOptions to;
+      to.min_events = min_events;
+      MatchContext mc;
+      mc.escalation = to;
+      auto strat = ConfiguredStrategy::create(sc, mc, false);
+      REQUIRE(strat);
+      FingerprintFacts f;
+      f.summary.id = "fp";
+      f.series = *series;
+      f.now = now;
+      CAPTURE(min_events);
+      CHECK((*strat)->matches(f) == analyze_trend(*series, now, 0, to).escalating);
+    }
+  }
   CHECK(count_in_window(spike, now, 60'000) == 60);                     // current and previous minute
   CHECK(count_in_window(spike, now, 1'000) == 30);
 }

@@ -200,3 +200,48 @@ TEST_CASE("the seed views answer: overview, recent activity, stats with success 
   CHECK(overview->empty());
   CHECK_FALSE(s.view("fingerprints", 10));
 }
+
+TEST_CASE("identical consecutive skips share one row with a count; anything else starts a new row") {
+  test::TempDir dir;
+  auto db = *SqliteDb::open({dir.file("h.db")});
+  SqliteHealingStore s(db);
+  const UnixMs t = 1'700'000'000'000;
+  for (int i = 0; i < 1000; ++i) REQUIRE(s.append_skip(make_run("restart", "api", "skipped", "cooldown", t + i)));
+  RunQuery all;
+  all.limit = 10000;
+  auto rows = *s.runs(all);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].repeats == 1000);
+  CHECK(rows[0].ts == t);
+  CHECK(rows[0].last_ts == t + 999);
+  // A different reason, another target, or a run in between each start a new row.
+  REQUIRE(s.append_skip(make_run("restart", "api", "skipped", "rate_limited", t + 1000)));
+  REQUIRE(s.append_skip(make_run("restart", "db", "skipped", "cooldown", t + 1001)));
+  REQUIRE(s.append(make_run("restart", "api", "ran", "", t + 1002)));
+  REQUIRE(s.append_skip(make_run("restart", "api", "skipped", "rate_limited", t + 1003)));
+  rows = *s.runs(all);
+  CHECK(rows.size() == 5);
+  // Dry runs are never folded: each one counts for the rate limit.
+  auto dry = make_run("restart", "x", "skipped", "dry_run", t + 2000);
+  dry.dry_run = true;
+  REQUIRE(s.append_skip(dry));
+  REQUIRE(s.append_skip(dry));
+  CHECK(s.run_times("restart", t + 2000)->size() == 2);
+}
+
+TEST_CASE("the escalation step is persisted per (strategy, fingerprint, target) and cleared at 0") {
+  test::TempDir dir;
+  {
+    auto db = *SqliteDb::open({dir.file("h.db")});
+    SqliteHealingStore s(db);
+    CHECK(*s.escalation_step("restart", "fp1", "api") == 0);
+    REQUIRE(s.set_escalation_step("restart", "fp1", "api", 2, 1));
+    REQUIRE(s.set_escalation_step("restart", "fp1", "db", 1, 1));
+  }
+  auto db = *SqliteDb::open({dir.file("h.db")});
+  SqliteHealingStore s(db);
+  CHECK(*s.escalation_step("restart", "fp1", "api") == 2);
+  CHECK(*s.escalation_step("restart", "fp1", "db") == 1);
+  REQUIRE(s.set_escalation_step("restart", "fp1", "api", 0, 2));
+  CHECK(*s.escalation_step("restart", "fp1", "api") == 0);
+}
