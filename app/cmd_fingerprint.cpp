@@ -52,10 +52,18 @@ class Output {
   }
   void put(char c) { buf_.push_back(c); }
   /// Writes a large piece straight to fd 1 (after what is buffered), without copying it.
-  bool write_through(std::string_view s) {
-    if (!flush()) return false;
+  bool write_through(std::string_view s) { return flush() && write_all(s); }
+  bool flush() {
+    write_all(buf_);
+    buf_.clear();
+    return ok_;
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  bool write_all(std::string_view s) {
     std::size_t off = 0;
-    while (off < s.size()) {
+    while (ok_ && off < s.size()) {
       ssize_t n = ::write(1, s.data() + off, s.size() - off);
       if (n < 0) {
         if (errno == EINTR) continue;
@@ -66,23 +74,6 @@ class Output {
     }
     return ok_;
   }
-  bool flush() {
-    std::size_t off = 0;
-    while (off < buf_.size()) {
-      ssize_t n = ::write(1, buf_.data() + off, buf_.size() - off);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        ok_ = false;
-        break;
-      }
-      off += static_cast<std::size_t>(n);
-    }
-    buf_.clear();
-    return ok_;
-  }
-  bool ok() const { return ok_; }
-
- private:
   static constexpr std::size_t cap_ = 1 << 20;
   std::string buf_;
   bool ok_ = true;
