@@ -28,16 +28,6 @@ struct CacheKeyHash {
   std::size_t operator()(const CacheKey& k) const noexcept { return static_cast<std::size_t>(k.lo); }
 };
 
-// What groups a structured line: a stack trace held in a field, else the message and the error's
-// type. An error's free text ("err=\"dial tcp 10.0.0.1:443: i/o timeout\"") is a value of the
-// statement, like an argument of a printf: it is kept in the event, not in the id. A line with no
-// message is its error.
-std::string grouping_text(const StructuredLine& s) {
-  if (!s.error_stack.empty() || s.message.empty()) return s.event_text();
-  if (s.error_type.empty()) return s.message;
-  return s.message + "\n" + s.error_type;
-}
-
 // Up to two non-empty lines of a non-trace event, log header removed from the first.
 std::string message_text(sv event) {
   std::string out;
@@ -212,7 +202,7 @@ class EngineState {
       StructuredLine s = parse_structured(event);
       if (s.format != LineFormat::plain) {
         w.format = s.format;
-        w.structured = grouping_text(s);
+        w.structured = s.grouping_text();
         event = w.structured;
       }
     }

@@ -266,6 +266,13 @@ std::string StructuredLine::event_text() const {
   return t;
 }
 
+std::string StructuredLine::grouping_text() const {
+  if (format == LineFormat::plain) return {};
+  if (!error_stack.empty() || message.empty()) return event_text();
+  if (error_type.empty()) return message;
+  return message + "\n" + error_type;
+}
+
 bool is_error_field(std::string_view key) {
   return one_of(error_keys, key) || one_of(stack_keys, key) || key.rfind("error.", 0) == 0;
 }

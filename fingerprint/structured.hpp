@@ -37,6 +37,11 @@ struct StructuredLine {
   /// What to fingerprint and show: the message, then the error on the following lines (its stack
   /// trace when it has one, else "type: message"). Empty for plain lines.
   std::string event_text() const;
+  /// What groups the line (the same on every source, in serve and in the CLI): a stack trace held in
+  /// a field (message + trace), else the message and the error's type. An error's free text
+  /// (`err="dial tcp …: i/o timeout"`) is a value of the statement, like a printf argument: kept
+  /// with the event (sources put it in the `error` label), not in the id. No message: the error.
+  std::string grouping_text() const;
 };
 
 /// Cheap look at the first bytes (first non-space byte '{', or a `key=` first token): can this be

@@ -53,9 +53,19 @@ void apply_structured(LogEvent& e) {
   if (fp::sniff_format(e.message) == fp::LineFormat::plain) return;
   fp::StructuredLine s = fp::parse_structured(e.message);
   if (s.format == fp::LineFormat::plain) return;
-  e.message = s.event_text();
+  e.message = s.grouping_text();
   if (!e.level && !s.level.empty()) e.level = parse_severity(s.level);
   bool added = false;
+  // The error's free text is not part of the message that groups (fingerprint/structured.hpp):
+  // it stays with the event as the `error` label.
+  if (s.error_stack.empty() && !s.message.empty() && !s.error_message.empty()) {
+    bool present = false;
+    for (const auto& l : e.labels) present = present || l.first == "error";
+    if (!present) {
+      e.labels.emplace_back("error", s.error_message.substr(0, 256));
+      added = true;
+    }
+  }
   for (auto& [k, v] : s.fields) {
     std::string key = std::move(k);
     for (char& c : key)

@@ -144,8 +144,10 @@ LogEvent json_event(const Json& doc, std::string_view raw, const RecordMeta& met
   if (app_line) {
     auto s = fingerprint::parse_structured(trim_newline(raw));
     if (s.format == fingerprint::LineFormat::json) {
-      e.message = s.event_text();
+      e.message = s.grouping_text();
       if (!s.level.empty()) e.level = parse_severity(s.level);
+      if (s.error_stack.empty() && !s.message.empty() && !s.error_message.empty())
+        add_label(e.labels, "error", s.error_message.substr(0, 256), max_labels);
     }
   }
   while (!e.message.empty() && (e.message.back() == '\n' || e.message.back() == '\r')) e.message.pop_back();
