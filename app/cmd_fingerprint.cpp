@@ -21,6 +21,7 @@
 
 #include "app/config.hpp"
 #include "app/fingerprinting.hpp"
+#include "ingest/event_fields.hpp"
 #include "fingerprint/fingerprint.hpp"
 #include "fingerprint/merge.hpp"
 #include "fingerprint/stitcher.hpp"
@@ -415,7 +416,9 @@ int run_store_ids(const FingerprintFlags& flags) {
   Output out;
   LogEvent ev;
   bool ok = for_each_line(flags.max_line_bytes, [&](std::string_view line, bool) {
+    ev = LogEvent{};
     ev.message.assign(line);
+    ingest::extract_fields(ev);  // as every source does before the pipeline fingerprints
     FingerprintInfo info = fping.compute(ev);
     auto it = templates.find(info.id);
     write_row(out, info.id, it != templates.end() ? std::string_view(it->second) : std::string_view(info.template_text),
