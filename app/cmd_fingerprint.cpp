@@ -1,9 +1,11 @@
 #include "app/cmd_fingerprint.hpp"
 
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -21,6 +23,7 @@
 
 #include "app/config.hpp"
 #include "app/fingerprinting.hpp"
+#include "app/line_input.hpp"
 #include "ingest/event_fields.hpp"
 #include "fingerprint/fingerprint.hpp"
 #include "fingerprint/merge.hpp"
@@ -42,6 +45,8 @@ struct FingerprintFlags {
   std::size_t max_line_bytes = 1024 * 1024;
 };
 
+constexpr std::size_t iov_batch = 1024;  // IOV_MAX on Linux
+
 /// Large buffered writer on fd 1; no per-line flush.
 class Output {
  public:
@@ -52,8 +57,31 @@ class Output {
     if (buf_.size() >= cap_) flush();
   }
   void put(char c) { buf_.push_back(c); }
-  /// Writes a large piece straight to fd 1 (after what is buffered), without copying it.
-  bool write_through(std::string_view s) { return flush() && write_all(s); }
+  /// Writes many pieces (after what is buffered) with writev, without copying them.
+  bool write_pieces(const std::vector<std::string_view>& pieces) {
+    if (!flush()) return false;
+    std::vector<iovec> iov(pieces.size());
+    for (std::size_t k = 0; k < pieces.size(); ++k)
+      iov[k] = {const_cast<char*>(pieces[k].data()), pieces[k].size()};
+    std::size_t at = 0;
+    while (ok_ && at < iov.size()) {
+      const int count = static_cast<int>(std::min<std::size_t>(iov.size() - at, iov_batch));
+      ssize_t n = ::writev(1, iov.data() + at, count);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        ok_ = false;
+        break;
+      }
+      // Skip what was written; a short write leaves a partly written piece to finish.
+      std::size_t left = static_cast<std::size_t>(n);
+      while (at < iov.size() && left >= iov[at].iov_len) left -= iov[at++].iov_len;
+      if (left > 0) {
+        iov[at].iov_base = static_cast<char*>(iov[at].iov_base) + left;
+        iov[at].iov_len -= left;
+      }
+    }
+    return ok_;
+  }
   bool flush() {
     write_all(buf_);
     buf_.clear();
@@ -80,121 +108,13 @@ class Output {
   bool ok_ = true;
 };
 
-/// Reads fd 0 in 1 MiB blocks and calls on_line for each line (without '\n' / trailing '\r').
-/// A line longer than max_bytes is cut (the rest is skipped) and flagged.
+/// Runs work(0..threads-1), work(0) on this thread; no more threads than there are tasks.
 template <typename F>
-bool for_each_line(std::size_t max_bytes, F&& on_line) {
-  std::vector<char> block(1 << 20);
-  std::string carry;
-  bool carry_cut = false;
-  bool saw_data = false;
-  auto deliver = [&](std::string_view line, bool cut) {
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    on_line(line, cut);
-  };
-  while (true) {
-    ssize_t n = ::read(0, block.data(), block.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    if (n == 0) break;
-    saw_data = true;
-    const char* p = block.data();
-    const char* end = p + n;
-    while (p < end) {
-      const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)));
-      if (nl == nullptr) {
-        std::size_t room = carry.size() < max_bytes ? max_bytes - carry.size() : 0;
-        std::size_t take = std::min<std::size_t>(room, static_cast<std::size_t>(end - p));
-        carry.append(p, take);
-        if (take < static_cast<std::size_t>(end - p)) carry_cut = true;
-        break;
-      }
-      std::string_view piece(p, static_cast<std::size_t>(nl - p));
-      if (carry.empty() && !carry_cut) {
-        bool cut = piece.size() > max_bytes;
-        deliver(cut ? piece.substr(0, max_bytes) : piece, cut);
-      } else {
-        std::size_t room = carry.size() < max_bytes ? max_bytes - carry.size() : 0;
-        if (piece.size() > room) carry_cut = true;
-        carry.append(piece.substr(0, room));
-        deliver(carry, carry_cut);
-        carry.clear();
-        carry_cut = false;
-      }
-      p = nl + 1;
-    }
-  }
-  if (saw_data && (!carry.empty() || carry_cut)) deliver(carry, carry_cut);
-  return true;
-}
-
-/// Reads fd 0 in large blocks and hands over every complete line of a block at once (views into
-/// the block, valid during the call): no per-line copy. Same line semantics as for_each_line: no
-/// '\n', no trailing '\r', a line longer than max_bytes is cut and the rest skipped.
-template <typename F>
-bool for_each_block(std::size_t max_bytes, F&& on_lines) {
-  constexpr std::size_t block = 8 << 20;
-  // A raw buffer: the carried rest of a line (< max_bytes) plus one block; never zero-filled.
-  const std::unique_ptr<char[]> storage(new char[block + max_bytes + 1]);
-  struct Buf {
-    char* p;
-    std::size_t n = 0;
-    char* data() const { return p; }
-    std::size_t size() const { return n; }
-    void resize(std::size_t k) { n = k; }
-  } buf{storage.get()};
-  std::vector<std::string_view> lines;
-  bool skipping = false;  // inside the cut-off rest of a long line
-  bool eof = false;
-  while (!eof) {
-    const std::size_t have = buf.size();
-    ssize_t n;
-    do {
-      n = ::read(0, buf.data() + have, block);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) return false;
-    buf.resize(have + static_cast<std::size_t>(n));
-    eof = n == 0;
-    lines.clear();
-    std::size_t pos = 0;
-    while (pos < buf.size()) {
-      const char* nl = static_cast<const char*>(std::memchr(buf.data() + pos, '\n', buf.size() - pos));
-      if (nl == nullptr) break;
-      const std::size_t end = static_cast<std::size_t>(nl - buf.data());
-      if (skipping) {
-        skipping = false;
-      } else {
-        std::string_view line(buf.data() + pos, end - pos);
-        if (line.size() > max_bytes) line = line.substr(0, max_bytes);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        lines.push_back(line);
-      }
-      pos = end + 1;
-    }
-    // What is left has no newline yet: keep it for the next block, or cut it when it is too long.
-    std::string_view rest(buf.data() + pos, buf.size() - pos);
-    if (!skipping && rest.size() > max_bytes) {
-      std::string_view line = rest.substr(0, max_bytes);
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      lines.push_back(line);
-      skipping = true;
-      rest = {};
-    } else if (skipping) {
-      rest = {};
-    }
-    if (eof && !rest.empty()) {
-      std::string_view line = rest;
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      lines.push_back(line);
-      rest = {};
-    }
-    if (!lines.empty()) on_lines(lines);
-    if (!rest.empty()) std::memmove(buf.data(), rest.data(), rest.size());
-    buf.resize(rest.size());
-  }
-  return true;
+void on_every_core(unsigned threads, std::size_t tasks, F&& work) {
+  std::vector<std::thread> pool;
+  for (unsigned w = 1; w < threads && w < tasks; ++w) pool.emplace_back([&work, w] { work(w); });
+  work(0);
+  for (auto& t : pool) t.join();
 }
 
 void write_row(Output& out, std::string_view id, std::string_view tmpl, const std::string* explain) {
@@ -223,7 +143,7 @@ int run_multiline(const FingerprintFlags& flags) {
     }
     events.clear();
   };
-  bool ok = for_each_line(flags.max_line_bytes, [&](std::string_view line, bool) {
+  bool ok = for_each_stdin_line(flags.max_line_bytes, [&](std::string_view line, bool) {
     stitcher.push("stdin", line, 0, events);
     if (!events.empty()) drain();
   });
@@ -237,7 +157,7 @@ int run_lines(const FingerprintFlags& flags) {
   fp::Engine engine;
   Output out;
   if (flags.no_learn) {
-    bool ok = for_each_line(flags.max_line_bytes, [&](std::string_view line, bool) {
+    bool ok = for_each_stdin_line(flags.max_line_bytes, [&](std::string_view line, bool) {
       fp::Fingerprint f = engine.compute(line);
       std::string ex;
       if (flags.explain) ex = engine.explain_json(line);
@@ -258,7 +178,7 @@ int run_lines(const FingerprintFlags& flags) {
   std::vector<std::string> explains;
   bool ok = true;
   if (flags.explain) {
-    ok = for_each_line(flags.max_line_bytes, [&](std::string_view line, bool) {
+    ok = for_each_stdin_line(flags.max_line_bytes, [&](std::string_view line, bool) {
       fp::Fingerprint f = engine.compute(line);
       auto [it, fresh] = index.try_emplace(f.id, static_cast<std::uint32_t>(distinct.size()));
       if (fresh) distinct.push_back({f.id, f.template_text, f.exception_type.empty() && f.frames.empty()});
@@ -266,50 +186,71 @@ int run_lines(const FingerprintFlags& flags) {
       explains.push_back(engine.explain_json(line));
     });
   } else {
-    // Lines are fingerprinted on every core, a batch at a time (an engine and a table of the ids it
-    // has seen per thread); the batch keeps its lines in order, so the output is the serial one.
+    // Lines are fingerprinted on every core: the input is cut into pieces of whole lines that the
+    // threads take in turn (an engine and a table of the ids it has seen per thread); the pieces are
+    // put back in order, so the output is the serial one.
     struct Worker {
-      fp::Engine engine;
+      fp::Engine engine{[] {
+        fp::Options o;
+        o.keep_values = false;  // ids and templates only
+        return o;
+      }()};
       std::unordered_map<std::string, std::uint32_t> local;  // id -> local slot
       std::vector<Distinct> seen;                            // local slot -> first fingerprint
       std::vector<std::uint32_t> global;                     // local slot -> distinct slot
-      std::vector<std::uint32_t> slots;                      // this batch: local slot per line
+    };
+    struct Piece {
+      std::string_view text;
+      unsigned worker = 0;
+      std::vector<std::uint32_t> slots;  // local slot of the worker, per line
     };
     const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
     std::vector<Worker> workers(threads);
-    auto process = [&](const std::vector<std::string_view>& lines) {
-      const std::size_t n = lines.size();
-      const std::size_t per = (n + threads - 1) / threads;
+    std::vector<Piece> pieces;
+    auto process = [&](std::string_view text) {
+      pieces.clear();
+      for_each_piece_of(text, 256 << 10, [&](std::string_view t) { pieces.push_back({t, 0, {}}); });
+      std::atomic<std::size_t> next{0};
       auto work = [&](unsigned w) {
         Worker& wk = workers[w];
-        wk.slots.clear();
         fp::Fingerprint f;
-        const std::size_t from = std::min(n, w * per), to = std::min(n, from + per);
-        for (std::size_t i = from; i < to; ++i) {
-          wk.engine.compute_into(lines[i], f);
-          auto it = wk.local.find(f.id);
-          if (it == wk.local.end()) {
-            const bool message = f.exception_type.empty() && f.frames.empty();
-            it = wk.local.emplace(f.id, static_cast<std::uint32_t>(wk.seen.size())).first;
-            wk.seen.push_back({f.id, f.template_text, message});
-          }
-          wk.slots.push_back(it->second);
+        for (std::size_t p; (p = next.fetch_add(1, std::memory_order_relaxed)) < pieces.size();) {
+          Piece& piece = pieces[p];
+          piece.worker = w;
+          for_each_line_of(piece.text, flags.max_line_bytes, [&](std::string_view line) {
+            wk.engine.compute_into(line, f);
+            auto it = wk.local.find(f.id);
+            if (it == wk.local.end()) {
+              const bool message = f.exception_type.empty() && f.frames.empty();
+              it = wk.local.emplace(f.id, static_cast<std::uint32_t>(wk.seen.size())).first;
+              wk.seen.push_back({f.id, f.template_text, message});
+            }
+            piece.slots.push_back(it->second);
+          });
         }
       };
-      std::vector<std::thread> pool;
-      for (unsigned w = 1; w < threads; ++w) pool.emplace_back(work, w);
-      work(0);
-      for (auto& t : pool) t.join();
+      on_every_core(threads, pieces.size(), work);
       for (auto& wk : workers) {
         for (std::size_t k = wk.global.size(); k < wk.seen.size(); ++k) {
           auto [it, fresh] = index.try_emplace(wk.seen[k].id, static_cast<std::uint32_t>(distinct.size()));
           if (fresh) distinct.push_back(wk.seen[k]);
           wk.global.push_back(it->second);
         }
-        for (std::uint32_t slot : wk.slots) rows.push_back(wk.global[slot]);
       }
+      // Each piece's rows go to their place in the output order, on every core.
+      std::vector<std::size_t> at(pieces.size() + 1, rows.size());
+      for (std::size_t p = 0; p < pieces.size(); ++p) at[p + 1] = at[p] + pieces[p].slots.size();
+      rows.resize(at.back());
+      next = 0;
+      on_every_core(threads, pieces.size(), [&](unsigned) {
+        for (std::size_t p; (p = next.fetch_add(1, std::memory_order_relaxed)) < pieces.size();) {
+          const auto& global = workers[pieces[p].worker].global;
+          std::uint32_t* to = rows.data() + at[p];
+          for (std::uint32_t slot : pieces[p].slots) *to++ = global[slot];
+        }
+      });
     };
-    ok = for_each_block(flags.max_line_bytes, process);
+    ok = for_each_stdin_text(flags.max_line_bytes, process);
   }
   std::vector<std::string> templates;
   for (const auto& d : distinct)
@@ -339,30 +280,20 @@ int run_lines(const FingerprintFlags& flags) {
     }
   }
   if (!flags.explain) {
-    // Each row's text is known: format blocks of rows on every core, write them in order.
+    // Each row's text is known: hand the kernel the rows' texts in place (writev), no copy here.
     std::vector<std::string> lines_of(final_rows.size());
     for (std::size_t i = 0; i < final_rows.size(); ++i) {
       const auto& [id, tmpl] = final_rows[i];
       lines_of[i].reserve(id.size() + tmpl.size() + 2);
       lines_of[i].append(id).append(1, '\t').append(tmpl).append(1, '\n');
     }
-    const unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-    constexpr std::size_t block_rows = 1 << 18;
-    std::vector<std::string> bufs(threads);
-    for (std::size_t b = 0; b < rows.size(); b += block_rows) {
-      const std::size_t e = std::min(rows.size(), b + block_rows);
-      const std::size_t per = (e - b + threads - 1) / threads;
-      auto fmt = [&](unsigned w) {
-        std::string& buf = bufs[w];
-        buf.clear();
-        const std::size_t from = std::min(e, b + w * per), to = std::min(e, from + per);
-        for (std::size_t r = from; r < to; ++r) buf.append(lines_of[rows[r]]);
-      };
-      std::vector<std::thread> pool;
-      for (unsigned w = 1; w < threads; ++w) pool.emplace_back(fmt, w);
-      fmt(0);
-      for (auto& t : pool) t.join();
-      for (const auto& buf : bufs) out.write_through(buf);
+    std::vector<std::string_view> pieces;
+    pieces.reserve(iov_batch);
+    for (std::size_t b = 0; b < rows.size() && out.ok(); b += iov_batch) {
+      pieces.clear();
+      const std::size_t e = std::min(rows.size(), b + iov_batch);
+      for (std::size_t r = b; r < e; ++r) pieces.push_back(lines_of[rows[r]]);
+      out.write_pieces(pieces);
     }
     out.flush();
     return ok && out.ok() ? 0 : 1;
@@ -415,7 +346,7 @@ int run_store_ids(const FingerprintFlags& flags) {
   fping.set_merges(std::move(merges));
   Output out;
   LogEvent ev;
-  bool ok = for_each_line(flags.max_line_bytes, [&](std::string_view line, bool) {
+  bool ok = for_each_stdin_line(flags.max_line_bytes, [&](std::string_view line, bool) {
     ev = LogEvent{};
     ev.message.assign(line);
     ingest::extract_fields(ev);  // as every source does before the pipeline fingerprints

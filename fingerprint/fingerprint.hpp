@@ -43,6 +43,13 @@ struct Options {
   /// Hash only the class/module of the grouping frames, not the function (one bug often fails
   /// in several methods of one class). Part of the algorithm: changing it moves ids.
   bool frame_module_only = true;
+  /// Fill Fingerprint::values (the raw text behind each <*>). Not part of the algorithm: the
+  /// CLI's learn mode needs ids and templates only and skips the copies.
+  bool keep_values = true;
+  /// Slots of the recent-message cache (a power of two; 0 turns it off). A line, or the message
+  /// after its header, seen among the last few thousand gets its result again without the
+  /// scanner. Not part of the algorithm: the result is the same either way.
+  std::size_t recent_messages = 4096;
 };
 
 namespace detail {

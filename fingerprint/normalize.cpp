@@ -13,6 +13,8 @@ enum : std::uint8_t {
   k_alpha = 8,
   k_hex = 16,
   k_upper = 32,
+  k_special = 64,  // '.', '/', '@', '~': paths, hosts, mail addresses
+  k_colon = 128,
 };
 
 constexpr std::array<std::uint8_t, 256> make_table() {
@@ -26,6 +28,8 @@ constexpr std::array<std::uint8_t, 256> make_table() {
   for (int c = 'A'; c <= 'Z'; ++c) t[c] |= k_alpha | k_upper;
   for (int c = 'a'; c <= 'f'; ++c) t[c] |= k_hex;
   for (int c = 'A'; c <= 'F'; ++c) t[c] |= k_hex;
+  for (char c : std::string_view("./@~")) t[static_cast<unsigned char>(c)] |= k_special;
+  t[':'] |= k_colon;
   return t;
 }
 constexpr auto k_table = make_table();
@@ -428,11 +432,12 @@ class Scanner {
         if (cls & k_space) break;
         seen |= cls;
         hex_only &= (cls & k_hex) != 0;
-        if (ch == '.' || ch == '/' || ch == '@' || ch == '~') {
-          special = true;
-        } else if (ch == ':' && url_at == std::string_view::npos && j + 2 < n && line[j + 1] == '/' &&
-                   line[j + 2] == '/') {
-          url_at = j - i;
+        if (cls & (k_special | k_colon)) {
+          if (cls & k_special) {
+            special = true;
+          } else if (url_at == std::string_view::npos && j + 2 < n && line[j + 1] == '/' && line[j + 2] == '/') {
+            url_at = j - i;
+          }
         }
       }
       if (seen & k_delim) {

@@ -73,6 +73,36 @@ TEST_CASE("ids do not depend on input order, on the engine instance or on a rest
   }
 }
 
+TEST_CASE("the recent-message cache gives exactly what a fresh engine gives, in any order") {
+  // The same text can be a whole line and, elsewhere, the message after a header; they differ.
+  const std::vector<std::string> lines = {
+      "2024-01-01 10:00:00 2024-01-01 10:00:00 disk sda1 full",
+      "2024-01-01 10:00:00 disk sda1 full",
+      "disk sda1 full",
+      "2024-01-01 10:00:05 disk sda1 full",
+      "{\"msg\":\"payment failed\",\"user\":\"u1\"}",
+      "2024-01-01 10:00:06 {\"msg\":\"payment failed\",\"user\":\"u1\"}",
+      "Failed password for root from 5.36.59.76 port 42393 ssh2",
+  };
+  std::map<std::string, fp::Fingerprint> alone;
+  for (const auto& l : lines) alone[l] = fp::Engine{}.compute(l);
+  std::mt19937 rng(7);
+  for (int round = 0; round < 20; ++round) {
+    auto order = lines;
+    order.insert(order.end(), lines.begin(), lines.end());  // every line again: cache hits
+    std::shuffle(order.begin(), order.end(), rng);
+    fp::Engine engine;
+    fp::Fingerprint f;
+    for (const auto& l : order) {
+      engine.compute_into(l, f);
+      CAPTURE(l);
+      CHECK(f.id == alone[l].id);
+      CHECK(f.template_text == alone[l].template_text);
+      CHECK(f.values == alone[l].values);
+    }
+  }
+}
+
 TEST_CASE("the log header before an event does not influence its id") {
   fp::Engine engine;
   const std::string trace = fixture("traces/java_caused_by.txt");
