@@ -28,7 +28,7 @@ Result<LearnReport> learn_template_merges(SqliteStore& store, Fingerprinting& fp
 
   // Only ids the default algorithm gave to their template (a user rule's custom id is left alone).
   std::unordered_map<std::string_view, const SqliteLifecycle::MessageFingerprint*> by_template;  // views into rows
-  std::vector<std::string> templates;
+  std::vector<std::string_view> templates;  // views into rows
   for (const auto& r : *rows) {
     if (fp.id_for_template(r.template_text) != r.id) continue;
     if (by_template.emplace(r.template_text, &r).second) templates.push_back(r.template_text);
@@ -40,7 +40,7 @@ Result<LearnReport> learn_template_merges(SqliteStore& store, Fingerprinting& fp
   mo.min_distinct = min_distinct;
   LearnReport rep;
   rep.templates = templates.size();
-  for (const auto& m : fingerprint::learn_merges(templates, mo)) {
+  for (const auto& m : fingerprint::learn_merges(std::span<const std::string_view>(templates), mo)) {
     const auto* src = by_template.at(m.from);
     const std::string target = fp.id_for_template(m.into);
     // Every round learns the same merges from the same set: skip what is merged already (by the

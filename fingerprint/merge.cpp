@@ -397,7 +397,7 @@ StageOut gaps(const Reps& in, const MergeOptions& o) {
 
 // Applies one stage to the current images: image[orig] = stage(set of images)[image[orig]].
 template <typename Stage>
-void apply(std::map<std::string, std::string>& image, Stage stage, const MergeOptions& o) {
+void apply(std::map<sv, std::string>& image, Stage stage, const MergeOptions& o) {
   std::vector<std::pair<std::string*, std::uint32_t>> updates;
   StageOut out;
   {
@@ -445,7 +445,12 @@ bool set_merge_option(MergeOptions& o, std::string_view name, std::size_t v) {
 }
 
 std::vector<TemplateMerge> learn_merges(const std::vector<std::string>& templates, const MergeOptions& opts) {
-  std::map<std::string, std::string> image;  // original template -> its merged form
+  const std::vector<std::string_view> views(templates.begin(), templates.end());
+  return learn_merges(std::span<const std::string_view>(views), opts);
+}
+
+std::vector<TemplateMerge> learn_merges(std::span<const std::string_view> templates, const MergeOptions& opts) {
+  std::map<sv, std::string> image;  // original template (a view into templates) -> its merged form
   for (const auto& t : templates) image.emplace(t, t);
   apply(image, positional, opts);
   if (opts.learn_gaps) {
@@ -454,7 +459,7 @@ std::vector<TemplateMerge> learn_merges(const std::vector<std::string>& template
   }
   std::vector<TemplateMerge> out;
   for (const auto& [orig, img] : image)
-    if (orig != img) out.push_back({orig, img});
+    if (orig != img) out.push_back({std::string(orig), img});
   return out;
 }
 

@@ -13,6 +13,7 @@
 // ("A merged into B"), so a caller can store it and never silently move an id a user has seen.
 
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,9 @@ bool template_covers(std::string_view general, std::string_view specific);
 
 /// Pure. Sorted by `from`; templates that do not merge are absent.
 std::vector<TemplateMerge> learn_merges(const std::vector<std::string>& templates,
+                                        const MergeOptions& opts = {});
+/// The same over views (no copy of the templates; they must outlive the call).
+std::vector<TemplateMerge> learn_merges(std::span<const std::string_view> templates,
                                         const MergeOptions& opts = {});
 
 }  // namespace selfheal::fingerprint

@@ -101,7 +101,9 @@ Result<std::shared_ptr<SqliteDb>> SqliteDb::open(const SqliteOptions& opts) {
     w.exec(opts.synchronous_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     w.exec("PRAGMA foreign_keys=ON");
     w.exec("PRAGMA temp_store=MEMORY");
-    w.exec("PRAGMA cache_size=-65536");
+    // 16 MiB of page cache for the writer: enough for the hot index pages of the insert path; a
+    // larger cache showed as resident memory at 100,000 fingerprints (serve stays under 200 MB).
+    w.exec("PRAGMA cache_size=-16384");
     if (opts.checkpoint_pages > 0) {
       impl->cp_pages = opts.checkpoint_pages;
       w.exec("PRAGMA journal_size_limit=" + std::to_string(64 * 1024 * 1024));  // truncate a grown WAL on reset
