@@ -1,5 +1,6 @@
 #pragma once
 // Logging through spdlog: one line per event, capitalised sentence, key=value fields.
+// Every message is printed through escape_control (schema/text.hpp): log text in it is safe.
 // ERROR means data loss or an operator is needed; WARN means recovered with nothing lost.
 #include <spdlog/spdlog.h>
 
