@@ -105,7 +105,7 @@ int print_rules(const json& rules_doc, bool as_json) {
     std::cout << rules_doc.dump(2) << "\n";
     return 0;
   }
-  const json rules = terminal_safe(rules_doc["rules"]);
+  const json rules = terminal_safe_json(rules_doc["rules"]);
   if (rules.empty()) std::cout << "no strategies configured\n";
   for (const auto& r : rules) {
     std::cout << r.value("priority", 0) << "\t" << r.value("name", std::string())
@@ -176,7 +176,7 @@ std::string default_user() {
 }
 
 void print_approval(const json& raw) {
-  const json a = terminal_safe(raw);
+  const json a = terminal_safe_json(raw);
   std::cout << a.value("id", 0) << "\t" << a.value("status", std::string()) << "\t"
             << a.value("strategy", std::string()) << "\t" << a.value("action", std::string()) << "\t"
             << a.value("fingerprint_id", std::string()) << "\texpires " << a.value("expires_at", std::string());

@@ -91,7 +91,7 @@ void print_rows(const nlohmann::json& raw, bool as_json) {
     std::cout << raw.dump(2) << "\n";
     return;
   }
-  const nlohmann::json items = terminal_safe(raw);
+  const nlohmann::json items = terminal_safe_json(raw);
   for (const auto& d : items) {
     std::cout << d["id"].get<std::int64_t>() << "\t" << d["ts"].get<std::string>() << "\t" << d["source"].get<std::string>()
               << "\t" << d["size"].get<std::uint64_t>() << "B\t" << (d["replayed"].get<bool>() ? "replayed" : "pending")

@@ -91,7 +91,7 @@ void print_suggestion(const json& raw, bool as_json) {
     std::cout << raw.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return;
   }
-  const json s = terminal_safe(raw);
+  const json s = terminal_safe_json(raw);
   std::cout << "suggestion " << s.value("id", 0) << " for " << s.value("fingerprint_id", "") << " ["
             << s.value("status", "") << "] confidence " << s.value("confidence", 0.0) << " (model "
             << s.value("model_confidence", 0.0) << ")\n"
@@ -250,7 +250,7 @@ int run_review(const LlmCliOptions& o, const std::string& action, const std::str
       std::cout << items.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
       return 0;
     }
-    for (const auto& s : terminal_safe(items)) {
+    for (const auto& s : terminal_safe_json(items)) {
       std::cout << s.value("id", 0) << "\t" << s.value("status", "") << "\t" << s.value("confidence", 0.0) << "\t"
                 << s.value("fingerprint_id", "") << "\t" << s.value("summary", "") << "\n";
     }

@@ -67,7 +67,7 @@ int fail(const std::string& msg, int code = 1) {
 }
 
 void print_table(const json& raw, bool tty) {
-  const json list = terminal_safe(raw);
+  const json list = terminal_safe_json(raw);
   const int width = terminal_width();
   const auto& fps = list["fingerprints"];
   std::cout << (tty ? "\033[1m" : "") << fit("ID", 16) << "  " << fit("COUNT", 9) << " " << fit("RATE/m", 7) << " "
@@ -96,7 +96,7 @@ void print_table(const json& raw, bool tty) {
 }
 
 void print_detail(const json& raw, bool tty) {
-  const json f = terminal_safe(raw);
+  const json f = terminal_safe_json(raw);
   std::cout << (tty ? "\033[1m" : "") << f.value("id", "") << reset(tty) << "  " << colour_for(f.value("severity", ""), tty)
             << f.value("severity", "") << reset(tty) << "  " << f.value("status", "") << "\n";
   std::cout << "template:   " << f.value("template", "") << "\n";

@@ -2,16 +2,16 @@
 
 namespace selfheal::app {
 
-nlohmann::json terminal_safe(const nlohmann::json& j) {
+nlohmann::json terminal_safe_json(const nlohmann::json& j) {
   if (j.is_string()) return escape_control(j.get_ref<const std::string&>());
   if (j.is_array()) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& v : j) out.push_back(terminal_safe(v));
+    for (const auto& v : j) out.push_back(terminal_safe_json(v));
     return out;
   }
   if (j.is_object()) {
     nlohmann::json out = nlohmann::json::object();
-    for (auto it = j.begin(); it != j.end(); ++it) out[escape_control(it.key())] = terminal_safe(it.value());
+    for (auto it = j.begin(); it != j.end(); ++it) out[escape_control(it.key())] = terminal_safe_json(it.value());
     return out;
   }
   return j;

@@ -11,7 +11,7 @@
 namespace selfheal::app {
 
 /// A copy of `j` whose strings and object keys are escaped: what a human printer works on.
-nlohmann::json terminal_safe(const nlohmann::json& j);
+nlohmann::json terminal_safe_json(const nlohmann::json& j);
 /// "" when `value` may be a name (no control character, newline or invalid UTF-8, see
 /// printable_name); else the message for a 400 or a config error naming `field`.
 std::string name_error(std::string_view field, std::string_view value);

@@ -32,16 +32,23 @@ class SafeMessage final : public spdlog::custom_flag_formatter {
   bool json_;
 };
 
-}  // namespace
-
-void setup(std::string_view level, std::string_view format) {
-  auto logger = spdlog::stderr_color_mt("selfheal");
-  const bool json = format == "json";
+std::unique_ptr<spdlog::formatter> safe_formatter(bool json) {
   auto formatter = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
   formatter->add_flag<SafeMessage>('*', json);
   formatter->set_pattern(json ? R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%*"})"
                               : "%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %*");
-  logger->set_formatter(std::move(formatter));
+  return formatter;
+}
+
+}  // namespace
+
+void escape_default_logger() {
+  spdlog::default_logger()->set_formatter(safe_formatter(false));
+}
+
+void setup(std::string_view level, std::string_view format) {
+  auto logger = spdlog::stderr_color_mt("selfheal");
+  logger->set_formatter(safe_formatter(format == "json"));
   logger->set_level(spdlog::level::from_str(std::string(level)));
   spdlog::set_default_logger(logger);
 }

@@ -12,6 +12,8 @@ namespace selfheal::log {
 
 /// Configures the default logger: level ("debug".."error"), format "text" or "json".
 void setup(std::string_view level, std::string_view format = "text");
+/// Gives spdlog's existing default logger the same escaping format (CLI commands other than serve).
+void escape_default_logger();
 
 /// Allows at most `per_minute` messages per minute for one call site; counts the suppressed ones.
 class RateLimit {

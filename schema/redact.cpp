@@ -233,9 +233,10 @@ Result<std::unique_ptr<Redactor>> Redactor::create(const RedactConfig& cfg) {
        R"((?i)\b(?:set-)?cookies?\b["']?\s*[:=]?\s*["']?([A-Za-z0-9_.$-]{1,64}=[^\s;,"']*(?:;\s*[A-Za-z0-9_.$-]{1,64}=[^\s;,"']*)*))",
        1, 0, nullptr},
       // key=value, key: value, "key": "value", key="quoted value" where the key names a secret
-      // (secret_key_name): PGPASSWORD=, DB_PASSWORD=, client_secret:, x-api-key:, STRIPE_KEY=, sid=.
+      // (secret_key_name): PGPASSWORD=, DB_PASSWORD=, client_secret:, x-api-key:, STRIPE_KEY=, sid=,
+      // and command-line flags (--password=...).
       {"secret_value",
-       R"re((?:^|[^A-Za-z0-9_.-])([A-Za-z][A-Za-z0-9_.-]{0,63})(["']?\s*[:=]\s*)(?:"([^"\n]{1,256})"|'([^'\n]{1,256})'|([^\s"'&,;}\]]+)))re",
+       R"re((?:^|[^A-Za-z0-9_.])([A-Za-z][A-Za-z0-9_.-]{0,63})(["']?\s*[:=]\s*)(?:"([^"\n]{1,256})"|'([^'\n]{1,256})'|([^\s"'&,;}\]]+)))re",
        3, 1, &secret_pair},
       // A random-looking token right after a key word, with at most two short words between them:
       // "aws secret wJalr...", "session id 9f86d0...", "api key is AbC1...".

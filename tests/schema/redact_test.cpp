@@ -122,6 +122,7 @@ TEST_CASE("environment-style names, cookies, session ids and random tokens next 
       {"vault returned secret: Qm9sdDEyMzQ1Njc4OTBhYmNk", "Qm9sdDEyMzQ1Njc4OTBhYmNk"},
       {"creds wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY loaded", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
       {"{\"api_key\": \"live key with spaces\"}", "live key with spaces"},
+      {"exec: /usr/bin/app --db-password=Fl4gSecret1 --verbose", "Fl4gSecret1"},
   };
   for (const auto& [line, secret] : rows) {
     CAPTURE(line);
