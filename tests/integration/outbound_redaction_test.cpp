@@ -77,6 +77,7 @@ TEST_CASE("acceptance 4: planted secrets appear in no outbound body (LLM, notify
                           "      actions: [{type: exec, argv: [/bin/true, '{service}']}]\n"
                           "    - name: ask-the-llm\n"
                           "      match: {service: svc-llm}\n"
+                          "      guards: {cooldown_secs: 0, max_runs: 0, max_concurrent: 0}\n"
                           "      actions: [{type: suggest}]\n") +
                        "llm:\n"
                        "  enabled: true\n"
@@ -123,6 +124,7 @@ TEST_CASE("acceptance 4: planted secrets appear in no outbound body (LLM, notify
   CAPTURE(n_llm);
   CAPTURE(llm.requests());
   CAPTURE(bodies_at(rx, "/heal").size());
+  if (!all_sent) MESSAGE(runs(serve, "&strategy=ask-the-llm").dump().substr(0, 3000));
   REQUIRE(all_sent);
 
   struct Kind {
