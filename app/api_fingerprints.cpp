@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/human_output.hpp"
 #include "app/fingerprint_views.hpp"
 #include "app/fingerprinting.hpp"
 #include "app/hooks.hpp"
@@ -44,6 +45,10 @@ std::optional<json> write_body(const httplib::Request& req, httplib::Response& r
     actor = body["by"].get<std::string>();
   }
   if (actor.empty()) actor = "api";
+  if (auto e = name_error("by", actor); !e.empty()) {
+    json_error(res, 400, e);
+    return std::nullopt;
+  }
   return body;
 }
 }  // namespace

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <nlohmann/json.hpp>
 
+#include "app/human_output.hpp"
 #include "app/api_suggestions.hpp"
 #include "app/hooks.hpp"
 #include "app/http_util.hpp"
@@ -44,7 +45,8 @@ class HealerComponent final : public Component {
       hc.notify.link_base_url = "http://" + ctx_.config.server.host + ":" + std::to_string(ctx_.config.server.port);
     auto w = healer::Worker::create(
         std::move(hc),
-        healer::WorkerDeps{ctx_.clock, ctx_.metrics, ctx_.store, *store_, *store_, *store_, suggester_.get()});
+        healer::WorkerDeps{ctx_.clock, ctx_.metrics, ctx_.store, *store_, *store_, *store_, suggester_.get(), nullptr,
+                           ctx_.redactor});
     if (!w) return w.error();
     worker_ = std::move(*w);
     worker_->start();
@@ -287,7 +289,8 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
     if (auto* h = find_healer(ctx)) w = h->worker();
     if (!w) {  // healer not running: a worker that is never started answers from the same state
       auto made = healer::Worker::create(ctx.config.healer,
-                                         healer::WorkerDeps{ctx.clock, ctx.metrics, ctx.store, *store, *store, *store});
+                                         healer::WorkerDeps{ctx.clock, ctx.metrics, ctx.store, *store, *store, *store,
+                                                            nullptr, nullptr, ctx.redactor});
       if (!made) return json_error(res, 500, made.error().message);
       local = std::move(*made);
       w = local.get();
@@ -423,6 +426,7 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
     if (by.empty()) by = req.get_header_value("X-Selfheal-User");
     if (by.empty()) by = "api";
     if (by.size() > 200) by.resize(200);
+    if (auto e = name_error("by", by); !e.empty()) return json_error(res, 400, e);
     std::string note = body.contains("note") && body["note"].is_string() ? body["note"].get<std::string>() : "";
     auto r = store->decide_approval(id, approve, by, ctx.clock.now_ms(), note);
     if (!r) return json_error(res, http_status(r.error().code), r.error().message);

@@ -5,6 +5,7 @@
 //   POST /api/v1/fingerprints/{id}/suggest          queue (deduplicated) {"force": bool}
 //   GET  /api/v1/fingerprints/{id}/suggest/preview  the exact request body; sends nothing
 //   POST /api/v1/suggestions/{id}/{accept,reject,apply}  {"who": "...", "comment": "..."}
+#include "app/human_output.hpp"
 #include "app/api_suggestions.hpp"
 
 #include <httplib.h>
@@ -122,9 +123,7 @@ class LlmComponent final : public Component {
   static Result<std::unique_ptr<LlmComponent>> create(AppContext& ctx) {
     auto c = std::unique_ptr<LlmComponent>(new LlmComponent());
     const auto& cfg = ctx.config.llm;
-    auto redactor = llm::Redactor::create(cfg.redact);
-    if (!redactor) return redactor.error();
-    c->redactor_ = std::move(redactor).value();
+    c->redactor_ = ctx.redactor;
     c->http_ = llm::make_curl_http_client();
     c->waiter_ = std::make_shared<llm::CancellableWaiter>();
     auto provider = llm::make_provider(cfg, c->http_, c->waiter_, &ctx.clock);
@@ -149,7 +148,7 @@ class LlmComponent final : public Component {
 
  private:
   LlmComponent() = default;
-  std::unique_ptr<llm::Redactor> redactor_;
+  std::shared_ptr<const Redactor> redactor_;
   std::shared_ptr<llm::HttpClient> http_;
   std::shared_ptr<llm::CancellableWaiter> waiter_;
   std::unique_ptr<llm::LlmProvider> provider_;
@@ -278,6 +277,7 @@ void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
              if (who.empty() || who.size() > 200 || comment.size() > 4000) {
                return json_error(res, 400, "who must be 1..200 characters, comment at most 4000");
              }
+             if (auto e = name_error("who", who); !e.empty()) return json_error(res, 400, e);
              auto s = store->review(path_id(req.matches[1]), req.matches[2].str(), who, comment, ctx.clock.now_ms());
              if (!s) return json_error(res, http_status(s.error().code), s.error().message);
              res.set_content(dump(suggestion_json(*s, false)), "application/json");
@@ -295,6 +295,7 @@ void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
     if (!fp->has_value()) return json_error(res, 404, "no such fingerprint");
     bool force = body.value("force", false);
     std::string by = body.value("requested_by", std::string("api"));
+    if (auto e = name_error("requested_by", by); !e.empty()) return json_error(res, 400, e);
     auto r = llm->worker().request(id, force, by.substr(0, 200));
     if (!r) return json_error(res, http_status(r.error().code), r.error().message);
     res.status = 202;

@@ -14,6 +14,7 @@
 namespace selfheal::app {
 
 int run_cli(int argc, char** argv) {
+  log::escape_default_logger();  // every command: log text in a log line is shown escaped
   CLI::App app{"selfheal: turns a firehose of logs into a short, ranked list of distinct errors, and helps fix them."};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(version_string));

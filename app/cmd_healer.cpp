@@ -15,6 +15,7 @@
 
 #include "app/config.hpp"
 #include "app/hooks.hpp"
+#include "app/human_output.hpp"
 #include "healer/strategy.hpp"
 #include "schema/sqlite_db.hpp"
 #include "schema/sqlite_healing_store.hpp"
@@ -45,7 +46,7 @@ struct Target {
 };
 
 int fail(const std::string& msg, int code = 1) {
-  std::cerr << "selfheal: " << msg << "\n";
+  std::cerr << "selfheal: " << terminal_safe(msg, Newlines::keep) << "\n";
   return code;
 }
 
@@ -104,7 +105,7 @@ int print_rules(const json& rules_doc, bool as_json) {
     std::cout << rules_doc.dump(2) << "\n";
     return 0;
   }
-  const json& rules = rules_doc["rules"];
+  const json rules = terminal_safe_json(rules_doc["rules"]);
   if (rules.empty()) std::cout << "no strategies configured\n";
   for (const auto& r : rules) {
     std::cout << r.value("priority", 0) << "\t" << r.value("name", std::string())
@@ -174,7 +175,8 @@ std::string default_user() {
   return "cli";
 }
 
-void print_approval(const json& a) {
+void print_approval(const json& raw) {
+  const json a = terminal_safe_json(raw);
   std::cout << a.value("id", 0) << "\t" << a.value("status", std::string()) << "\t"
             << a.value("strategy", std::string()) << "\t" << a.value("action", std::string()) << "\t"
             << a.value("fingerprint_id", std::string()) << "\texpires " << a.value("expires_at", std::string());

@@ -16,6 +16,7 @@
 
 #include "app/fingerprinting.hpp"
 #include "app/hooks.hpp"
+#include "app/human_output.hpp"
 #include "app/ingest_components.hpp"
 #include "app/pipeline.hpp"
 #include "app/store_admin.hpp"
@@ -85,11 +86,12 @@ std::string token_for(const DeadLetterArgs& a) {
   return v ? v : "";
 }
 
-void print_rows(const nlohmann::json& items, bool as_json) {
+void print_rows(const nlohmann::json& raw, bool as_json) {
   if (as_json) {
-    std::cout << items.dump(2) << "\n";
+    std::cout << raw.dump(2) << "\n";
     return;
   }
+  const nlohmann::json items = terminal_safe_json(raw);
   for (const auto& d : items) {
     std::cout << d["id"].get<std::int64_t>() << "\t" << d["ts"].get<std::string>() << "\t" << d["source"].get<std::string>()
               << "\t" << d["size"].get<std::uint64_t>() << "B\t" << (d["replayed"].get<bool>() ? "replayed" : "pending")
@@ -100,13 +102,13 @@ void print_rows(const nlohmann::json& items, bool as_json) {
 int list_offline(const DeadLetterArgs& a) {
   auto o = open_offline(a, false);
   if (!o) {
-    std::cerr << "selfheal: " << o.error().message << "\n";
+    std::cerr << "selfheal: " << terminal_safe(o.error().message, Newlines::keep) << "\n";
     return o.error().code == ErrorCode::config ? 2 : 1;
   }
   DeadLetterQuery q{a.after, static_cast<std::size_t>(a.limit), a.source};
   auto rows = (*o)->store->dead_letters(q);
   if (!rows) {
-    std::cerr << "selfheal: " << rows.error().message << "\n";
+    std::cerr << "selfheal: " << terminal_safe(rows.error().message, Newlines::keep) << "\n";
     return 1;
   }
   nlohmann::json items = nlohmann::json::array();
@@ -124,7 +126,7 @@ int list_remote(const DeadLetterArgs& a) {
   if (!a.source.empty()) path += "&source=" + httplib::detail::encode_query_param(a.source);
   auto r = cli.Get(path.c_str());
   if (!r || r->status != 200) {
-    std::cerr << "selfheal: " << (r ? r->body : httplib::to_string(r.error())) << "\n";
+    std::cerr << "selfheal: " << terminal_safe(r ? r->body : httplib::to_string(r.error())) << "\n";
     return 1;
   }
   auto body = nlohmann::json::parse(r->body, nullptr, false);
@@ -139,7 +141,7 @@ int list_remote(const DeadLetterArgs& a) {
 int replay_offline(const DeadLetterArgs& a) {
   auto o = open_offline(a, true);
   if (!o) {
-    std::cerr << "selfheal: " << o.error().message << "\n";
+    std::cerr << "selfheal: " << terminal_safe(o.error().message, Newlines::keep) << "\n";
     return o.error().code == ErrorCode::config ? 2 : 1;
   }
   ingest::LokiPushHandler handler(loki_push_options((*o)->cfg), (*o)->clock);
@@ -148,7 +150,7 @@ int replay_offline(const DeadLetterArgs& a) {
   for (;;) {
     auto rows = (*o)->store->dead_letters(DeadLetterQuery{after, a.all ? 200u : 1u, a.source});
     if (!rows) {
-      std::cerr << "selfheal: " << rows.error().message << "\n";
+      std::cerr << "selfheal: " << terminal_safe(rows.error().message, Newlines::keep) << "\n";
       return 1;
     }
     if (!a.all && (rows->empty() || rows->front().id != a.id)) {
@@ -164,7 +166,7 @@ int replay_offline(const DeadLetterArgs& a) {
         std::cout << "replayed " << d.id << ": " << r->entries << " entries, " << r->events << " events\n";
       } else {
         ++failures;
-        std::cerr << "not replayed " << d.id << ": " << r.error().message << "\n";
+        std::cerr << "not replayed " << d.id << ": " << terminal_safe(r.error().message) << "\n";
       }
     }
     if (!a.all || rows->empty()) break;
@@ -185,7 +187,7 @@ int replay_remote(const DeadLetterArgs& a) {
     for (;;) {
       auto r = cli.Get(("/api/v1/dead-letters?limit=1000&after=" + std::to_string(after)).c_str());
       if (!r || r->status != 200) {
-        std::cerr << "selfheal: cannot list dead letters: " << (r ? r->body : httplib::to_string(r.error())) << "\n";
+        std::cerr << "selfheal: cannot list dead letters: " << terminal_safe(r ? r->body : httplib::to_string(r.error())) << "\n";
         return 1;
       }
       auto body = nlohmann::json::parse(r->body, nullptr, false);
@@ -204,10 +206,10 @@ int replay_remote(const DeadLetterArgs& a) {
     std::string path = "/api/v1/dead-letters/" + std::to_string(id) + "/replay" + (a.force ? "?force=1" : "");
     auto r = cli.Post(path.c_str(), headers, "", "application/json");
     if (r && r->status == 200) {
-      std::cout << "replayed " << id << ": " << r->body << "\n";
+      std::cout << "replayed " << id << ": " << terminal_safe(r->body) << "\n";
     } else {
       ++failures;
-      std::cerr << "not replayed " << id << ": " << (r ? r->body : httplib::to_string(r.error())) << "\n";
+      std::cerr << "not replayed " << id << ": " << terminal_safe(r ? r->body : httplib::to_string(r.error())) << "\n";
     }
   }
   std::cout << ids.size() - static_cast<std::size_t>(failures) << " replayed, " << failures << " failed\n";

@@ -15,6 +15,7 @@
 #include "app/api_suggestions.hpp"
 #include "app/config.hpp"
 #include "app/hooks.hpp"
+#include "app/human_output.hpp"
 #include "llm/factory.hpp"
 #include "llm/worker.hpp"
 #include "schema/sqlite_store.hpp"
@@ -75,7 +76,7 @@ HttpResult http_call(const LlmCliOptions& o, const std::string& method, const st
 }
 
 int fail(const std::string& msg, int code = 1) {
-  std::cerr << "selfheal: " << msg << "\n";
+  std::cerr << "selfheal: " << terminal_safe(msg, Newlines::keep) << "\n";
   return code;
 }
 
@@ -85,11 +86,12 @@ std::string error_text(const HttpResult& r) {
   return "HTTP " + std::to_string(r.status) + " " + r.body;
 }
 
-void print_suggestion(const json& s, bool as_json) {
+void print_suggestion(const json& raw, bool as_json) {
   if (as_json) {
-    std::cout << s.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
+    std::cout << raw.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return;
   }
+  const json s = terminal_safe_json(raw);
   std::cout << "suggestion " << s.value("id", 0) << " for " << s.value("fingerprint_id", "") << " ["
             << s.value("status", "") << "] confidence " << s.value("confidence", 0.0) << " (model "
             << s.value("model_confidence", 0.0) << ")\n"
@@ -131,7 +133,7 @@ struct LocalStack {
   std::shared_ptr<SqliteDb> db;
   std::unique_ptr<SqliteStore> store;
   std::unique_ptr<SqliteSuggestionStore> suggestions;
-  std::unique_ptr<llm::Redactor> redactor;
+  std::unique_ptr<Redactor> redactor;
   std::unique_ptr<llm::LlmProvider> provider;
   std::unique_ptr<llm::HealingHistorySource> history;
   std::unique_ptr<llm::SuggestionService> service;
@@ -147,7 +149,7 @@ Result<std::unique_ptr<LocalStack>> open_local(const Config& cfg, bool with_prov
   st->store = std::make_unique<SqliteStore>(st->db, st->clock);
   st->suggestions = std::make_unique<SqliteSuggestionStore>(st->db);
   if (with_provider) {
-    auto r = llm::Redactor::create(cfg.llm.redact);
+    auto r = Redactor::create(cfg.llm.redact);
     if (!r) return r.error();
     st->redactor = std::move(r).value();
     auto p = llm::make_provider(cfg.llm, llm::make_curl_http_client(), nullptr, &st->clock);
@@ -248,7 +250,7 @@ int run_review(const LlmCliOptions& o, const std::string& action, const std::str
       std::cout << items.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
       return 0;
     }
-    for (const auto& s : items) {
+    for (const auto& s : terminal_safe_json(items)) {
       std::cout << s.value("id", 0) << "\t" << s.value("status", "") << "\t" << s.value("confidence", 0.0) << "\t"
                 << s.value("fingerprint_id", "") << "\t" << s.value("summary", "") << "\n";
     }
@@ -279,7 +281,7 @@ int run_review(const LlmCliOptions& o, const std::string& action, const std::str
   if (o.json_out) {
     std::cout << result.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   } else {
-    std::cout << "suggestion " << id << " is now " << result.value("status", "") << "\n";
+    std::cout << terminal_safe("suggestion " + id + " is now " + result.value("status", "")) << "\n";
   }
   return 0;
 }

@@ -8,6 +8,7 @@
 #include "app/cli_client.hpp"
 #include "app/fingerprint_views.hpp"
 #include "app/fingerprinting.hpp"
+#include "app/human_output.hpp"
 #include "schema/sqlite_lifecycle.hpp"
 #include "schema/sqlite_store.hpp"
 #include "schema/time_format.hpp"
@@ -61,11 +62,12 @@ Result<std::unique_ptr<Offline>> open_offline(const CliTarget& t) {
 }
 
 int fail(const std::string& msg, int code = 1) {
-  std::cerr << "selfheal: " << msg << "\n";
+  std::cerr << "selfheal: " << terminal_safe(msg, Newlines::keep) << "\n";
   return code;
 }
 
-void print_table(const json& list, bool tty) {
+void print_table(const json& raw, bool tty) {
+  const json list = terminal_safe_json(raw);
   const int width = terminal_width();
   const auto& fps = list["fingerprints"];
   std::cout << (tty ? "\033[1m" : "") << fit("ID", 16) << "  " << fit("COUNT", 9) << " " << fit("RATE/m", 7) << " "
@@ -93,7 +95,8 @@ void print_table(const json& list, bool tty) {
             << reset(tty) << "\n";
 }
 
-void print_detail(const json& f, bool tty) {
+void print_detail(const json& raw, bool tty) {
+  const json f = terminal_safe_json(raw);
   std::cout << (tty ? "\033[1m" : "") << f.value("id", "") << reset(tty) << "  " << colour_for(f.value("severity", ""), tty)
             << f.value("severity", "") << reset(tty) << "  " << f.value("status", "") << "\n";
   std::cout << "template:   " << f.value("template", "") << "\n";
@@ -152,7 +155,7 @@ int lifecycle(CliState& st, const std::string& id, const std::string& action, co
   if (!t->server.empty()) {
     auto r = api_post(*t, "/api/v1/fingerprints/" + id + "/" + action, body);
     if (r.status != 200) return fail(r.status == 0 ? "server unreachable" : r.body.value("error", "request failed"));
-    std::cout << (st.json ? r.body.dump(2) : action + " " + id + ": ok") << "\n";
+    std::cout << (st.json ? r.body.dump(2) : terminal_safe(action + " " + id + ": ok")) << "\n";
     return 0;
   }
   auto o = open_offline(*t);
@@ -172,7 +175,7 @@ int lifecycle(CliState& st, const std::string& id, const std::string& action, co
     r = lc.ignore(id, spec, actor);
   }
   if (!r) return fail(r.error().message);
-  std::cout << action << " " << id << ": ok (database " << t->config.storage.db_path() << ")\n";
+  std::cout << terminal_safe(action + " " + id + ": ok (database " + t->config.storage.db_path() + ")") << "\n";
   return 0;
 }
 }  // namespace

@@ -25,6 +25,7 @@
 // fails at startup with its file:line:col.
 #include <set>
 
+#include "app/human_output.hpp"
 #include "app/config_sections.hpp"
 #include "healer/action_type.hpp"
 #include "healer/strategy.hpp"
@@ -148,6 +149,7 @@ void parse_action(ConfigSection& a, healer::ActionConfig& out) {
     }
   }
   a.get("name", out.name);
+  if (auto e = name_error("name", out.name); !e.empty()) a.error("name", e);
   a.get("retries", out.retries, 0, 10);
   a.get("backoff_initial_ms", out.backoff_initial_ms, 1, 3'600'000);
   a.get("backoff_max_ms", out.backoff_max_ms, 1, 3'600'000);
@@ -159,6 +161,7 @@ void parse_strategy(ConfigSection& s, healer::StrategyConfig& out) {
   out.file_position = s.where();
   s.get("name", out.name);
   if (out.name.empty()) s.error("name", "required");
+  if (auto e = name_error("name", out.name); !e.empty()) s.error("name", e);
   s.get("enabled", out.enabled);
   s.get("priority", out.priority, -1'000'000, 1'000'000);
   s.get("requires_approval", out.requires_approval);
@@ -253,6 +256,7 @@ void parse_healer_section(ConfigSection& s, healer::HealerConfig& out) {
     c.get("timeout_ms", ch.timeout_ms, 1, 600'000);
     parse_headers_env(c, "headers_env", ch.headers_env);
     if (ch.name.empty()) c.error("name", "required");
+    if (auto e = name_error("name", ch.name); !e.empty()) c.error("name", e);
     if (!channel_names.insert(ch.name).second) c.error("name", "duplicate channel name '" + ch.name + "'");
     if (ch.url.rfind("http://", 0) != 0 && ch.url.rfind("https://", 0) != 0)
       c.error("url", "must start with http:// or https://");

@@ -10,6 +10,7 @@
 #include "app/config.hpp"
 #include "schema/clock.hpp"
 #include "schema/metrics.hpp"
+#include "schema/redact.hpp"
 #include "schema/result.hpp"
 #include "schema/sqlite_db.hpp"
 #include "schema/sqlite_store.hpp"
@@ -53,6 +54,9 @@ struct AppContext {
   std::vector<std::unique_ptr<Component>> components;
   /// The fingerprinting front (engine pool, user rules, merge table); reload merges after a merge.
   std::shared_ptr<Fingerprinting> fingerprinting = nullptr;
+  /// The one redactor (config `llm.redact`) every outbound body passes through: LLM prompts, notify
+  /// channels, webhooks, HTTP action payloads. Never null in serve.
+  std::shared_ptr<const Redactor> redactor = Redactor::builtin();
 };
 
 // ---- HTTP helpers shared by app/api_*.cpp ----

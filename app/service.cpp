@@ -3,13 +3,20 @@
 //   stop accepting HTTP -> stop components (sources drain and hand over) -> final flush -> exit 0.
 #include "app/service.hpp"
 
+#include <fcntl.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <thread>
+#include <utility>
 
 #include "app/context.hpp"
 #include "app/fingerprinting.hpp"
@@ -25,6 +32,54 @@
 
 namespace selfheal::app {
 
+namespace {
+
+// One data directory, one process: two healers and learners on one store would act twice. An
+// exclusive flock on <data_dir>/selfheal.lock, held (fd open, close-on-exec so no action's child
+// inherits it) until the process ends; the kernel releases it on any exit, kill -9 included.
+class DataDirLock {
+ public:
+  static Result<DataDirLock> take(const std::string& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return make_error(ErrorCode::unavailable, "cannot create data dir " + dir + ": " + ec.message());
+    const std::string path = dir + "/selfheal.lock";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return make_error(ErrorCode::unavailable, "cannot open " + path + ": " + std::strerror(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int err = errno;
+      char buf[32] = {};
+      const auto n = ::pread(fd, buf, sizeof buf - 1, 0);
+      ::close(fd);
+      std::string holder = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+      while (!holder.empty() && (holder.back() == '\n' || holder.back() == ' ')) holder.pop_back();
+      if (err == EWOULDBLOCK)
+        return make_error(ErrorCode::conflict, "data dir " + dir + " is in use by another selfheal serve" +
+                                             (holder.empty() ? std::string() : " (pid " + holder + ")") +
+                                             "; one data directory serves one process (lock " + path + ")");
+      return make_error(ErrorCode::unavailable, "cannot lock " + path + ": " + std::strerror(err));
+    }
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+      // The lock is what counts; the pid is only for the message of a second process.
+    }
+    return DataDirLock(fd);
+  }
+  DataDirLock(DataDirLock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  DataDirLock(const DataDirLock&) = delete;
+  DataDirLock& operator=(const DataDirLock&) = delete;
+  DataDirLock& operator=(DataDirLock&&) = delete;
+  ~DataDirLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+ private:
+  explicit DataDirLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
+}  // namespace
+
 int run_serve(const Config& cfg) {
   // Block the stop signals in every thread; the main thread waits for them with sigwait.
   sigset_t stop_signals;
@@ -38,6 +93,11 @@ int run_serve(const Config& cfg) {
   // threads, memory freed after a push stays spread over them (measured: 228 MB vs 108 MB RSS at
   // 100,000 fingerprints, bench/serve_memory.py). Two arenas per core keep that bounded.
   mallopt(M_ARENA_MAX, static_cast<int>(2 * std::max(1u, std::thread::hardware_concurrency())));
+  auto lock = DataDirLock::take(cfg.storage.data_dir);
+  if (!lock) {
+    spdlog::error("Cannot take the data dir. error=\"{}\"", lock.error().message);
+    return 1;
+  }
   SystemClock clock;
   Metrics metrics;
   auto db = SqliteDb::open({cfg.storage.db_path(), 5000, cfg.storage.synchronous_full});
@@ -65,6 +125,12 @@ int run_serve(const Config& cfg) {
   if (!cfg.api.token_env.empty())
     if (const char* v = std::getenv(cfg.api.token_env.c_str())) token = v;
   AppContext ctx{cfg, clock, metrics, *db, store, pipeline, token, {}, fp};
+  auto redactor = Redactor::create(cfg.llm.redact);  // validated by the config loader
+  if (!redactor) {
+    spdlog::error("Cannot build the redactor. error=\"{}\"", redactor.error().message);
+    return 2;
+  }
+  ctx.redactor = std::move(redactor).value();
 
   auto& fps_known = metrics.gauge("selfheal_store_fingerprints", "Distinct fingerprints known to the store.");
   auto& dead = metrics.gauge("selfheal_store_dead_letters", "Dead letters kept in the store.");

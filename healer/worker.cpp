@@ -5,6 +5,7 @@
 
 #include "healer/detail/worker_util.hpp"
 #include "healer/history.hpp"
+#include "healer/outbound.hpp"
 #include "schema/log.hpp"
 #include "schema/time_format.hpp"
 
@@ -15,14 +16,15 @@ using namespace detail;
 Result<std::unique_ptr<Worker>> Worker::create(HealerConfig cfg, WorkerDeps deps) {
   auto s = build_strategies(cfg, deps.actions);
   if (!s) return s.error();
-  return std::unique_ptr<Worker>(new Worker(std::move(cfg), deps, std::move(s.value())));
+  if (!deps.redactor) deps.redactor = Redactor::builtin();
+  return std::unique_ptr<Worker>(new Worker(std::move(cfg), std::move(deps), std::move(s.value())));
 }
 
 Worker::Worker(HealerConfig cfg, WorkerDeps deps, std::vector<std::unique_ptr<Strategy>> strategies)
     : cfg_(std::move(cfg)),
-      deps_(deps),
+      deps_(std::move(deps)),
       strategies_(std::move(strategies)),
-      notifier_(cfg_.notify),
+      notifier_(cfg_.notify, deps_.redactor),
       env_{deps_.clock, deps_.metrics, deps_.state, notifier_, deps_.suggester, cfg_.notify.link_base_url, {}, {}} {
   env_.page = [this](const Notification& n, const std::vector<std::string>& only, const Plan& p) {
     return send_page(n, only, p.fingerprint_id, p.target);
@@ -49,6 +51,12 @@ Worker::Worker(HealerConfig cfg, WorkerDeps deps, std::vector<std::unique_ptr<St
   }
 }
 
+Plan Worker::plan_for(const Strategy& s, const FingerprintFacts& f, int step) const {
+  Plan p = s.plan(f, step);
+  redact_fields(p.fields, *deps_.redactor);
+  return p;
+}
+
 Worker::~Worker() {
   stop();
 }
@@ -67,7 +75,7 @@ void Worker::start() {
       FingerprintFacts f;
       f.summary.id = r.fingerprint_id;
       if (r.target.rfind("fingerprint:", 0) != 0) f.service = r.target;  // the scope it ran for
-      t.plan = s->plan(f, r.step);
+      t.plan = plan_for(*s, f, r.step);
       t.plan.target = r.target;
       t.started = r.ts;
       t.ended = r.ts + r.duration_ms;

@@ -40,6 +40,7 @@
 #include "schema/clock.hpp"
 #include "schema/healing_store.hpp"
 #include "schema/metrics.hpp"
+#include "schema/redact.hpp"
 #include "schema/store.hpp"
 
 namespace selfheal::healer {
@@ -60,6 +61,8 @@ struct WorkerDeps {
   ApprovalStore& approvals;
   SuggestionRequester* suggester = nullptr;  // may be null: suggest actions then fail (config)
   const ActionRegistry* actions = nullptr;   // the action types (null: builtin_actions())
+  /// What every outbound body passes through (null: Redactor::builtin()); app shares the LLM's.
+  std::shared_ptr<const Redactor> redactor = nullptr;
 };
 
 /// What would happen for one fingerprint now. Nothing is executed or recorded.
@@ -128,6 +131,9 @@ class Worker {
   };
 
   Worker(HealerConfig cfg, WorkerDeps deps, std::vector<std::unique_ptr<Strategy>> strategies);
+  /// The strategy's plan with its free-text fields redacted (healer/outbound.hpp): every action,
+  /// description, approval and notification built from it carries no secret.
+  Plan plan_for(const Strategy& s, const FingerprintFacts& f, int step) const;
   void loop(std::stop_token st);
   void executor(std::stop_token st);
   void tick();

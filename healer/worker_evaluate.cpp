@@ -6,6 +6,7 @@
 
 #include "healer/detail/worker_util.hpp"
 #include "healer/history.hpp"
+#include "healer/outbound.hpp"
 #include "schema/log.hpp"
 #include "schema/time_format.hpp"
 
@@ -85,7 +86,7 @@ bool Worker::evaluate(const std::string& id, const TriggerScope& scope, const St
   if (!f) return false;
   const Strategy* s = only ? only : select_strategy(strategies_, *f);
   if (!s) return false;
-  Plan plan = s->plan(*f, std::max(step, 0));
+  Plan plan = plan_for(*s, *f, std::max(step, 0));
   if (step < 0) {  // where this (strategy, fingerprint, target)'s escalation episode is, across restarts
     auto persisted = deps_.state.escalation_step(plan.strategy, id, plan.target);
     if (!persisted) {
@@ -99,7 +100,7 @@ bool Worker::evaluate(const std::string& id, const TriggerScope& scope, const St
     }
     step = *persisted;
     if (step >= s->steps()) step = 0;
-    if (step > 0) plan = s->plan(*f, step);
+    if (step > 0) plan = plan_for(*s, *f, step);
   }
   if (step >= s->steps()) return false;
   auto st = gather_state(plan);
@@ -221,9 +222,9 @@ Result<Simulation> Worker::simulate(const std::string& id, const std::string& se
   const Strategy* s = select_strategy(strategies_, *f);
   if (!s) return sim;
   sim.strategy = std::string(s->name());
-  sim.plan = s->plan(*f, 0);
+  sim.plan = plan_for(*s, *f, 0);
   if (auto step = deps_.state.escalation_step(sim.strategy, id, sim.plan.target); step && *step > 0)
-    sim.plan = s->plan(*f, std::min(*step, s->steps() - 1));
+    sim.plan = plan_for(*s, *f, std::min(*step, s->steps() - 1));
   auto st = gather_state(sim.plan);
   if (!st) return st.error();
   sim.state = *st;
@@ -232,7 +233,8 @@ Result<Simulation> Worker::simulate(const std::string& id, const std::string& se
   sim.argv = d.argv;
   sim.body = d.body;
   if (sim.plan.action.type == "notify")
-    sim.body = render_notification(notification(sim.plan, "simulation", notification_title("", sim.plan.fields)), "json");
+    sim.body = render_notification(
+        redacted(notification(sim.plan, "simulation", notification_title("", sim.plan.fields)), *deps_.redactor), "json");
   sim.error = d.error;
   return sim;
 }

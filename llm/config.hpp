@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "schema/redact.hpp"
+
 namespace selfheal::llm {
 
 struct ProviderConfig {
@@ -23,12 +25,6 @@ struct ProviderConfig {
   std::string token_limit_field;
 };
 
-struct RedactConfig {
-  bool ips = true;  // IPv4/IPv6 addresses
-  bool emails = true;
-  std::vector<std::string> patterns;  // user RE2 patterns, whole match replaced
-};
-
 struct BudgetConfig {
   std::int64_t daily_calls = 200;       // provider calls per UTC day (0 = no limit)
   std::int64_t daily_tokens = 400'000;  // prompt + completion tokens per UTC day (0 = no limit)
@@ -45,7 +41,7 @@ struct LlmConfig {
   double cost_per_1k_output_tokens = 0.0;
   std::int64_t refresh_after_ms = 24 * 3600 * 1000;  // a fingerprint's suggestion is reused this long
   std::int64_t queue_max = 1'000;                    // pending fingerprints; above: overloaded (HTTP 429)
-  RedactConfig redact;
+  RedactConfig redact;  // one Redactor for every outbound body (LLM, notify, webhooks, http actions)
 };
 
 /// The URL used when base_url is empty.

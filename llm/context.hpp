@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "llm/provider.hpp"
-#include "llm/redact.hpp"
+#include "schema/redact.hpp"
 #include "llm/suggestion.hpp"
 #include "schema/store.hpp"
 

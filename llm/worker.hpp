@@ -23,7 +23,7 @@
 #include "llm/config.hpp"
 #include "llm/context.hpp"
 #include "llm/provider.hpp"
-#include "llm/redact.hpp"
+#include "schema/redact.hpp"
 #include "schema/clock.hpp"
 #include "schema/metrics.hpp"
 #include "schema/store.hpp"

@@ -1,5 +1,6 @@
 #pragma once
 // Logging through spdlog: one line per event, capitalised sentence, key=value fields.
+// Every message is printed through escape_control (schema/text.hpp): log text in it is safe.
 // ERROR means data loss or an operator is needed; WARN means recovered with nothing lost.
 #include <spdlog/spdlog.h>
 
@@ -11,6 +12,8 @@ namespace selfheal::log {
 
 /// Configures the default logger: level ("debug".."error"), format "text" or "json".
 void setup(std::string_view level, std::string_view format = "text");
+/// Gives spdlog's existing default logger the same escaping format (CLI commands other than serve).
+void escape_default_logger();
 
 /// Allows at most `per_minute` messages per minute for one call site; counts the suppressed ones.
 class RateLimit {

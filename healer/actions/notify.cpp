@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "healer/actions/http_action.hpp"
+#include "healer/outbound.hpp"
 #include "schema/time_format.hpp"
 
 namespace selfheal::healer {
@@ -166,15 +167,6 @@ std::string render_notification(const Notification& n, std::string_view format, 
   return dump(generic(n));
 }
 
-std::string build_notification(std::string_view level, std::string_view title, const Fields& fields, UnixMs now) {
-  Notification n;
-  n.level = std::string(level);
-  n.title = std::string(title);
-  n.fields = fields;
-  n.now = now;
-  return render_notification(n, "json");
-}
-
 LevelConfig Notifier::level(std::string_view name) const {
   for (const auto& l : cfg_.levels)
     if (l.level == name) return l;
@@ -223,18 +215,15 @@ ActionOutcome send_to(const NotifyConfig& cfg, std::string_view level, const std
 }
 }  // namespace
 
-ActionOutcome Notifier::send(const Notification& n, const std::vector<std::string>& only, bool any_level) const {
+ActionOutcome Notifier::send(const Notification& original, const std::vector<std::string>& only,
+                             bool any_level) const {
+  const Notification n = redacted(original, *redactor_);
   return send_to(cfg_, n.level, only, any_level, [&](const ChannelConfig& ch) {
     std::string key;
     if (!ch.routing_key_env.empty())
       if (const char* v = std::getenv(ch.routing_key_env.c_str())) key = v;
     return render_notification(n, ch.format, key);
   });
-}
-
-ActionOutcome Notifier::send(std::string_view level, const std::vector<std::string>& only,
-                             const std::string& body) const {
-  return send_to(cfg_, level, only, false, [&](const ChannelConfig&) { return body; });
 }
 
 }  // namespace selfheal::healer

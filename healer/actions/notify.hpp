@@ -9,6 +9,7 @@
 //   slack      Slack incoming webhook: text (fallback) + blocks (header, section with fields, context)
 //   pagerduty  PagerDuty Events API v2 enqueue: routing_key, event_action, dedup_key,
 //              payload{summary, source, severity, timestamp, component, group, class, custom_details}, links
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "healer/action.hpp"
 #include "healer/config.hpp"
 #include "schema/clock.hpp"
+#include "schema/redact.hpp"
 
 namespace selfheal::healer {
 
@@ -46,27 +48,25 @@ std::string fingerprint_link(std::string_view base_url, std::string_view fingerp
 /// The body for one channel format ("json", "slack", "pagerduty"). `routing_key` only for pagerduty. Pure.
 std::string render_notification(const Notification& n, std::string_view format, std::string_view routing_key = {});
 
-/// The generic JSON payload (format "json"). Pure.
-std::string build_notification(std::string_view level, std::string_view title, const Fields& fields, UnixMs now);
-
 class Notifier {
  public:
-  explicit Notifier(NotifyConfig cfg) : cfg_(std::move(cfg)) {}
+  /// `redactor` null: the built-in rules (Redactor::builtin()); a notification never leaves unredacted.
+  explicit Notifier(NotifyConfig cfg, std::shared_ptr<const Redactor> redactor = nullptr)
+      : cfg_(std::move(cfg)), redactor_(redactor ? std::move(redactor) : Redactor::builtin()) {}
   /// The level's settings; a default (threshold 1, no cooldown) for unknown levels.
   LevelConfig level(std::string_view name) const;
   /// Names of the channels subscribed to `level` (restricted to `only` when non-empty).
   std::vector<std::string> channels_for(std::string_view level, const std::vector<std::string>& only) const;
-  /// Renders `n` in each targeted channel's format and posts it to every channel subscribed to
+  /// Redacts `n` (healer/outbound.hpp), renders it in each targeted channel's format and posts it to every channel subscribed to
   /// `n.level` (restricted to `only` when non-empty; `any_level` ignores the subscription, e.g. for
   /// approval requests). Success when every targeted channel answered 2xx; failure when there is no
   /// such channel. `delivered` names the channels that took it. Blocking, thread-safe.
   ActionOutcome send(const Notification& n, const std::vector<std::string>& only, bool any_level = false) const;
-  /// Posts a pre-rendered body (format ignored). Kept for callers that build the body themselves.
-  ActionOutcome send(std::string_view level, const std::vector<std::string>& only, const std::string& body) const;
   const NotifyConfig& config() const { return cfg_; }
 
  private:
   NotifyConfig cfg_;
+  std::shared_ptr<const Redactor> redactor_;  // Invariant: never null
 };
 
 }  // namespace selfheal::healer

@@ -8,6 +8,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "schema/text.hpp"
 #include "schema/time_format.hpp"
 
 namespace selfheal::ingest::detail {
@@ -601,6 +602,27 @@ Result<std::string> inflate_body(std::string_view body, std::size_t max_out) {
   return result;
 }
 
+namespace {
+// Invalid UTF-8 in lines, label values and metadata becomes U+FFFD, the same on both wire formats
+// (as Loki does): one bad byte never refuses a body, and its replay never fails for it.
+void repair_utf8(DecodedPush& p) {
+  auto fix = [](std::string& s) {
+    if (!valid_utf8(s)) s = to_valid_utf8(s);
+  };
+  for (auto& s : p.streams) {
+    for (auto& kv : s.labels) fix(kv.second);
+    for (auto& e : s.entries) {
+      fix(e.line);
+      for (auto& kv : e.metadata) {
+        fix(kv.first);
+        fix(kv.second);
+      }
+    }
+    fix(s.invalid);
+  }
+}
+}  // namespace
+
 Result<DecodedPush> decode_push_protobuf(std::string_view bytes, const DecodeLimits& limits) {
   DecodedPush out;
   WireReader r(bytes);
@@ -618,10 +640,16 @@ Result<DecodedPush> decode_push_protobuf(std::string_view bytes, const DecodeLim
       return s.error();
     }
   }
+  repair_utf8(out);
   return out;
 }
 
 Result<DecodedPush> decode_push_json(std::string_view body, JsonShape shape, const DecodeLimits& limits) {
+  std::string repaired;  // a JSON parser refuses the whole body for one bad byte: repair it first
+  if (!valid_utf8(body)) {
+    repaired = to_valid_utf8(body);
+    body = repaired;
+  }
   json doc;
   try {
     doc = json::parse(body.begin(), body.end());
@@ -641,6 +669,7 @@ Result<DecodedPush> decode_push_json(std::string_view body, JsonShape shape, con
       auto r = shape == JsonShape::v1 ? decode_v1_stream(js, s, limits) : decode_legacy_stream(js, s, limits);
       if (!r) return r.error();
     }
+    repair_utf8(out);  // label strings with \x escapes can still spell invalid bytes
     return out;
   } catch (const json::exception& e) {  // type errors we did not anticipate: still bad input
     return bad(std::string("unexpected JSON shape: ") + e.what());

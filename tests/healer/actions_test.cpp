@@ -276,8 +276,12 @@ TEST_CASE("notify gates by threshold and cooldown, and sends only to subscribed 
   cfg.channels = {{"ops", ops.url("/ops"), {"critical"}, {}, 2000},
                   {"chat", chat.url("/chat"), {"warning", "info"}, {}, 2000}};
   Notifier n(cfg);
-  const auto body = build_notification("critical", "Breaker open", sample_fields(), t);
-  auto o = n.send("critical", {}, body);
+  Notification msg;
+  msg.level = "critical";
+  msg.title = "Breaker open";
+  msg.fields = sample_fields();
+  msg.now = t;
+  auto o = n.send(msg, {});
   CHECK(o.success);
   CHECK(ops.count() == 1);
   CHECK(chat.count() == 0);
@@ -285,7 +289,8 @@ TEST_CASE("notify gates by threshold and cooldown, and sends only to subscribed 
   CHECK(j["level"] == "critical");
   CHECK(j["fingerprint_id"] == "fp_abc123");
   CHECK(j["text"].get<std::string>().find("Breaker open") != std::string::npos);
-  o = n.send("info", {"ops"}, body);  // ops does not take info
+  msg.level = "info";
+  o = n.send(msg, {"ops"});  // ops does not take info
   CHECK_FALSE(o.success);
   CHECK(chat.count() == 0);
 }

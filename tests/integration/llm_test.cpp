@@ -61,7 +61,7 @@ TEST_CASE("llm: 10,000 events of one fingerprint trigger exactly one provider ca
   test::FakeLlmServer srv(test::LlmWire::openai);
   auto cfg = llm::openai_config(srv.base_url() + "/v1", "gpt-4o-mini", llm_key);
   llm::OpenAiCompatibleProvider provider(cfg, llm::make_curl_http_client());
-  auto redactor = std::move(llm::Redactor::create({})).value();
+  auto redactor = std::move(Redactor::create({})).value();
   llm::ServiceOptions opts;
   llm::SuggestionService service(store, suggestions, provider, *redactor, clock, opts);
   llm::LlmWorker worker(service, 100);
@@ -137,7 +137,7 @@ TEST_CASE("llm: the daily call budget stops calls and records why") {
   test::FakeLlmServer srv(test::LlmWire::openai);
   llm::OpenAiCompatibleProvider provider(llm::openai_config(srv.base_url() + "/v1", "m", llm_key),
                                          llm::make_curl_http_client());
-  auto redactor = std::move(llm::Redactor::create({})).value();
+  auto redactor = std::move(Redactor::create({})).value();
   llm::ServiceOptions opts;
   opts.budget.daily_calls = 1;
   llm::SuggestionService service(store, suggestions, provider, *redactor, clock, opts);
@@ -167,7 +167,7 @@ TEST_CASE("llm: a cut-off answer is kept as a failed attempt with its raw text")
   srv.set_default({200, srv.answer("{\"summary\":\"Cart tot", "length"), {}});
   llm::OpenAiCompatibleProvider provider(llm::openai_config(srv.base_url() + "/v1", "m", llm_key),
                                          llm::make_curl_http_client());
-  auto redactor = std::move(llm::Redactor::create({})).value();
+  auto redactor = std::move(Redactor::create({})).value();
   llm::SuggestionService service(store, suggestions, provider, *redactor, clock, llm::ServiceOptions{});
   WriteBatch wb;
   wb.add(event(clock.now_ms(), 1), cart_fingerprint(), Severity::error);
@@ -194,7 +194,7 @@ TEST_CASE("llm: the healer's log reaches the context, and a successful strategy 
   test::FakeLlmServer srv(test::LlmWire::openai);
   llm::OpenAiCompatibleProvider provider(llm::openai_config(srv.base_url() + "/v1", "m", llm_key),
                                          llm::make_curl_http_client());
-  auto redactor = std::move(llm::Redactor::create({})).value();
+  auto redactor = std::move(Redactor::create({})).value();
   auto history = app::make_healing_history(*db);
   llm::SuggestionService service(store, suggestions, provider, *redactor, clock, llm::ServiceOptions{}, history.get());
   WriteBatch wb;
