@@ -209,6 +209,7 @@ int decide(const HealerCliOptions& o, const CliState& st, std::int64_t id, bool 
   auto t = resolve(o, st);
   if (!t) return fail("config error:\n" + t.error().message, 2);
   if (by.empty()) by = default_user();
+  if (auto e = name_error("--by", by); !e.empty()) return fail(e, 2);
   if (!t->server.empty()) {
     json body = {{"by", by}, {"note", note}};
     auto r =

@@ -257,6 +257,7 @@ int run_review(const LlmCliOptions& o, const std::string& action, const std::str
     return 0;
   }
   if (id.empty()) return fail("review " + action + " needs a suggestion ID", 2);
+  if (auto e = name_error("--who", who); !e.empty()) return fail(e, 2);
   json result;
   if (!o.server.empty()) {
     auto r = http_call(o, "POST", "/api/v1/suggestions/" + id + "/" + action,

@@ -191,3 +191,15 @@ TEST_CASE("a strategy, action or channel name with a control character is a conf
   CHECK(r.err.find("must not contain control characters") != std::string::npos);
   CHECK(first_control(r.err).empty());
 }
+
+TEST_CASE("the CLI refuses a --by or --who name with control characters before it writes anything") {
+  test::TempDir dir;
+  auto approve = cli({"approve", "1", "--by", "ops\x1b[2J", "--data-dir", dir.path().string()});
+  CHECK(approve.exit_code == 2);
+  CHECK(approve.err.find("--by must not contain control characters") != std::string::npos);
+  CHECK(first_control(approve.err).empty());
+  auto review = cli({"review", "--server", "http://127.0.0.1:9", "accept", "1", "--who", "bob\nroot"});
+  CHECK(review.exit_code == 2);
+  CHECK(review.err.find("--who must not contain control characters") != std::string::npos);
+  CHECK(first_control(review.err).empty());
+}
