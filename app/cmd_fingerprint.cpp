@@ -24,6 +24,7 @@
 #include "app/config.hpp"
 #include "app/fingerprinting.hpp"
 #include "app/line_input.hpp"
+#include "schema/text.hpp"
 #include "ingest/event_fields.hpp"
 #include "fingerprint/fingerprint.hpp"
 #include "fingerprint/merge.hpp"
@@ -117,10 +118,26 @@ void on_every_core(unsigned threads, std::size_t tasks, F&& work) {
   for (auto& t : pool) t.join();
 }
 
+// A template as it may be printed: control characters, bidi overrides and bytes that are not
+// UTF-8 (log text is untrusted) are shown escaped (schema/text.hpp); plain ASCII passes as it is.
+void put_template(std::string& to, std::string_view tmpl) {
+  const bool plain = std::all_of(tmpl.begin(), tmpl.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x7f;
+  });
+  if (plain) {
+    to.append(tmpl);
+  } else {
+    to.append(escape_control(tmpl));
+  }
+}
+
 void write_row(Output& out, std::string_view id, std::string_view tmpl, const std::string* explain) {
+  std::string row;
+  put_template(row, tmpl);
   out.put(id);
   out.put('\t');
-  out.put(tmpl);
+  out.put(row);
   if (explain != nullptr) {
     out.put('\t');
     out.put(*explain);
@@ -285,7 +302,9 @@ int run_lines(const FingerprintFlags& flags) {
     for (std::size_t i = 0; i < final_rows.size(); ++i) {
       const auto& [id, tmpl] = final_rows[i];
       lines_of[i].reserve(id.size() + tmpl.size() + 2);
-      lines_of[i].append(id).append(1, '\t').append(tmpl).append(1, '\n');
+      lines_of[i].append(id).append(1, '\t');
+      put_template(lines_of[i], tmpl);
+      lines_of[i].append(1, '\n');
     }
     std::vector<std::string_view> pieces;
     pieces.reserve(iov_batch);
