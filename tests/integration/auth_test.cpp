@@ -35,7 +35,7 @@ std::map<std::string, std::string> bearer(const std::string& secret) { return {{
 
 std::string one_push() {
   return json{{"streams", {{{"stream", {{"service", "auth-test"}, {"level", "error"}}},
-                            {"values", {{std::to_string(healer_it::now_ns()), "ERROR auth matrix line"}}}}}}}
+                            {"values", json::array({json::array({std::to_string(healer_it::now_ns()), "ERROR auth matrix line"})})}}}}}
       .dump();
 }
 
@@ -78,7 +78,9 @@ TEST_CASE("route x role matrix: every route against no token, a wrong token and 
       {"GET", "/no/such/endpoint", "", 404, "read"},
       {"POST", "/api/v1/healing/simulate", "{\"fingerprint_id\":\"" + fp + "\"}", 404, "read"},
       {"POST", "/loki/api/v1/push", one_push(), 204, "ingest"},
-      {"POST", "/api/prom/push", "{\"streams\":[]}", 204, "ingest"},
+      {"POST", "/api/prom/push",
+       R"({"streams":[{"labels":"{app=\"auth-test\"}","entries":[{"ts":"2026-11-23T10:00:00Z","line":"ERROR a"}]}]})", 204,
+       "ingest"},
       {"POST", "/api/v1/fingerprints/" + fp + "/resolve", "", 404, "operate"},
       {"POST", "/api/v1/fingerprints/" + fp + "/unresolve", "", 404, "operate"},
       {"POST", "/api/v1/fingerprints/" + fp + "/ignore", "{\"for\":\"1h\"}", 404, "operate"},
@@ -226,16 +228,16 @@ TEST_CASE("audit, approval and review rows written through the API carry the tok
   REQUIRE(test::wait_until([&] {
     auto r = test::http_get(base, "/api/v1/fingerprints", ops);
     fps = json::parse(r.body, nullptr, false);
-    return r.status == 200 && fps["items"].size() >= 2;
+    return r.status == 200 && fps["fingerprints"].size() >= 2;
   }, 15s));
-  const std::string fp = fps["items"][0]["id"];
+  const std::string fp = fps["fingerprints"][0]["id"];
 
   // Audit: lifecycle through the API and through the CLI.
   auto res = test::http_post(base, "/api/v1/fingerprints/" + fp + "/resolve", json{{"by", "mallory"}}.dump(), "application/json", spoof);
   REQUIRE(res.status == 200);
   CHECK(json::parse(res.body)["by"] == "alice");
   auto cli = test::run({test::selfheal_binary(), "unresolve", fp, "--server", base}, "", {{"SELFHEAL_TOKEN", "bob-secret-5"}, {"USER", "mallory"}});
-  CHECK_MESSAGE(cli.exit_code == 0, cli.out + cli.err);
+  CHECK_MESSAGE(cli.exit_code == 0, (cli.out + cli.err));
   auto cli_no_token = test::run({test::selfheal_binary(), "top", "--server", base}, "", {{"SELFHEAL_TOKEN", ""}});
   CHECK(cli_no_token.exit_code != 0);
   auto cli_top = test::run({test::selfheal_binary(), "top", "--server", base, "--json"}, "", {{"SELFHEAL_TOKEN", "view-secret-1"}});
@@ -263,7 +265,7 @@ TEST_CASE("audit, approval and review rows written through the API carry the tok
                         bearer("view-secret-1")).status == 403);
   auto appr = test::run({test::selfheal_binary(), "approve", std::to_string(billing), "--server", base, "--by", "mallory"}, "",
                         {{"SELFHEAL_TOKEN", "bob-secret-5"}});
-  CHECK_MESSAGE(appr.exit_code == 0, appr.out + appr.err);
+  CHECK_MESSAGE(appr.exit_code == 0, (appr.out + appr.err));
   auto all = json::parse(test::http_get(base, "/api/v1/approvals?status=all", ops).body)["approvals"];
   for (const auto& a : all) {
     if (a["id"] == billing) CHECK(a["decided_by"] == "bob");
@@ -287,7 +289,7 @@ TEST_CASE("audit, approval and review rows written through the API carry the tok
   CHECK(detail["requested_by"] == "alice");
   auto review = test::run({test::selfheal_binary(), "review", "--server", base, "accept", sid, "--who", "mallory"}, "",
                           {{"SELFHEAL_TOKEN", "bob-secret-5"}});
-  CHECK_MESSAGE(review.exit_code == 0, review.out + review.err);
+  CHECK_MESSAGE(review.exit_code == 0, (review.out + review.err));
   auto applied = test::http_post(base, "/api/v1/suggestions/" + sid + "/apply", json{{"who", "mallory"}}.dump(),
                                  "application/json", bearer("root-secret-4"));
   CHECK_MESSAGE(applied.status == 200, applied.body);

@@ -216,15 +216,18 @@ TEST_CASE("outbound TLS: a webhook to an HTTPS server with an untrusted certific
 
   auto rows_of = [&](const std::string& strategy) { return healer_it::runs(serve, "&strategy=" + strategy + "&decision=ran"); };
   REQUIRE(test::wait_until([&] {
-    for (const char* s : {"http-untrusted", "http-trusted", "notify-untrusted", "notify-trusted"})
-      if (rows_of(s).empty()) return false;
+    for (const char* s : {"http-untrusted", "http-trusted", "notify-untrusted", "notify-trusted"}) {
+      auto rows = rows_of(s);
+      if (rows.empty() || rows[0]["outcome"] == "running") return false;
+    }
     return true;
-  }, 20s));
+  }, 30s));
   for (const char* s : {"http-untrusted", "notify-untrusted"}) {
     const auto row = rows_of(s)[0];
     CAPTURE(row.dump());
     CHECK(row["outcome"] != "success");
     CHECK(row["error"].get<std::string>().find("certificate") != std::string::npos);
+    MESSAGE(s << " recorded: " << row["outcome"].get<std::string>() << ": " << row["error"].get<std::string>());
   }
   for (const char* s : {"http-trusted", "notify-trusted"}) {
     const auto row = rows_of(s)[0];
