@@ -227,7 +227,7 @@ TEST_CASE("outbound TLS: a webhook to an HTTPS server with an untrusted certific
     CAPTURE(row.dump());
     CHECK(row["outcome"] != "success");
     CHECK(row["error"].get<std::string>().find("certificate") != std::string::npos);
-    MESSAGE(s << " recorded: " << row["outcome"].get<std::string>() << ": " << row["error"].get<std::string>());
+    MESSAGE(std::string(s) << " recorded: " << row["outcome"].get<std::string>() << ": " << row["error"].get<std::string>());
   }
   for (const char* s : {"http-trusted", "notify-trusted"}) {
     const auto row = rows_of(s)[0];
