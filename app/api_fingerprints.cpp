@@ -2,14 +2,13 @@
 //   GET  /api/v1/fingerprints            list (filters service, status, severity, since, q; sort count|last_seen|rate;
 //                                        cursor pagination)
 //   GET  /api/v1/fingerprints/{id}       detail with series, samples, values, explain
-//   POST /api/v1/fingerprints/{id}/{resolve,unresolve,ignore,merge,unmerge}   (token when configured)
+//   POST /api/v1/fingerprints/{id}/{resolve,unresolve,ignore,merge,unmerge}   (operator token; actor: its name)
 //   GET  /api/v1/stats                   totals per source and service
 //   GET  /api/v1/audit                   who changed what, when
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
 
-#include "app/human_output.hpp"
 #include "app/fingerprint_views.hpp"
 #include "app/fingerprinting.hpp"
 #include "app/hooks.hpp"
@@ -22,8 +21,10 @@ namespace selfheal::app {
 namespace {
 using nlohmann::json;
 
-// Body of a write request: optional JSON object. Sets `actor` from "by" or the X-Selfheal-User header.
-std::optional<json> write_body(const httplib::Request& req, httplib::Response& res, std::string& actor) {
+// Body of a write request: optional JSON object. The actor is the token's name (a "by" field, which
+// older clients send, is accepted and ignored).
+std::optional<json> write_body(const AppContext& ctx, const httplib::Request& req, httplib::Response& res,
+                               std::string& actor) {
   json body = json::object();
   if (!req.body.empty()) {
     if (req.body.size() > 64 * 1024) {
@@ -36,19 +37,7 @@ std::optional<json> write_body(const httplib::Request& req, httplib::Response& r
       return std::nullopt;
     }
   }
-  actor = req.get_header_value("X-Selfheal-User");
-  if (body.contains("by")) {
-    if (!body["by"].is_string() || body["by"].get<std::string>().size() > 128) {
-      json_error(res, 400, "by: a string of at most 128 characters");
-      return std::nullopt;
-    }
-    actor = body["by"].get<std::string>();
-  }
-  if (actor.empty()) actor = "api";
-  if (auto e = name_error("by", actor); !e.empty()) {
-    json_error(res, 400, e);
-    return std::nullopt;
-  }
+  actor = request_actor(ctx, req);
   return body;
 }
 }  // namespace
@@ -105,7 +94,7 @@ void mount_fingerprint_routes(httplib::Server& svr, AppContext& ctx) {
     const std::string action = req.matches[2];
     if (!valid_fingerprint_id(id)) return json_error(res, 400, "invalid fingerprint id");
     std::string actor;
-    auto body = write_body(req, res, actor);
+    auto body = write_body(ctx, req, res, actor);
     if (!body) return;
     SqliteLifecycle lc(ctx.store.db_ptr(), ctx.clock);
     Result<void> r;

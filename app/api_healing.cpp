@@ -6,14 +6,13 @@
 //   POST /api/v1/healing/failover/{strategy}/{action}/reset                 (token)
 //   GET  /api/v1/healing/overview | activity | stats                        the seed's views
 //   GET  /api/v1/approvals?status=pending
-//   POST /api/v1/approvals/{id}/approve | reject  {"by": "...", "note": "..."} (token; or X-Selfheal-User)
+//   POST /api/v1/approvals/{id}/approve | reject  {"note": "..."}  (operator token; decided_by: its name)
 #include <httplib.h>
 
 #include <algorithm>
 #include <atomic>
 #include <nlohmann/json.hpp>
 
-#include "app/human_output.hpp"
 #include "app/api_suggestions.hpp"
 #include "app/hooks.hpp"
 #include "app/http_util.hpp"
@@ -422,11 +421,7 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
     const bool approve = req.matches[2] == "approve";
     json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
     if (body.is_discarded() || !body.is_object()) return json_error(res, 400, "body must be a JSON object");
-    std::string by = body.contains("by") && body["by"].is_string() ? body["by"].get<std::string>() : "";
-    if (by.empty()) by = req.get_header_value("X-Selfheal-User");
-    if (by.empty()) by = "api";
-    if (by.size() > 200) by.resize(200);
-    if (auto e = name_error("by", by); !e.empty()) return json_error(res, 400, e);
+    const std::string by = request_actor(ctx, req);  // the token's name; a "by" field is ignored
     std::string note = body.contains("note") && body["note"].is_string() ? body["note"].get<std::string>() : "";
     auto r = store->decide_approval(id, approve, by, ctx.clock.now_ms(), note);
     if (!r) return json_error(res, http_status(r.error().code), r.error().message);

@@ -4,8 +4,7 @@
 //   GET  /api/v1/suggestions/{id}                   one suggestion with its fingerprint's attempts
 //   POST /api/v1/fingerprints/{id}/suggest          queue (deduplicated) {"force": bool}
 //   GET  /api/v1/fingerprints/{id}/suggest/preview  the exact request body; sends nothing
-//   POST /api/v1/suggestions/{id}/{accept,reject,apply}  {"who": "...", "comment": "..."}
-#include "app/human_output.hpp"
+//   POST /api/v1/suggestions/{id}/{accept,reject,apply}  {"comment": "..."}  (reviewer: the token's name)
 #include "app/api_suggestions.hpp"
 
 #include <httplib.h>
@@ -124,7 +123,7 @@ class LlmComponent final : public Component {
     auto c = std::unique_ptr<LlmComponent>(new LlmComponent());
     const auto& cfg = ctx.config.llm;
     c->redactor_ = ctx.redactor;
-    c->http_ = llm::make_curl_http_client();
+    c->http_ = llm::make_curl_http_client(ctx.config.llm.provider.ca_file);
     c->waiter_ = std::make_shared<llm::CancellableWaiter>();
     auto provider = llm::make_provider(cfg, c->http_, c->waiter_, &ctx.clock);
     if (!provider) return provider.error();
@@ -272,12 +271,9 @@ void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
              if (!require_token(ctx, req, res)) return;
              json body = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
              if (body.is_discarded() || !body.is_object()) return json_error(res, 400, "body must be a JSON object");
-             std::string who = body.value("who", std::string("api"));
+             const std::string who = request_actor(ctx, req);  // the token's name; a "who" field is ignored
              std::string comment = body.value("comment", std::string());
-             if (who.empty() || who.size() > 200 || comment.size() > 4000) {
-               return json_error(res, 400, "who must be 1..200 characters, comment at most 4000");
-             }
-             if (auto e = name_error("who", who); !e.empty()) return json_error(res, 400, e);
+             if (comment.size() > 4000) return json_error(res, 400, "comment: at most 4000 characters");
              auto s = store->review(path_id(req.matches[1]), req.matches[2].str(), who, comment, ctx.clock.now_ms());
              if (!s) return json_error(res, http_status(s.error().code), s.error().message);
              res.set_content(dump(suggestion_json(*s, false)), "application/json");
@@ -294,9 +290,7 @@ void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
     if (!fp) return json_error(res, 503, fp.error().message);
     if (!fp->has_value()) return json_error(res, 404, "no such fingerprint");
     bool force = body.value("force", false);
-    std::string by = body.value("requested_by", std::string("api"));
-    if (auto e = name_error("requested_by", by); !e.empty()) return json_error(res, 400, e);
-    auto r = llm->worker().request(id, force, by.substr(0, 200));
+    auto r = llm->worker().request(id, force, request_actor(ctx, req));
     if (!r) return json_error(res, http_status(r.error().code), r.error().message);
     res.status = 202;
     res.set_content(dump({{"queued", true}, {"fingerprint_id", id}}), "application/json");

@@ -29,12 +29,28 @@ void add_target_options(CLI::App* sub, CliState& st, bool with_json) {
   if (with_json) sub->add_flag("--json", st.json, "Print JSON");
 }
 
+std::string cli_token(const Config& cfg) {
+  if (const char* v = std::getenv("SELFHEAL_TOKEN"); v && *v) return v;
+  if (!cfg.api.token_env.empty())
+    if (const char* v = std::getenv(cfg.api.token_env.c_str())) return v;
+  return {};
+}
+
 namespace {
-bool answers(const std::string& base) {
-  httplib::Client c(base);
-  c.set_connection_timeout(1);
-  c.set_read_timeout(3);
-  auto r = c.Get("/healthz");
+/// A client for the target's base URL: https verifies the server's certificate (SELFHEAL_CA_FILE or
+/// the system's CAs), never falls back to plaintext.
+std::unique_ptr<httplib::Client> client_for(const std::string& base, const std::string& ca_file) {
+  auto c = std::make_unique<httplib::Client>(base);
+  c->enable_server_certificate_verification(true);
+  if (!ca_file.empty()) c->set_ca_cert_path(ca_file.c_str());
+  return c;
+}
+
+bool answers(const std::string& base, const std::string& ca_file) {
+  auto c = client_for(base, ca_file);
+  c->set_connection_timeout(1);
+  c->set_read_timeout(3);
+  auto r = c->Get("/healthz");
   return r && r->status == 200;
 }
 }  // namespace
@@ -42,23 +58,22 @@ bool answers(const std::string& base) {
 Result<CliTarget> resolve_target(const CliState& st) {
   CliOverrides o;
   if (!st.data_dir.empty()) o.data_dir = st.data_dir;
+  o.tokens_need_env = false;
   auto cfg = load_config(st.config_file, o);
   if (!cfg) return cfg.error();
-  CliTarget t{std::move(*cfg), "", ""};
-  if (!t.config.api.token_env.empty()) {
-    if (const char* v = std::getenv(t.config.api.token_env.c_str())) t.token = v;
-  } else if (const char* v = std::getenv("SELFHEAL_TOKEN")) {
-    t.token = v;
-  }
+  CliTarget t{std::move(*cfg), "", "", ""};
+  t.token = cli_token(t.config);
+  if (const char* v = std::getenv("SELFHEAL_CA_FILE")) t.ca_file = v;
   if (!st.server.empty()) {
-    if (!answers(st.server)) return Error{ErrorCode::unavailable, "no selfheal server answers at " + st.server};
+    if (!answers(st.server, t.ca_file)) return Error{ErrorCode::unavailable, "no selfheal server answers at " + st.server};
     t.server = st.server;
     return t;
   }
   if (st.data_dir.empty()) {
     std::string host = t.config.server.host == "0.0.0.0" ? "127.0.0.1" : t.config.server.host;
-    std::string base = "http://" + host + ":" + std::to_string(t.config.server.port);
-    if (t.config.server.port != 0 && answers(base)) t.server = base;
+    std::string base = std::string(t.config.server.tls.enabled() ? "https://" : "http://") + host + ":" +
+                       std::to_string(t.config.server.port);
+    if (t.config.server.port != 0 && answers(base, t.ca_file)) t.server = base;
   }
   return t;
 }
@@ -72,26 +87,26 @@ ApiReply convert(const httplib::Result& r) {
   if (out.body.is_discarded()) out.body = {{"error", r->body}};
   return out;
 }
+// The server records the token's name as the actor; the CLI sends no name of its own.
 httplib::Headers headers_for(const CliTarget& t) {
   httplib::Headers h;
   if (!t.token.empty()) h.emplace("Authorization", "Bearer " + t.token);
-  if (const char* u = std::getenv("USER")) h.emplace("X-Selfheal-User", std::string("cli:") + u);
   return h;
 }
 }  // namespace
 
 ApiReply api_get(const CliTarget& t, const std::string& path) {
-  httplib::Client c(t.server);
-  c.set_connection_timeout(3);
-  c.set_read_timeout(30);
-  return convert(c.Get(path, headers_for(t)));
+  auto c = client_for(t.server, t.ca_file);
+  c->set_connection_timeout(3);
+  c->set_read_timeout(30);
+  return convert(c->Get(path, headers_for(t)));
 }
 
 ApiReply api_post(const CliTarget& t, const std::string& path, const nlohmann::json& body) {
-  httplib::Client c(t.server);
-  c.set_connection_timeout(3);
-  c.set_read_timeout(30);
-  return convert(c.Post(path, headers_for(t), body.dump(), "application/json"));
+  auto c = client_for(t.server, t.ca_file);
+  c->set_connection_timeout(3);
+  c->set_read_timeout(30);
+  return convert(c->Post(path, headers_for(t), body.dump(), "application/json"));
 }
 
 }  // namespace selfheal::app

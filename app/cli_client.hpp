@@ -16,11 +16,17 @@ namespace selfheal::app {
 struct CliTarget {
   Config config;
   std::string server;  // base URL of a running server, "" when offline
-  std::string token;   // API token from config.api.token_env or SELFHEAL_TOKEN
+  std::string token;   // API token: $SELFHEAL_TOKEN, else the variable of the older api.token_env
+  std::string ca_file; // $SELFHEAL_CA_FILE: CA bundle to verify an https:// server (else the system's)
 };
 
+/// The token a CLI sends: $SELFHEAL_TOKEN (each person's own), else the variable named by the older
+/// `api.token_env` key. "" when neither is set.
+std::string cli_token(const Config& cfg);
+
 /// Loads the config (st.config_file, st.data_dir) and finds a running server: st.server if given
-/// (an error if it does not answer), else the configured listen address if /healthz answers.
+/// (an error if it does not answer), else the configured listen address if /healthz answers
+/// (https:// when server.tls is configured). The API tokens' variables need not be set for the CLI.
 Result<CliTarget> resolve_target(const CliState& st);
 
 struct ApiReply {

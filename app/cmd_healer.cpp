@@ -4,8 +4,9 @@
 //   selfheal approve ID [--by NAME] [--note TEXT]
 //   selfheal reject ID  [--by NAME] [--note TEXT]
 // They talk to a running server (--server URL, else the config's listen address if it answers) and
-// fall back to the database file when no server runs. Write calls send the API token from the
-// environment variable named by api.token_env (else SELFHEAL_TOKEN).
+// fall back to the database file when no server runs. Every call sends the API token ($SELFHEAL_TOKEN,
+// app/cli_client.hpp cli_token); the server records the token's name as the approver (--by applies
+// only to the database file).
 #include <httplib.h>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "app/cli_client.hpp"
 #include "app/config.hpp"
 #include "app/hooks.hpp"
 #include "app/human_output.hpp"
@@ -58,6 +60,7 @@ Result<Target> resolve(HealerCliOptions o, const CliState& st) {
   if (o.server.empty()) o.server = st.server;
   CliOverrides flags;
   if (!o.data_dir.empty()) flags.data_dir = o.data_dir;
+  flags.tokens_need_env = false;  // the server's token variables; the CLI sends its own (cli_token)
   auto cfg = load_config(o.config_file, flags);
   if (!cfg) return cfg.error();
   Target t{std::move(*cfg), o.server};
@@ -72,12 +75,6 @@ Result<Target> resolve(HealerCliOptions o, const CliState& st) {
   return t;
 }
 
-std::string api_token(const Config& cfg) {
-  const std::string name = cfg.api.token_env.empty() ? "SELFHEAL_TOKEN" : cfg.api.token_env;
-  const char* v = std::getenv(name.c_str());
-  return v ? v : "";
-}
-
 struct HttpResult {
   int status = 0;
   std::string body;
@@ -88,7 +85,7 @@ HttpResult call(const Target& t, const std::string& method, const std::string& p
   cli.set_connection_timeout(5, 0);
   cli.set_read_timeout(30, 0);
   httplib::Headers h;
-  if (std::string tok = api_token(t.cfg); !tok.empty()) h.emplace("Authorization", "Bearer " + tok);
+  if (std::string tok = cli_token(t.cfg); !tok.empty()) h.emplace("Authorization", "Bearer " + tok);
   auto r = method == "GET" ? cli.Get(path.c_str(), h) : cli.Post(path.c_str(), h, body, "application/json");
   if (!r) return {0, "cannot reach " + t.server + ": " + httplib::to_string(r.error())};
   return {r->status, r->body};
@@ -313,7 +310,7 @@ void register_healer_commands(CLI::App& app, CliState& st) {
                                    approve ? "Approve a pending healing action." : "Reject a pending healing action.");
     add_common(cmd, *o);
     cmd->add_option("id", *id, "Approval id (see `selfheal approvals`)")->required();
-    cmd->add_option("--by", *by, "Who decides (default: $SELFHEAL_USER or $USER)");
+    cmd->add_option("--by", *by, "Who decides, offline only (default: $SELFHEAL_USER or $USER); a server records the token's name");
     cmd->add_option("--note", *note, "Why");
     cmd->callback([o, id, by, note, approve, &st] { st.exit_code = decide(*o, st, *id, approve, *by, *note); });
   }

@@ -14,6 +14,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "app/cli_client.hpp"
 #include "app/fingerprinting.hpp"
 #include "app/hooks.hpp"
 #include "app/human_output.hpp"
@@ -79,11 +80,14 @@ Result<std::unique_ptr<Offline>> open_offline(const DeadLetterArgs& a, bool with
   return o;
 }
 
-std::string token_for(const DeadLetterArgs& a) {
-  auto cfg = load_config(a.config_file, {});
-  if (!cfg || cfg->api.token_env.empty()) return {};
-  const char* v = std::getenv(cfg->api.token_env.c_str());
-  return v ? v : "";
+/// Reads and replays need the API token once the server has any (app/cli_client.hpp cli_token).
+httplib::Headers token_headers(const DeadLetterArgs& a) {
+  CliOverrides flags;
+  flags.tokens_need_env = false;
+  auto cfg = load_config(a.config_file, flags);
+  httplib::Headers h;
+  if (std::string t = cfg ? cli_token(*cfg) : cli_token(Config{}); !t.empty()) h.emplace("Authorization", "Bearer " + t);
+  return h;
 }
 
 void print_rows(const nlohmann::json& raw, bool as_json) {
@@ -124,7 +128,7 @@ int list_remote(const DeadLetterArgs& a) {
   cli.set_read_timeout(std::chrono::seconds(30));
   std::string path = "/api/v1/dead-letters?limit=" + std::to_string(a.limit) + "&after=" + std::to_string(a.after);
   if (!a.source.empty()) path += "&source=" + httplib::detail::encode_query_param(a.source);
-  auto r = cli.Get(path.c_str());
+  auto r = cli.Get(path.c_str(), token_headers(a));
   if (!r || r->status != 200) {
     std::cerr << "selfheal: " << terminal_safe(r ? r->body : httplib::to_string(r.error())) << "\n";
     return 1;
@@ -179,13 +183,12 @@ int replay_offline(const DeadLetterArgs& a) {
 int replay_remote(const DeadLetterArgs& a) {
   httplib::Client cli(a.server);
   cli.set_read_timeout(std::chrono::seconds(60));
-  httplib::Headers headers;
-  if (auto t = token_for(a); !t.empty()) headers.emplace("Authorization", "Bearer " + t);
+  const httplib::Headers headers = token_headers(a);
   std::vector<std::int64_t> ids;
   if (a.all) {
     std::int64_t after = 0;
     for (;;) {
-      auto r = cli.Get(("/api/v1/dead-letters?limit=1000&after=" + std::to_string(after)).c_str());
+      auto r = cli.Get(("/api/v1/dead-letters?limit=1000&after=" + std::to_string(after)).c_str(), headers);
       if (!r || r->status != 200) {
         std::cerr << "selfheal: cannot list dead letters: " << terminal_safe(r ? r->body : httplib::to_string(r.error())) << "\n";
         return 1;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/api_suggestions.hpp"
+#include "app/cli_client.hpp"
 #include "app/config.hpp"
 #include "app/hooks.hpp"
 #include "app/human_output.hpp"
@@ -45,17 +46,15 @@ void add_common(CLI::App* cmd, LlmCliOptions& o) {
 Result<Config> load(const LlmCliOptions& o) {
   CliOverrides flags;
   if (!o.data_dir.empty()) flags.data_dir = o.data_dir;
+  flags.tokens_need_env = false;  // the server's token variables; the CLI sends its own (cli_token)
   return load_config(o.config_file, flags);
 }
 
-/// The API token for write calls: from the env var named by api.token_env, else SELFHEAL_TOKEN.
+/// The API token of every call (app/cli_client.hpp cli_token).
 std::string api_token(const LlmCliOptions& o) {
-  std::string name = "SELFHEAL_TOKEN";
-  if (!o.config_file.empty()) {
-    if (auto cfg = load(o); cfg && !cfg->api.token_env.empty()) name = cfg->api.token_env;
-  }
-  const char* v = std::getenv(name.c_str());
-  return v ? v : "";
+  if (!o.config_file.empty())
+    if (auto cfg = load(o)) return cli_token(*cfg);
+  return cli_token(Config{});
 }
 
 struct HttpResult {
@@ -152,7 +151,7 @@ Result<std::unique_ptr<LocalStack>> open_local(const Config& cfg, bool with_prov
     auto r = Redactor::create(cfg.llm.redact);
     if (!r) return r.error();
     st->redactor = std::move(r).value();
-    auto p = llm::make_provider(cfg.llm, llm::make_curl_http_client(), nullptr, &st->clock);
+    auto p = llm::make_provider(cfg.llm, llm::make_curl_http_client(cfg.llm.provider.ca_file), nullptr, &st->clock);
     if (!p) return p.error();
     st->provider = std::move(p).value();
     st->history = make_healing_history(st->db);
@@ -314,7 +313,7 @@ void register_llm_commands(CLI::App& app, CliState& st) {
 
   auto* review = app.add_subcommand("review", "List and review LLM suggestions (accept, reject, apply).");
   add_common(review, review_opts);
-  review->add_option("--who", who, "Reviewer name (default: $USER)");
+  review->add_option("--who", who, "Reviewer name, offline only (default: $USER); a server records the token's name");
   review->add_option("--comment", comment, "Review comment");
   review->add_option("--status", status_filter, "list: only this status (proposed, accepted, rejected, applied)");
   review->require_subcommand(0, 1);
@@ -324,7 +323,7 @@ void register_llm_commands(CLI::App& app, CliState& st) {
     auto* sub = review->add_subcommand(action, std::string("Mark a suggestion as ") + action + "ed.");
     sub->add_option("ID", review_id, "Suggestion id")->required();
     sub->add_option("--comment", comment, "Review comment");
-    sub->add_option("--who", who, "Reviewer name (default: $USER)");
+    sub->add_option("--who", who, "Reviewer name, offline only (default: $USER); a server records the token's name");
   }
   review->callback([&st, review] {
     if (review_opts.config_file.empty()) review_opts.config_file = st.config_file;

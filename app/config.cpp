@@ -63,13 +63,25 @@ std::string mask_secrets(const std::string& yaml) {
   return out.str();
 }
 
-void parse_core(ConfigSection& root, Config& c) {
+void parse_core(ConfigSection& root, Config& c, const CliOverrides& flags) {
   auto server = root.child("server");
-  server.allow_only({"listen", "threads", "max_body_bytes", "read_timeout_ms"});
+  server.allow_only({"listen", "threads", "max_body_bytes", "read_timeout_ms", "tls"});
   server.get_listen("listen", c.server.host, c.server.port);
   server.get("threads", c.server.threads, 1, 4096);
   server.get("max_body_bytes", c.server.max_body_bytes, 1024, 1LL << 31);
   server.get("read_timeout_ms", c.server.read_timeout_ms, 100, 600'000);
+  if (server.has("tls")) {
+    auto tls = server.child("tls");
+    tls.allow_only({"cert_file", "key_file", "min_version"});
+    tls.get("cert_file", c.server.tls.cert_file);
+    tls.get("key_file", c.server.tls.key_file);
+    tls.get_enum("min_version", c.server.tls.min_version, {"1.2", "1.3"});
+    if (c.server.tls.cert_file.empty() != c.server.tls.key_file.empty())
+      tls.error(c.server.tls.cert_file.empty() ? "cert_file" : "key_file", "TLS needs both cert_file and key_file");
+    for (const auto& [key, path] : {std::pair<const char*, std::string>{"cert_file", c.server.tls.cert_file},
+                                    {"key_file", c.server.tls.key_file}})
+      if (!path.empty() && !std::ifstream(path)) tls.error(key, "cannot read " + path);
+  }
 
   auto storage = root.child("storage");
   storage.allow_only({"data_dir", "flush_interval_ms", "queue_max_events", "regression_grace_ms", "retention_days",
@@ -85,15 +97,40 @@ void parse_core(ConfigSection& root, Config& c) {
   auto api = root.child("api");
   if (api.has("token"))
     api.error("token", "secrets are never written inline; put the token in an environment variable and name it "
-                       "with token_env (e.g. token_env: SELFHEAL_TOKEN)");
-  api.allow_only({"token_env", "token"});
+                       "with token_env (e.g. tokens: [{name: alice, role: operator, token_env: SELFHEAL_TOKEN_ALICE}])");
+  api.allow_only({"tokens", "token_env", "open_endpoints", "token"});
   api.get("token_env", c.api.token_env);
-  if (!c.api.token_env.empty()) {
-    const char* v = std::getenv(c.api.token_env.c_str());
-    if (!v || !*v)
-      api.error("token_env", "names environment variable " + c.api.token_env +
-                                 ", which is not set or empty; refusing to start with write endpoints open");
+  if (!c.api.token_env.empty()) c.api.tokens.push_back({"default", Role::admin, c.api.token_env});
+  static const std::regex token_name(R"([A-Za-z0-9][A-Za-z0-9_.@-]{0,63})");
+  for (auto& t : api.list("tokens")) {
+    t.allow_only({"name", "role", "token_env"});
+    ApiTokenConfig tc;
+    std::string role = "viewer";
+    t.get("name", tc.name);
+    t.get_enum("role", role, {"viewer", "operator", "ingest", "admin"});
+    t.get("token_env", tc.token_env);
+    tc.role = parse_role(role).value_or(Role::viewer);
+    if (!std::regex_match(tc.name, token_name))
+      t.error("name", "a token needs a name: 1-64 of A-Z a-z 0-9 _ . @ - (it is recorded as the actor)");
+    if (tc.token_env.empty()) t.error("token_env", "names the environment variable holding this token's secret");
+    for (const auto& other : c.api.tokens)
+      if (other.name == tc.name)
+        t.error("name", "token name '" + tc.name + "' is used twice" +
+                            (tc.name == "default" ? " (api.token_env is the token named default)" : ""));
+    c.api.tokens.push_back(std::move(tc));
   }
+  api.get("open_endpoints", c.api.open_endpoints);
+  for (const auto& p : c.api.open_endpoints)
+    if (p != "/healthz" && p != "/readyz" && p != "/metrics")
+      api.error("open_endpoints", "'" + p + "' cannot be left open; accepted: /healthz, /readyz, /metrics");
+  if (flags.tokens_need_env)
+    for (const auto& t : c.api.tokens) {
+      const char* v = std::getenv(t.token_env.c_str());
+      if (!v || !*v)
+        api.error(t.name == "default" && !c.api.token_env.empty() ? "token_env" : "tokens",
+                  "token '" + t.name + "' names environment variable " + t.token_env +
+                      ", which is not set or empty; refusing to start with the API open");
+    }
 
   auto pipeline = root.child("pipeline");
   pipeline.allow_only({"min_severity", "keep_stack_traces", "max_new_fingerprints_per_service_per_hour"});
@@ -194,7 +231,7 @@ Result<Config> load_config(const std::string& file, const CliOverrides& flags) {
   ConfigSection top(root, display, "", diag);
   top.allow_only(top_level_keys);
   try {
-    parse_core(top, c);
+    parse_core(top, c, flags);
     auto ingest = top.child("ingest");
     parse_ingest_section(ingest, c.ingest);
     auto healer = top.child("healer");

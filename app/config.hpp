@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "app/auth.hpp"
 #include "healer/config.hpp"
 #include "ingest/config.hpp"
 #include "llm/config.hpp"
@@ -15,12 +16,22 @@
 
 namespace selfheal::app {
 
+/// HTTPS for the API and the push endpoints (OpenSSL). Both files PEM; the certificate file may hold
+/// the chain. Reloaded on SIGHUP.
+struct ServerTlsConfig {
+  std::string cert_file;
+  std::string key_file;
+  std::string min_version = "1.2";  // 1.2 | 1.3
+  bool enabled() const { return !cert_file.empty(); }
+};
+
 struct ServerConfig {
   std::string host = "127.0.0.1";
   int port = 8080;
   int threads = 256;  // httplib: each keep-alive connection holds one thread while it is open
   std::int64_t max_body_bytes = 16 * 1024 * 1024;
   std::int64_t read_timeout_ms = 10'000;
+  ServerTlsConfig tls;
 };
 
 struct StorageConfig {
@@ -34,7 +45,12 @@ struct StorageConfig {
 };
 
 struct ApiConfig {
-  std::string token_env;  // name of the env var holding the write token; empty: no token
+  /// Named tokens with roles (app/auth.hpp); none: the API is open. The older single key
+  /// `api.token_env: VAR` is kept and becomes the token named "default" with role admin.
+  std::vector<ApiTokenConfig> tokens;
+  std::string token_env;  // the older key, as written (its token is also in `tokens`)
+  /// GET paths that need no token even when tokens are configured (probes and scrapes).
+  std::vector<std::string> open_endpoints = {"/healthz", "/readyz", "/metrics"};
 };
 
 struct PipelineConfig {
@@ -110,6 +126,9 @@ struct CliOverrides {
   std::optional<std::string> listen;
   std::optional<std::string> data_dir;
   std::optional<std::string> log_level;
+  /// CLI clients only read the config: the API tokens' environment variables (the server's secrets)
+  /// need not be set for them.
+  bool tokens_need_env = true;
 };
 
 /// Loads and validates everything. Errors are ErrorCode::config with every problem, each located.

@@ -23,6 +23,7 @@
 //         requires_approval: false
 // Every strategy is also built once here (regexes compiled, placeholders checked), so a bad rule
 // fails at startup with its file:line:col.
+#include <fstream>
 #include <set>
 
 #include "app/human_output.hpp"
@@ -58,12 +59,14 @@ void parse_delivery_keys(ConfigSection& d, healer::Delivery& out) {
     d.get("timeout_ms", out.exec.timeout_ms, 1, 3'600'000);
     d.get("env_allow", out.exec.env_allow);
     d.get("max_output_bytes", out.exec.max_output_bytes, 0, 16 * 1024 * 1024);
-    for (const char* k : {"method", "url", "headers_env", "body_fields", "body"})
+    for (const char* k : {"method", "url", "headers_env", "body_fields", "body", "ca_file"})
       if (d.has(k)) d.error(k, "only for http deliveries");
   } else if (out.type == "http") {
     d.get_enum("method", out.http.method, {"GET", "POST", "PUT", "PATCH", "DELETE"});
     d.get("url", out.http.url);
     d.get("timeout_ms", out.http.timeout_ms, 1, 600'000);
+    d.get("ca_file", out.http.ca_file);
+    if (!out.http.ca_file.empty() && !std::ifstream(out.http.ca_file)) d.error("ca_file", "cannot read " + out.http.ca_file);
     parse_headers_env(d, "headers_env", out.http.headers_env);
     d.get("body_fields", out.http.body_fields);
     if (d.has("body")) {
@@ -87,7 +90,7 @@ void parse_delivery_keys(ConfigSection& d, healer::Delivery& out) {
 
 void parse_delivery(ConfigSection& d, healer::Delivery& out) {
   d.allow_only({"type", "argv", "timeout_ms", "env_allow", "max_output_bytes", "method", "url", "headers_env",
-                "body_fields", "body"});
+                "body_fields", "body", "ca_file"});
   if (!d.has("type")) d.error("type", "required: exec or http");
   d.get_enum("type", out.type, {"exec", "http"});
   parse_delivery_keys(d, out);
@@ -244,7 +247,7 @@ void parse_healer_section(ConfigSection& s, healer::HealerConfig& out) {
   n.get("approvals", out.notify.notify_approvals);
   std::set<std::string> channel_names;
   for (auto& c : n.list("channels")) {
-    c.allow_only({"name", "url", "levels", "headers_env", "timeout_ms", "format", "routing_key_env"});
+    c.allow_only({"name", "url", "levels", "headers_env", "timeout_ms", "format", "routing_key_env", "ca_file"});
     healer::ChannelConfig ch;
     c.get_enum("format", ch.format, {"json", "slack", "pagerduty"});
     c.get("routing_key_env", ch.routing_key_env);
@@ -254,6 +257,8 @@ void parse_healer_section(ConfigSection& s, healer::HealerConfig& out) {
     c.get("url", ch.url);
     c.get("levels", ch.levels);
     c.get("timeout_ms", ch.timeout_ms, 1, 600'000);
+    c.get("ca_file", ch.ca_file);
+    if (!ch.ca_file.empty() && !std::ifstream(ch.ca_file)) c.error("ca_file", "cannot read " + ch.ca_file);
     parse_headers_env(c, "headers_env", ch.headers_env);
     if (ch.name.empty()) c.error("name", "required");
     if (auto e = name_error("name", ch.name); !e.empty()) c.error("name", e);

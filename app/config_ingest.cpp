@@ -1,6 +1,7 @@
 #include "app/config_sections.hpp"
 
 #include <map>
+#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -146,13 +147,15 @@ void parse_kafka_sources(ConfigSection& s, std::vector<ingest::KafkaConfig>& out
 // ---- ingest.loki_pull[] and ingest.files[] ---------------------------------------------------
 
 void parse_loki_pull_source(ConfigSection& k, ingest::LokiPullConfig& c) {
-  k.allow_only({"name", "url", "query", "tenant", "bearer_token_env", "limit", "poll_interval_ms", "settle_lag_ms",
+  k.allow_only({"name", "url", "query", "tenant", "bearer_token_env", "ca_file", "limit", "poll_interval_ms", "settle_lag_ms",
                 "start_lookback_ms", "timeout_ms", "backoff_min_ms", "backoff_max_ms", "multiline"});
   k.get("name", c.name);
   k.get("url", c.url);
   k.get("query", c.query);
   k.get("tenant", c.tenant);
   k.get("bearer_token_env", c.bearer_token_env);
+  k.get("ca_file", c.ca_file);
+  if (!c.ca_file.empty() && !std::ifstream(c.ca_file)) k.error("ca_file", "cannot read " + c.ca_file);
   k.get("limit", c.limit, 1, 5000);
   k.get("poll_interval_ms", c.poll_interval_ms, 10, 3'600'000);
   k.get("settle_lag_ms", c.settle_lag_ms, 0, 3'600'000);

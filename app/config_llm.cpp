@@ -8,6 +8,7 @@
 #include <re2/re2.h>
 
 #include <cstdlib>
+#include <fstream>
 
 #include "app/config_sections.hpp"
 
@@ -28,12 +29,15 @@ void parse_llm_section(ConfigSection& s, llm::LlmConfig& out) {
               "with api_key_env (e.g. api_key_env: OPENAI_API_KEY)");
     }
   }
-  p.allow_only({"type", "base_url", "model", "api_key_env", "connect_timeout_ms", "request_timeout_ms", "max_retries",
+  p.allow_only({"type", "base_url", "model", "api_key_env", "ca_file", "connect_timeout_ms", "request_timeout_ms", "max_retries",
                 "max_retry_delay_ms", "temperature", "token_limit_field", "api_key", "key", "token"});
   p.get_enum("type", out.provider.type, {"openai", "github_models", "ollama"});
   p.get("base_url", out.provider.base_url);
   p.get("model", out.provider.model);
   p.get("api_key_env", out.provider.api_key_env);
+  p.get("ca_file", out.provider.ca_file);
+  if (!out.provider.ca_file.empty() && !std::ifstream(out.provider.ca_file))
+    p.error("ca_file", "cannot read " + out.provider.ca_file);
   p.get("connect_timeout_ms", out.provider.connect_timeout_ms, 100, 120'000);
   p.get("request_timeout_ms", out.provider.request_timeout_ms, 1'000, 600'000);
   p.get("max_retries", out.provider.max_retries, 0, 10);

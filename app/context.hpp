@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "app/auth.hpp"
 #include "app/config.hpp"
 #include "schema/clock.hpp"
 #include "schema/metrics.hpp"
@@ -49,7 +50,7 @@ struct AppContext {
   std::shared_ptr<SqliteDb> db;
   SqliteStore& store;
   Pipeline& pipeline;
-  std::string api_token;  // resolved from config.api.token_env; empty: writes are open
+  Authenticator auth;  // config.api.tokens with their secrets; none: the API is open
   /// Components register here (by the factories in app/service.cpp) and are started in order.
   std::vector<std::unique_ptr<Component>> components;
   /// The fingerprinting front (engine pool, user rules, merge table); reload merges after a merge.
@@ -62,8 +63,12 @@ struct AppContext {
 // ---- HTTP helpers shared by app/api_*.cpp ----
 /// Sends {"error": message} with the status.
 void json_error(httplib::Response& res, int status, std::string_view message);
-/// For write endpoints: true if no token is configured or the request carries it
-/// (Authorization: Bearer <token> or X-Selfheal-Token). Otherwise answers 401 and returns false.
+/// Access control (app/auth.hpp). The server checks every request before routing; route handlers
+/// call this again (defence in depth): true if the request's token may use this route, else answers
+/// 401 (no or unknown token) or 403 (the token's role may not) and returns false.
 bool require_token(const AppContext& ctx, const httplib::Request& req, httplib::Response& res);
+/// Who makes this request, for audit, approval and review rows: the token's name, or "anonymous" when
+/// no token is configured. Never a request field.
+std::string request_actor(const AppContext& ctx, const httplib::Request& req);
 
 }  // namespace selfheal::app

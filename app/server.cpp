@@ -11,6 +11,7 @@
 #include "app/hooks.hpp"
 #include "app/http_util.hpp"
 #include "app/pipeline.hpp"
+#include "app/tls.hpp"
 #include "schema/log.hpp"
 
 #include <filesystem>
@@ -41,23 +42,25 @@ void send_json(httplib::Response& res, const nlohmann::json& j, int status) {
   res.set_content(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
-bool require_token(const AppContext& ctx, const httplib::Request& req, httplib::Response& res) {
-  if (ctx.api_token.empty()) return true;
-  std::string given;
-  auto auth = req.get_header_value("Authorization");
-  if (auth.rfind("Bearer ", 0) == 0) given = auth.substr(7);
-  if (given.empty()) given = req.get_header_value("X-Selfheal-Token");
-  // Constant-time comparison.
-  bool ok = given.size() == ctx.api_token.size();
-  unsigned char diff = 0;
-  for (std::size_t i = 0; i < ctx.api_token.size(); ++i)
-    diff |= static_cast<unsigned char>((i < given.size() ? given[i] : 0) ^ ctx.api_token[i]);
-  if (ok && diff == 0) return true;
-  res.set_header("WWW-Authenticate", "Bearer");
-  json_error(res, 401, given.empty() ? "this endpoint needs the API token (Authorization: Bearer <token>)"
-                                     : "invalid API token");
-  return false;
+namespace {
+AuthDecision decide_access(const AppContext& ctx, const httplib::Request& req) {
+  return authorize(ctx.auth, ctx.config.api.open_endpoints, req.method, req.path, req.get_header_value("Authorization"),
+                   req.get_header_value("X-Selfheal-Token"));
 }
+
+bool answer_denied(const AuthDecision& d, httplib::Response& res) {
+  if (d.status == 200) return false;
+  if (d.status == 401) res.set_header("WWW-Authenticate", "Bearer, Basic realm=\"selfheal\"");
+  json_error(res, d.status, d.error);
+  return true;
+}
+}  // namespace
+
+bool require_token(const AppContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  return !answer_denied(decide_access(ctx, req), res);
+}
+
+std::string request_actor(const AppContext& ctx, const httplib::Request& req) { return decide_access(ctx, req).actor; }
 
 namespace {
 void register_process_metrics(Metrics& m) {
@@ -96,7 +99,14 @@ void register_process_metrics(Metrics& m) {
 }
 }  // namespace
 
-HttpServer::HttpServer(AppContext& ctx) : ctx_(ctx), svr_(std::make_unique<httplib::Server>()) {
+HttpServer::HttpServer(AppContext& ctx) : ctx_(ctx) {
+  if (ctx_.config.server.tls.enabled()) {
+    creds_ = std::make_unique<TlsCredentials>(ctx_.config.server.tls);
+    tls_loaded_ = creds_->load();
+    svr_ = std::make_unique<httplib::SSLServer>([this](SSL_CTX& c) { return creds_->configure(c); });
+  } else {
+    svr_ = std::make_unique<httplib::Server>();
+  }
   auto& svr = *svr_;
   svr.new_task_queue = [threads = ctx_.config.server.threads] {
     return new httplib::ThreadPool(static_cast<std::size_t>(threads));
@@ -139,9 +149,25 @@ HttpServer::HttpServer(AppContext& ctx) : ctx_(ctx), svr_(std::make_unique<httpl
     json_error(res, 500, "internal error");
   });
 
+  // Access control before routing, so before any body is read: a request without a valid token gets
+  // 401/403, never a 400 about its body. Refusals are counted per reason.
+  auto* denied_401 = &m.counter("selfheal_http_denied_total", "Requests refused by access control.", {{"code", "401"}});
+  auto* denied_403 = &m.counter("selfheal_http_denied_total", "Requests refused by access control.", {{"code", "403"}});
+  svr.set_pre_routing_handler([this, denied_401, denied_403](const httplib::Request& req, httplib::Response& res) {
+    auto d = decide_access(ctx_, req);
+    if (!answer_denied(d, res)) return httplib::Server::HandlerResponse::Unhandled;
+    (d.status == 401 ? denied_401 : denied_403)->inc();
+    return httplib::Server::HandlerResponse::Handled;
+  });
+
   // Anything unanswered (unknown path, wrong method) still gets a JSON error body.
-  svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.body.empty()) json_error(res, res.status, res.status == 404 ? "no such endpoint" : "request failed");
+  svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    // httplib refuses a POST that has neither Content-Length nor chunked encoding (after access control).
+    if (res.status == 400 && req.method == "POST" && !req.has_header("Content-Length") &&
+        !req.has_header("Transfer-Encoding"))
+      return json_error(res, 411, "a POST needs a Content-Length header (Content-Length: 0 for no body)");
+    json_error(res, res.status, res.status == 404 ? "no such endpoint" : "request failed");
   });
 
   svr.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
@@ -175,6 +201,9 @@ HttpServer::HttpServer(AppContext& ctx) : ctx_(ctx), svr_(std::make_unique<httpl
 HttpServer::~HttpServer() { stop(); }
 
 Result<int> HttpServer::bind(const std::string& host, int port) {
+  if (!tls_loaded_) return tls_loaded_.error();
+  if (!svr_->is_valid()) return Error{ErrorCode::config, "server.tls: OpenSSL refused the TLS settings"};
+  if (creds_) spdlog::info("TLS enabled. min_version={} {}", ctx_.config.server.tls.min_version, creds_->describe());
   int bound = port;
   if (port == 0) {
     bound = svr_->bind_to_any_port(host);
@@ -199,5 +228,13 @@ void HttpServer::stop() {
 }
 
 httplib::Server& HttpServer::raw() { return *svr_; }
+
+Result<void> HttpServer::reload_tls() {
+  if (!creds_) return Error{ErrorCode::config, "no TLS configured (server.tls)"};
+  auto r = creds_->load();
+  ctx_.metrics.counter("selfheal_http_tls_reloads_total", "TLS certificate reloads (SIGHUP).", {{"result", r ? "ok" : "error"}}).inc();
+  if (r) spdlog::info("TLS certificate reloaded. {}", creds_->describe());
+  return r;
+}
 
 }  // namespace selfheal::app

@@ -86,6 +86,7 @@ int run_serve(const Config& cfg) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);  // reloads the TLS certificate (server.tls)
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -121,10 +122,12 @@ int run_serve(const Config& cfg) {
   load_merges(store, *fp);
   Pipeline pipeline(cfg, store, clock, metrics, fp);
 
-  std::string token;
-  if (!cfg.api.token_env.empty())
-    if (const char* v = std::getenv(cfg.api.token_env.c_str())) token = v;
-  AppContext ctx{cfg, clock, metrics, *db, store, pipeline, token, {}, fp};
+  auto auth = Authenticator::from_env(cfg.api.tokens);
+  if (!auth) {
+    spdlog::error("Cannot set up API access control. error=\"{}\"", auth.error().message);
+    return 2;
+  }
+  AppContext ctx{cfg, clock, metrics, *db, store, pipeline, std::move(*auth), {}, fp};
   auto redactor = Redactor::create(cfg.llm.redact);  // validated by the config loader
   if (!redactor) {
     spdlog::error("Cannot build the redactor. error=\"{}\"", redactor.error().message);
@@ -167,11 +170,17 @@ int run_serve(const Config& cfg) {
     ++started;
   }
   std::thread http([&server] { server.run(); });
-  spdlog::info("Listening. address={}:{} data_dir={} store={} schema_version={} components={}", cfg.server.host,
-               *bound, cfg.storage.data_dir, cfg.storage.db_path(), (*db)->schema_version(), ctx.components.size());
+  spdlog::info("Listening. address={}:{} tls={} data_dir={} store={} schema_version={} components={}", cfg.server.host,
+               *bound, server.tls() ? "on" : "off", cfg.storage.data_dir, cfg.storage.db_path(),
+               (*db)->schema_version(), ctx.components.size());
 
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  for (;;) {
+    sigwait(&stop_signals, &sig);
+    if (sig != SIGHUP) break;
+    if (auto r = server.reload_tls(); !r)
+      spdlog::error("TLS certificate not reloaded; the previous one stays in use. error=\"{}\"", r.error().message);
+  }
   spdlog::info("Stopping. signal={}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   server.stop();
   if (http.joinable()) http.join();

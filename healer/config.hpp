@@ -39,6 +39,7 @@ struct HttpSpec {
   std::vector<std::string> body_fields;                          // named fields put into a JSON body
   std::vector<std::pair<std::string, std::string>> body_static;  // constant string fields
   std::int64_t timeout_ms = 10'000;
+  std::string ca_file;  // https: CA bundle (PEM) that verifies the server; "" = the system's CAs
 };
 
 struct Delivery {
@@ -115,6 +116,7 @@ struct ChannelConfig {
   std::int64_t timeout_ms = 5000;
   std::string format = "json";    // json (generic) | slack (incoming webhook) | pagerduty (Events API v2)
   std::string routing_key_env;    // pagerduty: env var holding the integration's routing key
+  std::string ca_file;            // https: CA bundle (PEM) that verifies the server; "" = the system's CAs
 };
 
 struct LevelConfig {

@@ -23,6 +23,7 @@ struct LokiPullConfig {
   std::string query;                // LogQL log query, e.g. {app="api"} |= "error"
   std::string tenant;               // X-Scope-OrgID, optional
   std::string bearer_token_env;     // env var holding a bearer token, optional
+  std::string ca_file;              // https: CA bundle (PEM) that verifies Loki; "" = the system's CAs
   std::int64_t limit = 1000;        // entries per page (<= 5000)
   std::int64_t poll_interval_ms = 5'000;    // wait between polls when caught up
   std::int64_t settle_lag_ms = 30'000;      // end = now - settle_lag (late writes land first)

@@ -200,6 +200,9 @@ Result<void> LokiPullSource::start(const std::vector<SourcePosition>& stored) {
   http_->client->set_connection_timeout(timeout);
   http_->client->set_read_timeout(timeout);
   http_->client->set_keep_alive(true);
+  // https: the certificate chain and host name are verified (ca_file, else the system's CAs).
+  http_->client->enable_server_certificate_verification(true);
+  if (!cfg_.ca_file.empty()) http_->client->set_ca_cert_path(cfg_.ca_file.c_str());
   if (!cfg_.bearer_token_env.empty()) {
     const char* t = std::getenv(cfg_.bearer_token_env.c_str());
     if (t == nullptr)

@@ -14,6 +14,7 @@ struct ProviderConfig {
   std::string base_url;         // "" = the provider's default (see default_base_url)
   std::string model;            // "" = the provider's default model
   std::string api_key_env;      // name of the env var holding the key; "" = no Authorization header
+  std::string ca_file;          // https: CA bundle (PEM) that verifies the provider; "" = the system's CAs
   std::int64_t connect_timeout_ms = 5'000;
   std::int64_t request_timeout_ms = 60'000;  // whole request, all retries included
   int max_retries = 2;

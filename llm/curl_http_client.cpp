@@ -48,7 +48,7 @@ class CurlHttpClient final : public HttpClient {
  public:
   void cancel() override { cancelled_.store(true); }
 
-  CurlHttpClient() {
+  explicit CurlHttpClient(std::string ca_file) : ca_file_(std::move(ca_file)) {
     std::call_once(curl_init_once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   }
 
@@ -78,6 +78,9 @@ class CurlHttpClient final : public HttpClient {
     curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
     curl_easy_setopt(h, CURLOPT_XFERINFODATA, &cancelled_);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (!ca_file_.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, ca_file_.c_str());
     CURLcode rc = curl_easy_perform(h);
     long status = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -93,13 +96,14 @@ class CurlHttpClient final : public HttpClient {
   }
 
  private:
+  std::string ca_file_;
   std::atomic<bool> cancelled_{false};
 };
 
 }  // namespace
 
-std::unique_ptr<HttpClient> make_curl_http_client() {
-  return std::make_unique<CurlHttpClient>();
+std::unique_ptr<HttpClient> make_curl_http_client(std::string ca_file) {
+  return std::make_unique<CurlHttpClient>(std::move(ca_file));
 }
 
 }  // namespace selfheal::llm

@@ -42,7 +42,8 @@ class HttpClient {
   virtual void cancel() {}
 };
 
-/// libcurl implementation (llm/curl_http_client.cpp).
-std::unique_ptr<HttpClient> make_curl_http_client();
+/// libcurl implementation (llm/curl_http_client.cpp). https:// always verifies the peer's certificate
+/// and host name, against `ca_file` (PEM) when given, else the system's CAs.
+std::unique_ptr<HttpClient> make_curl_http_client(std::string ca_file = {});
 
 }  // namespace selfheal::llm

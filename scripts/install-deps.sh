@@ -12,8 +12,9 @@ APT_PACKAGES=(
   libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libspdlog-dev libfmt-dev
   libsnappy-dev libprotobuf-dev protobuf-compiler libxxhash-dev libcurl4-openssl-dev
   libbenchmark-dev zlib1g-dev
-  # test peers: Kafka producer, promtool, PostgreSQL, Node for the npm Loki clients, fuzzing runtime
-  kcat prometheus postgresql libpq-dev sqlite3 clang libclang-rt-14-dev iproute2
+  # test peers: Kafka producer, promtool, PostgreSQL, Node for the npm Loki clients, fuzzing runtime,
+  # the openssl CLI (throwaway CAs and s_client in tests/integration/tls_test.cpp)
+  kcat prometheus postgresql libpq-dev sqlite3 clang libclang-rt-14-dev iproute2 openssl
 )
 # Node.js may come from NodeSource (npm bundled, conflicts with Debian's npm): only add Debian's when absent.
 if ! command -v npm >/dev/null 2>&1; then APT_PACKAGES+=(nodejs npm); fi

@@ -1,6 +1,7 @@
 #include "healer/actions/http_action.hpp"
 
 #include <httplib.h>
+#include <openssl/x509.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -25,10 +26,13 @@ Result<httplib::Headers> resolve_headers(const std::vector<std::pair<std::string
 }
 
 ActionOutcome send(const std::string& method, const std::string& url, const std::string& body,
-                   const httplib::Headers& headers, std::int64_t timeout_ms, const ParsedUrl& u) {
+                   const httplib::Headers& headers, std::int64_t timeout_ms, const ParsedUrl& u,
+                   const std::string& ca_file) {
   const auto started = std::chrono::steady_clock::now();
   ActionOutcome out;
   httplib::Client cli(u.scheme_host_port);
+  cli.enable_server_certificate_verification(true);  // https: chain and host name
+  if (!ca_file.empty()) cli.set_ca_cert_path(ca_file.c_str());
   const auto secs = timeout_ms / 1000, usecs = (timeout_ms % 1000) * 1000;
   cli.set_connection_timeout(secs, usecs);
   cli.set_read_timeout(secs, usecs);
@@ -48,8 +52,13 @@ ActionOutcome send(const std::string& method, const std::string& url, const std:
   out.duration_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   if (!r) {
-    out.transient = true;
+    // A certificate that does not verify will not verify on retry: permanent, with the reason.
+    const bool untrusted = r.error() == httplib::Error::SSLServerVerification;
+    out.transient = !untrusted;
     out.error = "request failed: " + httplib::to_string(r.error());  // never the URL: it may carry secrets
+    if (untrusted)
+      out.error += " (TLS certificate not trusted: " +
+                   std::string(X509_verify_cert_error_string(cli.get_openssl_verify_result())) + "; set ca_file)";
     return out;
   }
   out.code = r->status;
@@ -97,17 +106,17 @@ Result<ActionOutcome> run_http(const HttpSpec& spec, const Fields& fields, std::
   auto h = resolve_headers(spec.headers_env);
   if (!h) return h.error();
   const std::string body = spec.method == "GET" ? std::string() : build_http_body(spec, fields);
-  return send(spec.method, spec.url, body, *h, spec.timeout_ms, *u);
+  return send(spec.method, spec.url, body, *h, spec.timeout_ms, *u, spec.ca_file);
 }
 
 Result<ActionOutcome> post_json(const std::string& url, const std::string& body,
                                 const std::vector<std::pair<std::string, std::string>>& headers_env,
-                                std::int64_t timeout_ms) {
+                                std::int64_t timeout_ms, const std::string& ca_file) {
   auto u = parse_url(url);
   if (!u) return u.error();
   auto h = resolve_headers(headers_env);
   if (!h) return h.error();
-  return send("POST", url, body, *h, timeout_ms, *u);
+  return send("POST", url, body, *h, timeout_ms, *u, ca_file);
 }
 
 Result<ActionOutcome> run_delivery(const Delivery& d, const Fields& fields, std::stop_token stop) {

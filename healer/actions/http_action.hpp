@@ -24,8 +24,10 @@ Result<ParsedUrl> parse_url(const std::string& url);
 Result<ActionOutcome> run_http(const HttpSpec& spec, const Fields& fields, std::stop_token stop = {});
 
 /// Posts a JSON body to a URL (notify channels use this). Same outcome rules as run_http.
+/// https:// verifies the server's certificate and host name against `ca_file` (PEM), or the system's
+/// CAs when it is empty; a certificate that does not verify is a permanent failure, never plaintext.
 Result<ActionOutcome> post_json(const std::string& url, const std::string& body,
                                 const std::vector<std::pair<std::string, std::string>>& headers_env,
-                                std::int64_t timeout_ms);
+                                std::int64_t timeout_ms, const std::string& ca_file = {});
 
 }  // namespace selfheal::healer

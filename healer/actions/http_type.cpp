@@ -24,7 +24,8 @@ class HttpFactory final : public ActionFactory {
   std::vector<ConfigKey> config_schema() const override {
     return {{"url", ConfigKeyKind::text, true},     {"method", ConfigKeyKind::text},
             {"timeout_ms", ConfigKeyKind::integer}, {"headers_env", ConfigKeyKind::mapping},
-            {"body_fields", ConfigKeyKind::text_list}, {"body", ConfigKeyKind::mapping}};
+            {"body_fields", ConfigKeyKind::text_list}, {"body", ConfigKeyKind::mapping},
+            {"ca_file", ConfigKeyKind::text}};
   }
   Result<std::shared_ptr<const Action>> create(const ActionConfig& cfg, const std::string& where) const override {
     Delivery d = cfg.delivery;

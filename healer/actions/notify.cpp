@@ -193,7 +193,7 @@ ActionOutcome send_to(const NotifyConfig& cfg, std::string_view level, const std
     if (!any_level && std::find(ch.levels.begin(), ch.levels.end(), level) == ch.levels.end()) continue;
     if (!only.empty() && std::find(only.begin(), only.end(), ch.name) == only.end()) continue;
     ++targeted;
-    auto r = post_json(ch.url, body_for(ch), ch.headers_env, ch.timeout_ms);
+    auto r = post_json(ch.url, body_for(ch), ch.headers_env, ch.timeout_ms, ch.ca_file);
     total.duration_ms += r ? r->duration_ms : 0;
     if (r && r->success) {
       ++delivered;

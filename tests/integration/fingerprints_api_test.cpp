@@ -170,7 +170,10 @@ TEST_CASE("write endpoints need the token when one is configured") {
   auto right = test::http_post(serve.base_url(), "/api/v1/fingerprints/0123456789abcdef/resolve", "", "application/json",
                                {{"Authorization", "Bearer t0ken"}});
   CHECK(right.status == 404);  // authorised; the id is unknown
-  CHECK(test::http_get(serve.base_url(), "/api/v1/fingerprints").status == 200);  // reads stay open
+  // With a token configured reads need it too (issue 15); probes stay open.
+  CHECK(test::http_get(serve.base_url(), "/api/v1/fingerprints").status == 401);
+  CHECK(test::http_get(serve.base_url(), "/api/v1/fingerprints", {{"Authorization", "Bearer t0ken"}}).status == 200);
+  CHECK(test::http_get(serve.base_url(), "/healthz").status == 200);
 }
 
 TEST_CASE("serve learns template merges: OpenSSH's 179 pure ids become a few dozen groups, counts conserved, a person's unmerge sticks") {

@@ -111,14 +111,16 @@ inline void push(const test::ServeProcess& serve, const std::string& service, co
   REQUIRE(r.status == 204);
 }
 
-inline json get_json(const test::ServeProcess& serve, const std::string& path) {
-  auto r = test::http_get(serve.base_url(), path);
+inline json get_json(const test::ServeProcess& serve, const std::string& path, const std::string& token = "") {
+  std::map<std::string, std::string> headers;
+  if (!token.empty()) headers["Authorization"] = "Bearer " + token;
+  auto r = test::http_get(serve.base_url(), path, headers);
   REQUIRE_MESSAGE(r.status == 200, (path + ": " + r.body));
   return json::parse(r.body);
 }
 
-inline json runs(const test::ServeProcess& serve, const std::string& query = "") {
-  return get_json(serve, "/api/v1/healing/runs?limit=1000" + query)["runs"];
+inline json runs(const test::ServeProcess& serve, const std::string& query = "", const std::string& token = "") {
+  return get_json(serve, "/api/v1/healing/runs?limit=1000" + query, token)["runs"];
 }
 
 /// Decisions behind history rows: identical consecutive skips share one row ("count").

@@ -207,7 +207,8 @@ TEST_CASE("acceptance 3: approvals over the API and the CLI, expiry, and a resta
   std::optional<test::ServeProcess> serve(std::in_place, dir.file("data"), config, env);
   push(*serve, "billing", "ERROR invoice failed for customer", 10, "t0ken");
   push(*serve, "search", "ERROR index corrupt on shard", 10, "t0ken");
-  auto pending = [&] { return get_json(*serve, "/api/v1/approvals?status=pending")["approvals"]; };
+  // With a token configured, reads need it too (issue 15).
+  auto pending = [&] { return get_json(*serve, "/api/v1/approvals?status=pending", "t0ken")["approvals"]; };
   REQUIRE(test::wait_until([&] { return pending().size() == 2; }, 15s));
   CHECK(rec.lines().empty());
 
@@ -223,7 +224,8 @@ TEST_CASE("acceptance 3: approvals over the API and the CLI, expiry, and a resta
                           p[1]["plan"]["argv"].dump().find("rollback") != std::string::npos;
   CHECK(plan_shown);
 
-  // The API needs the token and records who.
+  // The API needs the token and records the token's name (the older api.token_env key: "default"),
+  // never the "by" field.
   auto no_token = test::http_post(serve->base_url(), "/api/v1/approvals/" + std::to_string(search) + "/reject", "{}");
   CHECK(no_token.status == 401);
   auto rej = test::http_post(serve->base_url(), "/api/v1/approvals/" + std::to_string(search) + "/reject",
@@ -231,7 +233,7 @@ TEST_CASE("acceptance 3: approvals over the API and the CLI, expiry, and a resta
                              {{"Authorization", "Bearer t0ken"}});
   REQUIRE(rej.status == 200);
   CHECK(json::parse(rej.body)["status"] == "rejected");
-  CHECK(json::parse(rej.body)["decided_by"] == "bob");
+  CHECK(json::parse(rej.body)["decided_by"] == "default");
 
   // The CLI approves against the running server.
   auto cli = test::run(
@@ -240,15 +242,15 @@ TEST_CASE("acceptance 3: approvals over the API and the CLI, expiry, and a resta
   CHECK_MESSAGE(cli.exit_code == 0, (cli.out + cli.err));
   REQUIRE(test::wait_until([&] { return rec.lines().size() == 1; }, 15s));
   CHECK(rec.lines()[0] == "|rollback|billing");
-  auto all = get_json(*serve, "/api/v1/approvals?status=all")["approvals"];
+  auto all = get_json(*serve, "/api/v1/approvals?status=all", "t0ken")["approvals"];
   for (const auto& a : all) {
     if (a["id"] == billing) {
       CHECK(a["status"] == "consumed");
-      CHECK(a["decided_by"] == "alice");
+      CHECK(a["decided_by"] == "default");
       CHECK_FALSE(a["decided_at"].is_null());
     }
   }
-  auto ran = runs(*serve, "&decision=ran");
+  auto ran = runs(*serve, "&decision=ran", "t0ken");
   REQUIRE(ran.size() == 1);
   CHECK(ran[0]["approval_id"] == billing);
   // Approving twice is a conflict; rejecting via the CLI with a wrong id fails.
@@ -261,13 +263,13 @@ TEST_CASE("acceptance 3: approvals over the API and the CLI, expiry, and a resta
   std::int64_t shipping = 0;
   REQUIRE(test::wait_until(
       [&] {
-        const json all_approvals = get_json(*serve, "/api/v1/approvals?status=all");
+        const json all_approvals = get_json(*serve, "/api/v1/approvals?status=all", "t0ken");
         for (const auto& a : all_approvals["approvals"])
           if (a["strategy"] == "restart-shipping") shipping = a["id"];
         return shipping != 0;
       },
       15s));
-  REQUIRE(test::wait_until([&] { return runs(*serve, "&reason=approval_expired").size() == 1; }, 15s));
+  REQUIRE(test::wait_until([&] { return runs(*serve, "&reason=approval_expired", "t0ken").size() == 1; }, 15s));
   auto late = test::http_post(serve->base_url(), "/api/v1/approvals/" + std::to_string(shipping) + "/approve", "{}",
                               "application/json", {{"Authorization", "Bearer t0ken"}});
   CHECK(late.status == 409);

@@ -308,8 +308,13 @@ TEST_CASE("Loki push with an API token: 401 without it, 204 with it") {
   CHECK(post(cli, "/loki/api/v1/push", snappy_push("a", 0, 5), "application/x-protobuf").status == 401);
   CHECK(post(cli, "/loki/api/v1/push", snappy_push("a", 0, 5), "application/x-protobuf", {}, {{"Authorization", "Bearer wrong"}}).status == 401);
   CHECK(post(cli, "/loki/api/v1/push", snappy_push("a", 0, 5), "application/x-protobuf", {}, {{"Authorization", "Bearer s3cret"}}).status == 204);
-  CHECK(lines_of(serve.base_url()) == 5);
-  CHECK(get_json(serve.base_url(), "/api/v1/dead-letters")["items"].empty());  // unauthenticated bodies are not kept
+  // Reads need the token too (issue 15).
+  const std::map<std::string, std::string> auth = {{"Authorization", "Bearer s3cret"}};
+  CHECK(test::http_get(serve.base_url(), "/api/v1/stats").status == 401);
+  auto stats = nlohmann::json::parse(test::http_get(serve.base_url(), "/api/v1/stats", auth).body);
+  CHECK(stats["by_source"]["loki_push"]["lines"] == 5);
+  auto dead = nlohmann::json::parse(test::http_get(serve.base_url(), "/api/v1/dead-letters", auth).body);
+  CHECK(dead["items"].empty());  // unauthenticated bodies are not kept
 }
 
 TEST_CASE("overload: a full queue answers 429 with Retry-After, counts it, and a retrying client ends with every line") {

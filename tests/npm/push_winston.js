@@ -1,9 +1,12 @@
 // Pushes N log lines through winston + winston-loki (protobuf + snappy by default, --json for JSON)
 // to a Loki push URL, waits until the transport flushed everything, and exits 0.
-// Usage: node push_winston.js <base-url> <count> [--json] [--tenant T]
+// Usage: node push_winston.js <base-url> <count> [--json] [--tenant T] [--ca FILE] [--basic-auth USER:PASS]
+//        [--bearer TOKEN]    (--ca: PEM CA bundle that verifies an https:// server)
 'use strict';
 const winston = require('winston');
 const LokiTransport = require('winston-loki');
+const fs = require('fs');
+const https = require('https');
 
 const [base, countArg, ...rest] = process.argv.slice(2);
 const count = Number(countArg);
@@ -14,6 +17,11 @@ if (!base || !Number.isInteger(count) || count < 0) {
 const json = rest.includes('--json');
 const ti = rest.indexOf('--tenant');
 const headers = ti >= 0 ? { 'X-Scope-OrgID': rest[ti + 1] } : {};
+const opt = (name) => (rest.indexOf(name) >= 0 ? rest[rest.indexOf(name) + 1] : undefined);
+const caFile = opt('--ca');
+const basicAuth = opt('--basic-auth');
+if (opt('--bearer')) headers.Authorization = 'Bearer ' + opt('--bearer');
+const httpsAgent = caFile ? new https.Agent({ keepAlive: true, ca: fs.readFileSync(caFile) }) : undefined;
 
 let failed = false;
 const transport = new LokiTransport({
@@ -21,6 +29,8 @@ const transport = new LokiTransport({
   labels: { app: 'winston-test', mode: json ? 'json' : 'protobuf' },
   json,
   headers,
+  basicAuth,
+  httpsAgent,
   batching: true,
   interval: 0.2,
   timeout: 15000,
