@@ -190,7 +190,12 @@ TEST_CASE("kill -9 at random points never corrupts the database") {
     });
     std::uniform_int_distribution<int> delay(0, 400);
     // Without this REQUIRE the loop passed with nothing written: the kill must land mid-write.
-    REQUIRE(test::wait_until([&] { return acked.load() >= 100; }, 10s));
+    const bool writing = test::wait_until([&] { return acked.load() >= 100; }, 10s);
+    if (!writing) {
+      stop = true;
+      writer.join();
+    }
+    REQUIRE(writing);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay(rng)));  // a random point, on purpose
     serve.stop(SIGKILL);
     stop = true;
