@@ -74,7 +74,7 @@ for t in "${TARGETS[@]}"; do
   echo >&2
   # A smoke that ran nothing proves nothing.
   execs=$(grep -oE "^stat::number_of_executed_units: [0-9]+" "$OUT/fuzz_$t.log" | grep -oE "[0-9]+$" || echo 0)
-  if ((execs < 100)); then
+  if ((execs < 50)); then
     echo "fuzz: $t executed only $execs inputs" >&2
     status=1
   fi
