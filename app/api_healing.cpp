@@ -11,6 +11,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "app/api_suggestions.hpp"
@@ -48,6 +50,7 @@ class HealerComponent final : public Component {
                            ctx_.redactor});
     if (!w) return w.error();
     worker_ = std::move(*w);
+    started_ms_ = ctx_.clock.now_ms();
     worker_->start();
     ready_.store(worker_.get());
     spdlog::info("Healer started. strategies={} dry_run={}", worker_->strategies().size(), ctx_.config.healer.dry_run);
@@ -62,6 +65,26 @@ class HealerComponent final : public Component {
     if (auto* w = ready_.load()) w->enqueue(r.touched_scopes);
   }
   healer::Worker* worker() { return ready_.load(); }
+  ComponentHealth health() const override {
+    ComponentHealth h;
+    auto* w = ready_.load();
+    if (!w) {
+      h.status = "not running";
+      return h;
+    }
+    const auto s = w->health();
+    h.running = s.running;
+    h.last_run_ms = s.last_pass_ms;
+    h.last_error = s.last_error;
+    // The loop passes at least every tick_ms; one that has not for a long while is stuck.
+    const auto stalled_after = std::max<std::int64_t>(30'000, 10 * ctx_.config.healer.tick_ms);
+    const auto since = ctx_.clock.now_ms() - (s.last_pass_ms ? s.last_pass_ms : started_ms_);
+    if (!s.running) h.status = "decision loop not running";
+    else if (since > stalled_after) h.status = "decision loop stalled for " + std::to_string(since / 1000) + " s";
+    else h.status = "ok";
+    h.ok = h.status == "ok";
+    return h;
+  }
 
  private:
   AppContext& ctx_;
@@ -69,6 +92,7 @@ class HealerComponent final : public Component {
   std::unique_ptr<healer::SuggestionRequester> suggester_;
   std::unique_ptr<healer::Worker> worker_;
   std::atomic<healer::Worker*> ready_{nullptr};  // Invariant: non-null only while worker_ runs
+  UnixMs started_ms_ = 0;
 };
 
 HealerComponent* find_healer(AppContext& ctx) {
@@ -216,14 +240,19 @@ json view_json(const std::vector<SqliteHealingStore::ViewRow>& rows) {
   return out;
 }
 
-std::size_t limit_param(const httplib::Request& req, std::size_t def, std::size_t max) {
+/// `limit`: absent gives `def`; anything but a whole number in [1, max] is a 400 (never silently the
+/// default: a caller who typed `limit=5O` must learn it was not read).
+std::optional<std::size_t> limit_param(const httplib::Request& req, httplib::Response& res, std::size_t def,
+                                       std::size_t max) {
   if (!req.has_param("limit")) return def;
-  try {
-    return static_cast<std::size_t>(
-        std::clamp<long long>(std::stoll(req.get_param_value("limit")), 1, static_cast<long long>(max)));
-  } catch (...) {
-    return def;
+  const std::string v = req.get_param_value("limit");
+  std::size_t n = 0;
+  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc{} || end != v.data() + v.size() || n < 1 || n > max) {
+    json_error(res, 400, "limit: an integer between 1 and " + std::to_string(max) + " (got '" + v.substr(0, 32) + "')");
+    return std::nullopt;
   }
+  return n;
 }
 
 /// Strategies of the running worker, or built from config (healer disabled: still listable).
@@ -238,7 +267,9 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
 
   svr.Get("/api/v1/healing/runs", [store](const httplib::Request& req, httplib::Response& res) {
     RunQuery q;
-    q.limit = limit_param(req, 50, 1000);
+    const auto limit = limit_param(req, res, 50, 1000);
+    if (!limit) return;
+    q.limit = *limit;
     try {
       if (req.has_param("before")) q.before_id = std::stoll(req.get_param_value("before"));
     } catch (...) {
@@ -393,7 +424,9 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
                                    {"activity", "recent_healing_activity"},
                                    {"stats", "healing_stats"}}) {
     svr.Get("/api/v1/healing/" + path, [store, view = view](const httplib::Request& req, httplib::Response& res) {
-      auto rows = store->view(view, limit_param(req, 100, 1000));
+      const auto limit = limit_param(req, res, 100, 1000);
+      if (!limit) return;
+      auto rows = store->view(view, *limit);
       if (!rows) return json_error(res, http_status(rows.error().code), rows.error().message);
       send_json(res, {{"view", view}, {"rows", view_json(*rows)}});
     });
@@ -402,7 +435,9 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
   svr.Get("/api/v1/approvals", [store](const httplib::Request& req, httplib::Response& res) {
     std::string status = req.has_param("status") ? req.get_param_value("status") : "pending";
     if (status == "all") status.clear();
-    auto rows = store->approvals(status, limit_param(req, 100, 1000));
+    const auto limit = limit_param(req, res, 100, 1000);
+    if (!limit) return;
+    auto rows = store->approvals(status, *limit);
     if (!rows) return json_error(res, http_status(rows.error().code), rows.error().message);
     json arr = json::array();
     for (const auto& a : *rows) arr.push_back(approval_json(a));

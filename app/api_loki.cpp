@@ -305,6 +305,24 @@ void LokiRoutes::replay_dead_letter(const httplib::Request& req, httplib::Respon
   res.set_content(nlohmann::json{{"id", id}, {"events", r->events}, {"entries", r->entries}}.dump(), "application/json");
 }
 
+}  // namespace
+
+ComponentHealth runner_health(const ingest::SourceRunner* runner) {
+  ComponentHealth h;
+  if (!runner) {
+    h.status = "not started";
+    return h;
+  }
+  const auto s = runner->health();
+  h.running = true;
+  h.ok = s.ok;
+  h.status = s.ok ? "ok" : s.detail;
+  h.last_error = s.ok ? "" : s.detail;
+  return h;
+}
+
+namespace {
+
 /// One SourceRunner around a Loki pull or file source.
 class PullComponent final : public Component {
  public:
@@ -319,12 +337,7 @@ class PullComponent final : public Component {
   void stop() override {
     if (runner_) runner_->stop();
   }
-  bool healthy(std::string& why) const override {
-    if (!runner_) return true;
-    auto h = runner_->health();
-    if (!h.ok) why = h.detail;
-    return h.ok;
-  }
+  ComponentHealth health() const override { return runner_health(runner_.get()); }
 
  private:
   std::string name_;

@@ -118,6 +118,16 @@ class LlmComponent final : public Component {
     return ok();
   }
   void stop() override { worker_->stop(); }
+  ComponentHealth health() const override {
+    const auto s = worker_->health();
+    ComponentHealth h;
+    h.running = s.running;
+    h.ok = s.running;  // a failing provider is reported, not a reason to stop taking logs
+    h.status = s.running ? "ok" : "worker thread not running";
+    h.last_run_ms = s.last_run_ms;
+    h.last_error = s.last_error;
+    return h;
+  }
 
   static Result<std::unique_ptr<LlmComponent>> create(AppContext& ctx) {
     auto c = std::unique_ptr<LlmComponent>(new LlmComponent());

@@ -27,6 +27,15 @@ namespace selfheal::app {
 class Pipeline;
 class Fingerprinting;
 
+/// What /readyz shows for one component: its real state, read without blocking it.
+struct ComponentHealth {
+  bool ok = false;         // counts for readiness: the component can do its work
+  std::string status;      // "ok", or why not
+  bool running = false;    // its thread (worker, runner, periodic loop) is alive
+  UnixMs last_run_ms = 0;  // end of its last unit of work (a round, a decision pass, a call); 0: none yet
+  std::string last_error;  // the last unit of work's error; "" when it succeeded (or none ran yet)
+};
+
 /// A long-running part of `selfheal serve` (a source runner, the healer worker...).
 class Component {
  public:
@@ -36,11 +45,8 @@ class Component {
   virtual Result<void> start() = 0;
   /// Stops and joins; must return within ~2 s. Idempotent. Called before the final store flush.
   virtual void stop() = 0;
-  /// For /readyz: ok, or why not.
-  virtual bool healthy(std::string& why) const {
-    (void)why;
-    return true;
-  }
+  /// For /readyz: the real state (no default: a component that cannot say is not "ok"). Thread-safe.
+  virtual ComponentHealth health() const = 0;
 };
 
 struct AppContext {

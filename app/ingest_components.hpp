@@ -5,7 +5,14 @@
 #include "app/context.hpp"
 #include "ingest/loki_push.hpp"
 
+namespace selfheal::ingest {
+class SourceRunner;
+}
+
 namespace selfheal::app {
+
+/// /readyz state of a source's runner: not running until started; not ok while its polls fail.
+ComponentHealth runner_health(const ingest::SourceRunner* runner);
 
 struct ReplayOutcome {
   std::int64_t events = 0;   // events after stitching

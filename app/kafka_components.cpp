@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <memory>
 
+#include "app/ingest_components.hpp"
 #include "app/pipeline.hpp"
 #include "ingest/kafka_source.hpp"
 #include "ingest/runner.hpp"
@@ -38,12 +39,7 @@ class KafkaComponent final : public Component {
     if (runner_) runner_->stop();
   }
 
-  bool healthy(std::string& why) const override {
-    if (!runner_) return true;
-    auto h = runner_->health();
-    if (!h.ok) why = h.detail;
-    return h.ok;
-  }
+  ComponentHealth health() const override { return runner_health(runner_.get()); }
 
  private:
   ingest::KafkaConfig cfg_;

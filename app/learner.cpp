@@ -89,7 +89,8 @@ std::unique_ptr<Component> make_learner_component(AppContext& ctx) {
                                      "Learner rounds finished (successful or not) over the stored templates.");
   // The first round waits one interval: a fresh start has little to learn from.
   return std::make_unique<PeriodicComponent>(
-      "learner", std::chrono::milliseconds(ctx.config.fingerprint.learn_interval_ms), false, [&ctx, &merged, &rounds] {
+      "learner", std::chrono::milliseconds(ctx.config.fingerprint.learn_interval_ms), false, ctx.clock,
+      [&ctx, &merged, &rounds]() -> Result<void> {
         auto r = learn_template_merges(ctx.store, *ctx.fingerprinting,
                                        static_cast<std::size_t>(ctx.config.fingerprint.learn_min_distinct));
         if (!r) {
@@ -101,6 +102,8 @@ std::unique_ptr<Component> make_learner_component(AppContext& ctx) {
         rounds.inc(1);
         // A round over many templates allocates and frees a lot at once: hand it back to the OS.
         malloc_trim(0);
+        if (!r) return r.error();
+        return ok();
       });
 }
 

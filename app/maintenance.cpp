@@ -7,7 +7,8 @@ namespace selfheal::app {
 std::unique_ptr<Component> make_maintenance_component(AppContext& ctx) {
   auto& pruned = ctx.metrics.counter("selfheal_store_pruned_rows_total", "Rows removed or rolled up by retention.");
   return std::make_unique<PeriodicComponent>(
-      "retention", std::chrono::milliseconds(ctx.config.stats.prune_interval_ms), true, [&ctx, &pruned] {
+      "retention", std::chrono::milliseconds(ctx.config.stats.prune_interval_ms), true, ctx.clock,
+      [&ctx, &pruned]() -> Result<void> {
         RetentionPolicy p;
         p.now = ctx.clock.now_ms();
         p.minute_rollup_after_ms = ctx.config.stats.minute_rollup_after_ms;
@@ -15,7 +16,7 @@ std::unique_ptr<Component> make_maintenance_component(AppContext& ctx) {
         auto r = ctx.store.prune(p);
         if (!r) {
           spdlog::warn("Retention failed; will retry. error=\"{}\"", r.error().message);
-          return;
+          return r.error();
         }
         const auto total =
             r->minutes_rolled_up + r->hours_pruned + r->samples_pruned + r->dead_letters_pruned + r->healing_rows_pruned;
@@ -25,6 +26,7 @@ std::unique_ptr<Component> make_maintenance_component(AppContext& ctx) {
                        "healing_rows_pruned={}",
                        r->minutes_rolled_up, r->hours_pruned, r->samples_pruned, r->dead_letters_pruned,
                        r->healing_rows_pruned);
+        return ok();
       });
 }
 

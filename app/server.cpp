@@ -13,6 +13,7 @@
 #include "app/pipeline.hpp"
 #include "app/tls.hpp"
 #include "schema/log.hpp"
+#include "schema/time_format.hpp"
 
 #include <filesystem>
 #include <sstream>
@@ -174,16 +175,20 @@ HttpServer::HttpServer(AppContext& ctx) : ctx_(ctx) {
     res.set_content("{\"status\":\"alive\"}", "application/json");
   });
   svr.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
+    // Each check is its component's real state: thread alive, last run and last error (ComponentHealth).
     nlohmann::json checks = nlohmann::json::object();
     bool ready = true;
     auto integrity = ctx_.store.fingerprint_count();
-    checks["store"] = integrity ? "ok" : integrity.error().message;
+    checks["store"] = {{"status", integrity ? "ok" : integrity.error().message}};
     ready = ready && integrity.has_value();
     for (const auto& c : ctx_.components) {
-      std::string why;
-      bool ok = c->healthy(why);
-      checks[std::string(c->name())] = ok ? std::string("ok") : why;
-      ready = ready && ok;
+      const auto h = c->health();
+      checks[std::string(c->name())] = {
+          {"status", h.status},
+          {"running", h.running},
+          {"last_run", h.last_run_ms ? nlohmann::json(format_rfc3339(h.last_run_ms)) : nlohmann::json(nullptr)},
+          {"last_error", h.last_error}};
+      ready = ready && h.ok;
     }
     res.status = ready ? 200 : 503;
     res.set_content(nlohmann::json{{"ready", ready}, {"checks", checks}}.dump(), "application/json");

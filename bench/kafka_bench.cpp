@@ -1,7 +1,7 @@
 // Kafka -> stats visible, in one process, on librdkafka's mock cluster (issue 5, acceptance 1).
 //
 //   build-x/bench/kafka_bench [--records N] [--partitions P] [--format text|json] [--multiline 0|1]
-//                             [--queue tuned|default]
+//                             [--queue tuned|default] [--repeat R]
 //
 // Input: the 8 real Loghub-2k logs (16,000 lines, ../shared/data/loghub-2k/*/*_2k.log) cycled to N
 // records, one record key per log, round-robin over P partitions (default 64: librdkafka's mock broker
@@ -10,10 +10,13 @@
 //   1. baseline: a bare librdkafka group consumer reads all N records and does nothing with them:
 //      the cost of the mock brokers + librdkafka fetching, which shares the same cores. It uses the
 //      same fetch-queue properties as the source (ingest::consumer_tuning());
-//   2. selfheal: KafkaSource + SourceRunner + Pipeline (fingerprints warnings and above, counts all)
-//      + SqliteStore; timed until the store's counts hold all N lines and every partition's position
-//      reached the end, i.e. the stats are visible through the API.
-// Both print lines/s and the process CPU seconds they used.
+//   2. selfheal: KafkaSource + SourceRunner + Pipeline + SqliteStore; timed until the store's counts
+//      hold all N lines and every partition's position reached the end, i.e. the stats are visible
+//      through the API. Twice: with the default min_severity (warning: only about a quarter of these
+//      lines are fingerprinted, the rest are counted) and with min_severity debug, where every event
+//      is fingerprinted as if every line were an error (the fair figure for an all-errors stream).
+// Each is repeated R times (default 3), interleaved; the medians of lines/s and CPU seconds are
+// printed, with each selfheal run's ratio to the baseline and how many events it fingerprinted.
 // --queue default gives both consumers librdkafka's own fetch-queue defaults instead (queued.min.messages
 // 100000, queued.max.messages.kbytes 65536): librdkafka 2.0.x then pauses fetching for up to a second
 // each time the queue fills, which is what capped this benchmark at ~127 k lines/s before.
@@ -21,7 +24,10 @@
 #include <librdkafka/rdkafka_mock.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <functional>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -86,6 +92,24 @@ std::string json_escape(const std::string& s) {
   return o;
 }
 
+struct Run {
+  double seconds = 0;
+  double cpu = 0;
+  std::int64_t lines = 0;
+  std::int64_t events = 0;
+  std::int64_t kept = 0;  // events fingerprinted (at or above min_severity, or with a trace)
+  std::int64_t fingerprints = 0;
+  double rate() const { return seconds > 0 ? static_cast<double>(lines) / seconds : 0; }
+};
+
+template <typename F>
+double median(const std::vector<Run>& runs, F f) {
+  std::vector<double> v;
+  for (const auto& r : runs) v.push_back(std::invoke(f, r));
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
 bool flag(int argc, char** argv, const char* name, std::string& out) {
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::strcmp(argv[i], name) == 0) {
@@ -108,6 +132,8 @@ int main(int argc, char** argv) {
   if (flag(argc, argv, "--partitions", v)) partitions = std::stoi(v);
   if (flag(argc, argv, "--format", v)) format = v;
   if (flag(argc, argv, "--multiline", v)) multiline = v != "0";
+  int repeat = 3;
+  if (flag(argc, argv, "--repeat", v)) repeat = std::max(1, std::stoi(v));
   std::string queue = "tuned";
   if (flag(argc, argv, "--queue", v)) queue = v;
   if (queue != "tuned" && queue != "default") {
@@ -179,10 +205,11 @@ int main(int argc, char** argv) {
               partitions, produce_s, queue.c_str(), queue_desc.c_str());
 
   // ---- 1. baseline: mock brokers + librdkafka consumer, nothing else ----
-  {
+  auto baseline = [&](const std::string& group) {
+    Run out;
     rd_kafka_conf_t* c = rd_kafka_conf_new();
     rd_kafka_conf_set(c, "bootstrap.servers", bootstraps.c_str(), err, sizeof err);
-    rd_kafka_conf_set(c, "group.id", "bench-baseline", err, sizeof err);
+    rd_kafka_conf_set(c, "group.id", group.c_str(), err, sizeof err);
     rd_kafka_conf_set(c, "auto.offset.reset", "earliest", err, sizeof err);
     rd_kafka_conf_set(c, "enable.auto.offset.store", "false", err, sizeof err);
     rd_kafka_conf_set(c, "log_level", "3", err, sizeof err);
@@ -198,7 +225,6 @@ int main(int argc, char** argv) {
     auto t0 = Steady::now();
     auto last = t0;
     std::int64_t n = 0;
-    std::int64_t sum = 0;
     while (n < records) {
       rd_kafka_message_t* m = rd_kafka_consumer_poll(rk, 100);
       if (m == nullptr) {
@@ -212,39 +238,39 @@ int main(int argc, char** argv) {
         }
         ++n;
         last = Steady::now();
-        sum += static_cast<std::int64_t>(m->len);
       }
       rd_kafka_message_destroy(m);
     }
-    const double s = std::chrono::duration<double>(last - t0).count();
-    std::printf("baseline (mock cluster + bare librdkafka consumer): %lld records in %.2f s = %.0f lines/s, "
-                "cpu %.2f s (%lld bytes)\n",
-                static_cast<long long>(n), s, static_cast<double>(n) / s, cpu_seconds() - cpu0,
-                static_cast<long long>(sum));
+    out.seconds = std::chrono::duration<double>(last - t0).count();
+    out.cpu = cpu_seconds() - cpu0;
+    out.lines = n;
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
-  }
+    return out;
+  };
 
-  // ---- 2. selfheal: KafkaSource + runner + pipeline + SQLite ----
-  int rc = 0;
-  {
-    const auto dir = std::filesystem::temp_directory_path() / ("selfheal-kafka-bench-" + std::to_string(getpid()));
+  // ---- 2. selfheal: KafkaSource + runner + pipeline + SQLite, at a given min_severity ----
+  auto selfheal = [&](const std::string& group, const std::string& min_severity) {
+    Run out;
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("selfheal-kafka-bench-" + std::to_string(getpid()) + "-" + group);
     std::filesystem::create_directories(dir);
     auto db = SqliteDb::open({(dir / "bench.db").string()});
     if (!db) {
       std::cerr << db.error().message << "\n";
-      return 1;
+      std::exit(1);
     }
     SystemClock clock;
     SqliteStore store(*db, clock);
     Metrics metrics;
-    app::Config cfg;  // defaults: flush every 200 ms, fingerprint warnings and above
+    app::Config cfg;  // defaults: flush every 200 ms
+    cfg.pipeline.min_severity = min_severity;
     app::Pipeline pipeline(cfg, store, clock, metrics, std::make_shared<app::Fingerprinting>(cfg.fingerprint));
     pipeline.start();
     ingest::KafkaConfig kc;
     kc.name = "kafka";
     kc.brokers = bootstraps;
-    kc.group_id = "bench-selfheal";
+    kc.group_id = group;
     kc.topics = {"bench"};
     kc.format = format;
     kc.multiline = multiline;
@@ -273,37 +299,65 @@ int main(int argc, char** argv) {
     };
     if (auto r = runner.start(); !r) {
       std::cerr << r.error().message << "\n";
-      return 1;
+      std::exit(1);
     }
     // Timed from the assignment (the group join is not throughput) until the stats are visible.
     while (kafka->assignment().empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     const double cpu0 = cpu_seconds();
     const auto t0 = Steady::now();
     while (!done()) std::this_thread::sleep_for(std::chrono::milliseconds(5));  // poll the store, as the API would
-    const double s = std::chrono::duration<double>(Steady::now() - t0).count();
-    const double cpu = cpu_seconds() - cpu0;
-    std::int64_t lines = 0;
-    std::int64_t events = 0;
+    out.seconds = std::chrono::duration<double>(Steady::now() - t0).count();
+    out.cpu = cpu_seconds() - cpu0;
     if (auto st = store.source_stats()) {
       for (const auto& x : *st) {
-        lines += x.lines;
-        events += x.events;
+        out.lines += x.lines;
+        out.events += x.events;
+        out.kept += x.kept;
       }
     }
     auto fps = store.fingerprint_count();
-    std::printf("selfheal (KafkaSource + SourceRunner + Pipeline + SqliteStore): %lld lines (%lld events, %lld "
-                "fingerprints) visible in %.2f s = %.0f lines/s, cpu %.2f s\n",
-                static_cast<long long>(lines), static_cast<long long>(events),
-                static_cast<long long>(fps ? *fps : -1), s, static_cast<double>(lines) / s, cpu);
-    if (lines != records) {
-      std::printf("MISMATCH: store holds %lld lines, produced %lld\n", static_cast<long long>(lines),
-                  static_cast<long long>(records));
-      rc = 2;
-    }
+    out.fingerprints = fps ? *fps : -1;
     runner.stop();
     pipeline.stop();
     std::filesystem::remove_all(dir);
+    return out;
+  };
+
+  // Interleaved repetitions (baseline, as configured, all errors), so drift hits all three alike.
+  std::vector<Run> base_runs, warn_runs, all_runs;
+  int rc = 0;
+  for (int i = 0; i < repeat; ++i) {
+    const std::string r = std::to_string(i);
+    base_runs.push_back(baseline("bench-baseline-" + r));
+    warn_runs.push_back(selfheal("bench-selfheal-" + r, "warning"));
+    all_runs.push_back(selfheal("bench-selfheal-all-" + r, "debug"));
+    for (const auto* run : {&warn_runs.back(), &all_runs.back()}) {
+      if (run->lines != records) {
+        std::printf("MISMATCH: store holds %lld lines, produced %lld\n", static_cast<long long>(run->lines),
+                    static_cast<long long>(records));
+        rc = 2;
+      }
+    }
+    std::printf("run %d: baseline %.0f lines/s | selfheal (warning+) %.0f lines/s | selfheal (all errors) %.0f "
+                "lines/s\n",
+                i + 1, base_runs.back().rate(), warn_runs.back().rate(), all_runs.back().rate());
   }
+  const double base = median(base_runs, &Run::rate);
+  auto report = [&](const char* what, const std::vector<Run>& runs) {
+    const Run& last = runs.back();
+    const double rate = median(runs, &Run::rate);
+    std::printf("%s: median %.0f lines/s over %d runs, cpu %.2f s (median); fingerprinted %lld of %lld events "
+                "(%.0f %%), %lld fingerprints; %.2fx the baseline\n",
+                what, rate, repeat, median(runs, &Run::cpu), static_cast<long long>(last.kept),
+                static_cast<long long>(last.events),
+                last.events ? 100.0 * static_cast<double>(last.kept) / static_cast<double>(last.events) : 0.0,
+                static_cast<long long>(last.fingerprints), rate / base);
+  };
+  std::printf("baseline (mock cluster + bare librdkafka consumer, same queue properties): median %.0f lines/s "
+              "over %d runs, cpu %.2f s (median)\n",
+              base, repeat, median(base_runs, &Run::cpu));
+  report("selfheal, min_severity warning (the default: lines below are counted, not fingerprinted)", warn_runs);
+  report("selfheal, min_severity debug (all errors: every event is fingerprinted)", all_runs);
   rd_kafka_mock_cluster_destroy(mc);
   rd_kafka_destroy(owner);
   return rc;

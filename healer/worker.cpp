@@ -167,9 +167,20 @@ const Strategy* Worker::strategy_by_name(const std::string& name) const {
   return nullptr;
 }
 
+Worker::Health Worker::health() const {
+  std::lock_guard l(health_mu_);
+  return Health{loop_alive_.load(), last_pass_ms_, last_error_};
+}
+
 void Worker::loop(std::stop_token st) {
+  loop_alive_ = true;
+  struct Alive {
+    std::atomic<bool>& flag;
+    ~Alive() { flag = false; }
+  } alive{loop_alive_};
   UnixMs last_tick = 0;
   while (!st.stop_requested()) {
+    const auto errors_before = store_errors_.load();
     std::map<std::string, std::vector<TriggerScope>> batch;
     std::vector<Escalation> escalations;
     {
@@ -210,6 +221,9 @@ void Worker::loop(std::stop_token st) {
       tick();
       last_tick = now;
     }
+    std::lock_guard l(health_mu_);
+    last_pass_ms_ = deps_.clock.now_ms();
+    if (store_errors_.load() == errors_before) last_error_.clear();
   }
 }
 

@@ -111,6 +111,15 @@ class Worker {
   /// Evaluations performed so far (tests wait on it).
   std::uint64_t evaluations() const { return evaluations_.load(); }
 
+  /// For /readyz: whether the decision loop's thread is alive, when it last finished a pass (it passes
+  /// at least every tick_ms), and the last store error of the latest pass (cleared by a clean pass).
+  struct Health {
+    bool running = false;
+    UnixMs last_pass_ms = 0;
+    std::string last_error;
+  };
+  Health health() const;
+
  private:
   struct Job {
     Plan plan;
@@ -192,6 +201,11 @@ class Worker {
   std::set<std::tuple<std::string, std::string, std::string>> escalating_;
   std::mt19937_64 rng_{std::random_device{}()};
   std::atomic<std::uint64_t> evaluations_{0};
+  std::atomic<bool> loop_alive_{false};
+  std::atomic<std::uint64_t> store_errors_{0};
+  mutable std::mutex health_mu_;
+  UnixMs last_pass_ms_ = 0;  // Invariant: guarded by health_mu_
+  std::string last_error_;   // Invariant: guarded by health_mu_
   std::jthread loop_;
   std::vector<std::jthread> executors_;
   bool started_ = false;

@@ -31,6 +31,11 @@ void Worker::record_skip(const Plan& plan, const Decision& d, std::int64_t appro
 
 void Worker::warn_store(const char* what, const Error& e) {
   history_write_errors_->inc();
+  {
+    std::lock_guard l(health_mu_);
+    last_error_ = std::string(what) + ": " + e.message;
+    ++store_errors_;
+  }
   static log::RateLimit rl(10);
   std::uint64_t suppressed = 0;
   if (rl.allow(suppressed))

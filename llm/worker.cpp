@@ -1,5 +1,6 @@
 #include "llm/worker.hpp"
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "llm/budget.hpp"
@@ -275,13 +276,25 @@ std::size_t LlmWorker::pending() const {
   return queue_.size();
 }
 
+LlmWorker::Health LlmWorker::health() const {
+  std::lock_guard lock(mu_);
+  return Health{alive_, last_run_ms_, last_error_};
+}
+
 void LlmWorker::loop() {
+  {
+    std::lock_guard lock(mu_);
+    alive_ = true;
+  }
   for (;;) {
     Item item;
     {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
+      if (stopping_) {
+        alive_ = false;
+        return;
+      }
       item = std::move(queue_.front());
       queue_.pop_front();
       ++busy_;
@@ -318,6 +331,12 @@ void LlmWorker::loop() {
     --busy_;
     active_.erase(item.id);
     ++stats_.processed;
+    last_run_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+    last_error_ = !r ? r.error().message
+                  : (r->outcome == RunOutcome::failed || r->outcome == RunOutcome::over_budget) ? r->error
+                                                                                               : std::string();
     if (r) {
       switch (r->outcome) {
         case RunOutcome::created:

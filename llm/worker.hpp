@@ -111,6 +111,14 @@ class LlmWorker {
   /// Queue empty and nothing running.
   bool idle() const;
   std::size_t pending() const;
+  /// For /readyz: the worker thread is alive, when the last call finished (unix ms, 0: none yet) and
+  /// its error ("" when it produced or reused a suggestion).
+  struct Health {
+    bool running = false;
+    std::int64_t last_run_ms = 0;
+    std::string last_error;
+  };
+  Health health() const;
 
  private:
   struct Item {
@@ -132,6 +140,9 @@ class LlmWorker {
   bool stopping_ = false;         // Invariant: guarded by mu_
   int busy_ = 0;                  // Invariant: guarded by mu_
   Stats stats_;                   // Invariant: guarded by mu_
+  bool alive_ = false;            // Invariant: guarded by mu_; true while loop() runs
+  std::int64_t last_run_ms_ = 0;  // Invariant: guarded by mu_
+  std::string last_error_;        // Invariant: guarded by mu_
   std::thread thread_;
 };
 

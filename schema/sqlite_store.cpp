@@ -53,7 +53,8 @@ FingerprintDims load_union_dims(SQLite::Database& db, const std::string& id) {
   kids.bind(1, id);
   auto add = [](NameCounts& into, const NameCounts& from) {
     for (const auto& [n, c] : from) {
-      auto it = std::find_if(into.begin(), into.end(), [&](const auto& e) { return e.first == n; });
+      // A named copy: clang 14 (the fuzz build) cannot capture a structured binding.
+      auto it = std::find_if(into.begin(), into.end(), [&name = n](const auto& e) { return e.first == name; });
       if (it != into.end())
         it->second += c;
       else

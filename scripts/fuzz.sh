@@ -1,61 +1,82 @@
 #!/usr/bin/env bash
-# Build and run the libFuzzer targets with ASan + UBSan: the fingerprint parsers (stitcher,
-# normaliser, trace parser, structured JSON/logfmt lines, the template learner) and the Loki push decoders (protobuf, snappy, JSON, gzip, labels, the
-# whole handler). scripts/test.sh (CI) runs each for 10 s; the acceptance runs use 600 s.
+# Build and run the libFuzzer targets with ASan + UBSan (clang; a missing clang is an error):
+#   fingerprint parsers: stitcher normalize trace structured learn
+#   Loki push decoders:  loki_push (protobuf, snappy, JSON, gzip, labels, the whole handler)
+#   HTTP API:            http_api (every route's query parameters and JSON bodies, real server, real SQLite)
+#   config:              config (the YAML loader and every section's key table)
+# scripts/test.sh (CI) runs each for 10 s; the acceptance runs use 600 s.
 #
 #   scripts/fuzz.sh                 # 600 s per target (the acceptance run)
 #   FUZZ_SECONDS=20 scripts/fuzz.sh # smoke
 #   scripts/fuzz.sh normalize       # one target
 #
-# Crashes land in build-fuzz/crashes/<target>/; corpora grow in build-fuzz/corpus/<target>/.
+# Builds with CMake into build-fuzz/ (ccache shared). Seeds: tests/data/fuzz/<target>/ (must exist) plus
+# the fixtures named below. Crashes land in build-fuzz/crashes/<target>/; corpora grow in build-fuzz/corpus/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=${FUZZ_OUT:-$ROOT/build-fuzz}
 SECS=${FUZZ_SECONDS:-600}
 CXX=${FUZZ_CXX:-clang++}
-TARGETS=("${@:-stitcher normalize trace structured learn loki_push}")
-read -r -a TARGETS <<< "${TARGETS[*]}"
+CC=${FUZZ_CC:-clang}
+ALL=(stitcher normalize trace structured learn loki_push http_api config)
+if (($#)); then TARGETS=("$@"); else TARGETS=("${ALL[@]}"); fi
 
-mkdir -p "$OUT/obj"
-FLAGS=(-std=c++20 -O1 -g -fno-omit-frame-pointer -I"$ROOT" -fsanitize=address,undefined -fno-sanitize-recover=undefined)
-SRCS=(normalize stack_trace hash fingerprint stitcher merge structured)
-LIBS=(-lre2 -lcrypto -lxxhash)
-# Extra sources per target (compiled with coverage so libFuzzer sees inside them).
-declare -A EXTRA=(
-  [loki_push]="ingest/detail/loki_decode.cpp ingest/loki_push.cpp ingest/event_fields.cpp schema/time_format.cpp schema/model.cpp"
-)
-declare -A EXTRA_LIBS=([loki_push]="-lsnappy -lz -lspdlog -lfmt")
+if ! command -v "$CXX" >/dev/null 2>&1; then
+  echo "fuzz: $CXX not found; scripts/install-deps.sh installs clang (libFuzzer)" >&2
+  exit 1
+fi
 
-echo "fuzz: building fingerprint sources with $CXX" >&2
-objs=()
-for s in "${SRCS[@]}"; do
-  "$CXX" "${FLAGS[@]}" -fsanitize=fuzzer-no-link -c "fingerprint/$s.cpp" -o "$OUT/obj/$s.o" &
-  objs+=("$OUT/obj/$s.o")
-done
-wait
+generator=()
+if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
+if [[ ! -f "$OUT/CMakeCache.txt" ]]; then
+  cmake -S . -B "$OUT" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$CXX" \
+    -DCMAKE_C_COMPILER="$CC" -DSELFHEAL_FUZZ=ON -DSELFHEAL_SANITIZE=ON -DSELFHEAL_BENCH=OFF >/dev/null
+fi
+echo "fuzz: building ${TARGETS[*]} with $CXX" >&2
+cmake --build "$OUT" -j"${FUZZ_JOBS:-$(nproc)}" --target "${TARGETS[@]/#/fuzz_}" >/dev/null
 
 status=0
 for t in "${TARGETS[@]}"; do
-  bin="$OUT/fuzz_$t"
-  read -r -a extra <<< "${EXTRA[$t]:-}"
-  read -r -a extra_libs <<< "${EXTRA_LIBS[$t]:-}"
-  "$CXX" "${FLAGS[@]}" -fsanitize=fuzzer "tests/fuzz/fuzz_$t.cpp" "${extra[@]}" "${objs[@]}" "${LIBS[@]}" \
-    "${extra_libs[@]}" -o "$bin"
+  bin="$OUT/tests/fuzz/fuzz_$t"
   corpus="$OUT/corpus/$t"
   crashes="$OUT/crashes/$t"
   mkdir -p "$corpus" "$crashes"
-  # Seeds: the trace fixtures and the golden message inputs.
-  cp -n tests/data/fingerprint/traces/*.txt "$corpus/" 2>/dev/null || true
-  cut -f1 tests/golden/fingerprint_messages.tsv | grep -v '^#' | split -l 1 - "$corpus/msg_" 2>/dev/null || true
-  if [[ $t == loki_push ]]; then cp -n tests/data/loki/* "$corpus/" 2>/dev/null || true; fi
-  if [[ $t == structured ]]; then cp -n tests/data/fingerprint/structured/* "$corpus/" 2>/dev/null || true; fi
+  seeds=()
+  case $t in
+    stitcher | trace) seeds=(tests/data/fingerprint/traces) ;;
+    normalize | learn) seeds=() ;;
+    structured) seeds=(tests/data/fingerprint/structured) ;;
+    loki_push | http_api) seeds=("tests/data/fuzz/$t") ;;
+    config) seeds=("tests/data/fuzz/$t") ;;
+    *) echo "fuzz: unknown target $t (known: ${ALL[*]})" >&2; exit 2 ;;
+  esac
+  for s in "${seeds[@]}"; do
+    if ! compgen -G "$s/*" >/dev/null; then
+      echo "fuzz: seed folder $s for $t is missing or empty" >&2
+      exit 1
+    fi
+    cp -n "$s"/* "$corpus/"
+  done
+  case $t in
+    stitcher | normalize | trace | learn)
+      cut -f1 tests/golden/fingerprint_messages.tsv | grep -v '^#' | split -l 1 - "$corpus/msg_" ;;
+    config) cp -n deploy/*.yaml "$corpus/" ;;
+  esac
   echo "fuzz: $t for ${SECS}s" >&2
   if ! "$bin" "$corpus" -max_total_time="$SECS" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$crashes/" -print_final_stats=1 2> "$OUT/fuzz_$t.log"; then
     echo "fuzz: $t FAILED, see $OUT/fuzz_$t.log and $crashes/" >&2
+    tail -30 "$OUT/fuzz_$t.log" >&2
     status=1
   fi
-  grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|#[0-9]+ +DONE)" "$OUT/fuzz_$t.log" >&2 || tail -3 "$OUT/fuzz_$t.log" >&2
+  grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" "$OUT/fuzz_$t.log" | tr '\n' ' ' >&2 || true
+  echo >&2
+  # A smoke that ran nothing proves nothing.
+  execs=$(grep -oE "^stat::number_of_executed_units: [0-9]+" "$OUT/fuzz_$t.log" | grep -oE "[0-9]+$" || echo 0)
+  if ((execs < 50)); then
+    echo "fuzz: $t executed only $execs inputs" >&2
+    status=1
+  fi
 done
 exit $status

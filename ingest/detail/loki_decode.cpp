@@ -476,6 +476,10 @@ Result<void> decode_legacy_stream(const json& js, PushStream& s, const DecodeLim
     if (ts == item.end() || !ts->is_string()) return bad("entry ts must be an RFC 3339 string");
     auto ms = parse_time(ts->get_ref<const std::string&>());
     if (!ms) return bad("entry ts '" + ts->get<std::string>().substr(0, 40) + "' is not RFC 3339");
+    // Unix nanoseconds in an int64 span the years 1677 to 2262 (found by fuzz_loki_push: overflow).
+    constexpr std::int64_t max_ms = std::numeric_limits<std::int64_t>::max() / 1'000'000;
+    if (*ms > max_ms || *ms < -max_ms)
+      return bad("entry ts '" + ts->get<std::string>().substr(0, 40) + "' is outside 1677..2262");
     PushEntry& e = s.entries.emplace_back();
     e.ts_ns = *ms * 1'000'000;
     if (line != item.end() && !line->is_null()) {

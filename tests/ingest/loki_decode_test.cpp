@@ -276,4 +276,13 @@ TEST_CASE("legacy JSON: label strings and RFC 3339 timestamps") {
   CHECK(d->streams[0].entries[0].metadata == Labels{{"k", "v"}});
   CHECK(!decode_push_json(R"({"streams":[{"labels":"{job=\"x\"}","entries":[{"ts":"yesterday","line":"x"}]}]})",
                           JsonShape::legacy));
+  // Years an int64 of nanoseconds cannot hold are bad input, not an overflow (found by fuzz_loki_push).
+  for (const char* ts : {"4052-12-03T12:00:00Z", "1013-12-03T12:00:00Z"}) {
+    CAPTURE(ts);
+    auto far = decode_push_json(std::string(R"({"streams":[{"labels":"{job=\"x\"}","entries":[{"ts":")") + ts +
+                                    R"(","line":"x"}]}]})",
+                                JsonShape::legacy);
+    REQUIRE_FALSE(far);
+    CHECK(far.error().message.find("outside 1677..2262") != std::string::npos);
+  }
 }

@@ -4,7 +4,7 @@
 
 #include <fstream>
 #include <set>
-#include <thread>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/support.hpp"
@@ -37,6 +37,14 @@ json all_fingerprints(const std::string& base) {
     cursor = j["next_cursor"].is_null() ? "" : j["next_cursor"].get<std::string>();
   } while (!cursor.empty());
   return all;
+}
+/// The value of an unlabelled series on /metrics; -1 when absent.
+double metric_value(test::ServeProcess& serve, const std::string& name) {
+  std::istringstream in(test::http_get(serve.base_url(), "/metrics").body);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  return -1;
 }
 }  // namespace
 
@@ -75,6 +83,11 @@ TEST_CASE("the eight Loghub logs pushed through Loki push are listed ranked, sum
   }
   CHECK_MESSAGE(sum == 16000, "fingerprint counts must sum to the lines pushed");
   MESSAGE("distinct fingerprints for 16,000 Loghub lines: " << all.size());
+  // The corrected ground truth of these eight logs has 776 templates. Pure ids (no learning) split
+  // some of them by values the scanner cannot mask, so fewer groups than the truth means distinct
+  // events were merged; the ceiling catches ids that stopped masking values (16,000 would be none).
+  CHECK(all.size() >= 776);
+  CHECK(all.size() <= 1200u);
 
   // `selfheal top` shows the same ranking as the API.
   auto top = test::run({test::selfheal_binary(), "top", "--server", serve.base_url(), "--json", "-n", "40"});
@@ -200,16 +213,23 @@ TEST_CASE("serve learns template merges: OpenSSH's 179 pure ids become a few doz
   MESSAGE("OpenSSH 2k after learning: " << all.size() << " groups");
   CHECK(sum == 2000);  // merging regroups, never loses or double-counts
   REQUIRE(!learned_target.empty());
-  const auto metrics = test::http_get(serve.base_url(), "/metrics").body;
-  CHECK(metrics.find("selfheal_fingerprint_learned_merges_total") != std::string::npos);
-  // A person unmerges one child: later learning rounds leave it apart.
+  // Every id that joined a learned group was counted by the metric (its value, not only its name).
   auto detail = json::parse(test::http_get(serve.base_url(), "/api/v1/fingerprints/" + learned_target).body);
   REQUIRE(detail["merged_from"].size() >= 2);
+  CHECK(metric_value(serve, "selfheal_fingerprint_learned_merges_total") >=
+        static_cast<double>(detail["merged_from"].size()));
+  CHECK(metric_value(serve, "selfheal_fingerprint_learned_merges_total") <= 2000);
+  // A person unmerges one child: later learning rounds leave it apart. Wait for rounds that finished
+  // after the unmerge (counted), then check, so the negative is observed after learning had its chance.
   const std::string child = detail["merged_from"][0];
   auto r = test::http_post(serve.base_url(), "/api/v1/fingerprints/" + child + "/unmerge", "{}");
   REQUIRE_MESSAGE(r.status == 200, r.body);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // five learning rounds
+  const auto rounds = metric_value(serve, "selfheal_fingerprint_learner_rounds_total");
+  REQUIRE(test::wait_until(
+      [&] { return metric_value(serve, "selfheal_fingerprint_learner_rounds_total") >= rounds + 3; },
+      std::chrono::seconds(20)));
   auto again = json::parse(test::http_get(serve.base_url(), "/api/v1/fingerprints/" + child).body);
+  REQUIRE(again.contains("id"));  // the child is there, and on its own
   CHECK(!again.contains("merged_into"));
   CHECK(serve.stop() == 0);
 }

@@ -353,3 +353,26 @@ TEST_CASE("bad healer configs are refused at startup with file:line:col") {
     CHECK_MESSAGE(r.err.find(path + c.where) != std::string::npos, r.err);
   }
 }
+
+TEST_CASE("a garbage limit on the healing API is a 400 that names it, never silently the default") {
+  test::TempDir dir;
+  test::ServeProcess serve(dir.file("data"));
+  const std::vector<std::string> endpoints = {"/api/v1/healing/runs", "/api/v1/healing/overview",
+                                              "/api/v1/healing/activity", "/api/v1/healing/stats",
+                                              "/api/v1/approvals"};
+  for (const auto& ep : endpoints) {
+    for (const std::string bad : {"abc", "0", "-1", "5x", "1e3", "", "100000"}) {
+      CAPTURE(ep);
+      CAPTURE(bad);
+      auto r = test::http_get(serve.base_url(), ep + "?limit=" + bad);
+      CHECK(r.status == 400);
+      auto j = json::parse(r.body, nullptr, false);
+      REQUIRE_FALSE(j.is_discarded());
+      CHECK(j["error"].get<std::string>().find("limit: an integer between 1 and 1000") != std::string::npos);
+    }
+    CAPTURE(ep);
+    CHECK(test::http_get(serve.base_url(), ep + "?limit=7").status == 200);
+    CHECK(test::http_get(serve.base_url(), ep).status == 200);
+  }
+  CHECK(serve.stop() == 0);
+}

@@ -462,11 +462,14 @@ static void rebalance_case(const std::string& strategy) {
   // 20,000 lines ahead of the store: the mock cluster keeps a bounded log per partition and deletes
   // older records (retention), which would be a real loss, not what this test is about.
   std::atomic<bool> producing{true};
+  std::atomic<bool> fell_behind{false};
   Produced want;
   std::thread producer([&] {
     int next = 0;
     while (producing.load()) {
-      test::wait_until([&] { return !producing.load() || counts(store, "kafka").lines + 20'000 >= want.lines; }, 60s);
+      if (!test::wait_until([&] { return !producing.load() || counts(store, "kafka").lines + 20'000 >= want.lines; },
+                            60s))
+        fell_behind = true;  // checked after the join (doctest assertions stay on the test thread)
       const auto p = produce_events(mk, next, 50, 3);
       next += 50;
       want.lines += p.lines;
@@ -487,6 +490,7 @@ static void rebalance_case(const std::string& strategy) {
   REQUIRE(test::wait_until([&] { return counts(store, "kafka").lines > before_stop; }, 60s));
   producing = false;
   producer.join();
+  REQUIRE_FALSE_MESSAGE(fell_behind.load(), "the store stayed 20,000 lines behind the producer for 60 s");
   REQUIRE(test::wait_until([&] { return positions_at_end(store, "kafka", mk.produced()); }, 60s));
   a.runner->stop();
   const auto got = counts(store, "kafka");

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -48,11 +49,72 @@ TEST_CASE("serve answers healthz, readyz and a Prometheus /metrics that promtool
   REQUIRE(metrics.status == 200);
   CHECK(metrics.body.find("selfheal_store_commit_duration_seconds_bucket") != std::string::npos);
   CHECK(metrics.body.find("selfheal_process_resident_memory_bytes") != std::string::npos);
+  // A missing promtool fails here: scripts/install-deps.sh installs it (Debian package `prometheus`).
   auto promtool = std::string("/usr/bin/promtool");
-  if (std::filesystem::exists(promtool)) {
-    auto r = test::run({promtool, "check", "metrics"}, metrics.body);
-    CHECK_MESSAGE(r.exit_code == 0, r.out << r.err);
+  REQUIRE_MESSAGE(std::filesystem::exists(promtool), "promtool is missing; run scripts/install-deps.sh");
+  auto r = test::run({promtool, "check", "metrics"}, metrics.body);
+  CHECK_MESSAGE(r.exit_code == 0, r.out << r.err);
+  CHECK(serve.stop(SIGTERM) == 0);
+}
+
+TEST_CASE("/readyz reports each worker's real state: thread alive, last run, last error") {
+  test::TempDir dir;
+  const auto config = dir.file("c.yaml");
+  // The LLM points at a port nobody listens on: its calls fail, and /readyz must say so.
+  test::write_file(config, "fingerprint:\n  learn_interval_ms: 200\n"
+                           "healer:\n  enabled: true\n  tick_ms: 100\n"
+                           "llm:\n  enabled: true\n  provider:\n    type: openai\n    base_url: http://127.0.0.1:" +
+                               std::to_string(test::free_port()) +
+                               "/v1\n    model: m\n    api_key_env: SELFHEAL_IT_LLM_KEY\n");
+  test::ServeProcess serve(dir.file("data"), config, {{"SELFHEAL_IT_LLM_KEY", "k"}});
+  auto readyz = [&] {
+    auto r = test::http_get(serve.base_url(), "/readyz");
+    auto j = nlohmann::json::parse(r.body);
+    j["http_status"] = r.status;
+    return j;
+  };
+  auto j = readyz();
+  CAPTURE(j.dump());
+  CHECK(j["http_status"] == 200);
+  CHECK(j["ready"] == true);
+  for (const char* c : {"retention", "learner", "healer", "llm"}) {
+    CAPTURE(c);
+    REQUIRE(j["checks"].contains(c));
+    CHECK(j["checks"][c]["status"] == "ok");
+    CHECK(j["checks"][c]["running"] == true);
   }
+  // Every periodic worker reports a run, and the learner's last run moves on.
+  std::string learner_run;
+  REQUIRE(test::wait_until([&] {
+    j = readyz();
+    for (const char* c : {"retention", "learner", "healer"})
+      if (j["checks"][c]["last_run"].is_null()) return false;
+    learner_run = j["checks"]["learner"]["last_run"];
+    return true;
+  }, 10s));
+  CHECK(j["checks"]["learner"]["last_error"] == "");
+  CHECK(j["checks"]["retention"]["last_error"] == "");
+  REQUIRE(test::wait_until([&] { return readyz()["checks"]["learner"]["last_run"] != learner_run; }, 10s));
+  CHECK(j["checks"]["llm"]["last_run"].is_null());  // no call yet
+
+  // A suggestion call that fails shows as the LLM's last error; taking logs stays ready.
+  const std::string body =
+      R"({"streams":[{"stream":{"service":"cart","level":"error"},"values":[["1795464000000000000","ERROR cart total failed"]]}]})";
+  REQUIRE(test::http_post(serve.base_url(), "/loki/api/v1/push", body).status == 204);
+  std::string fp;
+  REQUIRE(test::wait_until([&] {
+    auto l = nlohmann::json::parse(test::http_get(serve.base_url(), "/api/v1/fingerprints").body)["fingerprints"];
+    if (l.empty()) return false;
+    fp = l[0]["id"];
+    return true;
+  }, 10s));
+  REQUIRE(test::http_post(serve.base_url(), "/api/v1/fingerprints/" + fp + "/suggest", "{}").status == 202);
+  REQUIRE(test::wait_until([&] { return readyz()["checks"]["llm"]["last_error"] != ""; }, 60s));
+  j = readyz();
+  CAPTURE(j.dump());
+  CHECK_FALSE(j["checks"]["llm"]["last_run"].is_null());
+  CHECK(j["checks"]["llm"]["status"] == "ok");
+  CHECK(j["http_status"] == 200);
   CHECK(serve.stop(SIGTERM) == 0);
 }
 
@@ -127,7 +189,13 @@ TEST_CASE("kill -9 at random points never corrupts the database") {
       }
     });
     std::uniform_int_distribution<int> delay(0, 400);
-    test::wait_until([&] { return acked.load() >= 100; }, 10s);
+    // Without this REQUIRE the loop passed with nothing written: the kill must land mid-write.
+    const bool writing = test::wait_until([&] { return acked.load() >= 100; }, 10s);
+    if (!writing) {
+      stop = true;
+      writer.join();
+    }
+    REQUIRE(writing);
     std::this_thread::sleep_for(std::chrono::milliseconds(delay(rng)));  // a random point, on purpose
     serve.stop(SIGKILL);
     stop = true;
@@ -137,6 +205,7 @@ TEST_CASE("kill -9 at random points never corrupts the database") {
     CHECK(integrity(db) == "ok");
     CHECK(lines_in(db) >= acked_total);  // a 204 means durable, even across kill -9
   }
+  CHECK(acked_total >= 10 * 100);
 }
 
 TEST_CASE("a second serve on a taken port fails instead of sharing it, and the listen backlog is not httplib's 5") {

@@ -192,8 +192,13 @@ ServeProcess::ServeProcess(const std::string& data_dir, const std::string& confi
     throw std::runtime_error("selfheal serve did not start:\n" + l);
   }
   // A TLS server is probed by its test (with its CA file).
-  if (log().find(" tls=on ") == std::string::npos)
-    wait_until([&] { return http_get(base_url(), "/healthz").status == 200; }, std::chrono::seconds(10));
+  if (log().find(" tls=on ") == std::string::npos &&
+      !wait_until([&] { return http_get(base_url(), "/healthz").status == 200; }, std::chrono::seconds(10))) {
+    std::string l = log();
+    stop(SIGKILL);
+    throw std::runtime_error("selfheal serve did not answer /healthz within 10 s:
+" + l);
+  }
 }
 
 ServeProcess::~ServeProcess() {
