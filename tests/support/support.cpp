@@ -196,8 +196,7 @@ ServeProcess::ServeProcess(const std::string& data_dir, const std::string& confi
       !wait_until([&] { return http_get(base_url(), "/healthz").status == 200; }, std::chrono::seconds(10))) {
     std::string l = log();
     stop(SIGKILL);
-    throw std::runtime_error("selfheal serve did not answer /healthz within 10 s:
-" + l);
+    throw std::runtime_error("selfheal serve did not answer /healthz within 10 s:\n" + l);
   }
 }
 
