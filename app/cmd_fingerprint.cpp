@@ -48,6 +48,13 @@ struct FingerprintFlags {
 
 constexpr std::size_t iov_batch = 1024;  // IOV_MAX on Linux
 
+bool printable_ascii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x7f;
+  });
+}
+
 /// Large buffered writer on fd 1; no per-line flush.
 class Output {
  public:
@@ -58,6 +65,14 @@ class Output {
     if (buf_.size() >= cap_) flush();
   }
   void put(char c) { buf_.push_back(c); }
+  /// A template as it may be printed (see put_template below): no copy when it is plain ASCII.
+  void put_template(std::string_view tmpl) {
+    if (printable_ascii(tmpl)) {
+      put(tmpl);
+    } else {
+      put(escape_control(tmpl));
+    }
+  }
   /// Writes many pieces (after what is buffered) with writev, without copying them.
   bool write_pieces(const std::vector<std::string_view>& pieces) {
     if (!flush()) return false;
@@ -121,11 +136,7 @@ void on_every_core(unsigned threads, std::size_t tasks, F&& work) {
 // A template as it may be printed: control characters, bidi overrides and bytes that are not
 // UTF-8 (log text is untrusted) are shown escaped (schema/text.hpp); plain ASCII passes as it is.
 void put_template(std::string& to, std::string_view tmpl) {
-  const bool plain = std::all_of(tmpl.begin(), tmpl.end(), [](char c) {
-    const auto u = static_cast<unsigned char>(c);
-    return u >= 0x20 && u < 0x7f;
-  });
-  if (plain) {
+  if (printable_ascii(tmpl)) {
     to.append(tmpl);
   } else {
     to.append(escape_control(tmpl));
@@ -133,11 +144,9 @@ void put_template(std::string& to, std::string_view tmpl) {
 }
 
 void write_row(Output& out, std::string_view id, std::string_view tmpl, const std::string* explain) {
-  std::string row;
-  put_template(row, tmpl);
   out.put(id);
   out.put('\t');
-  out.put(row);
+  out.put_template(tmpl);
   if (explain != nullptr) {
     out.put('\t');
     out.put(*explain);
