@@ -61,7 +61,7 @@ double cpu_seconds() {
 
 std::vector<std::vector<std::string>> load_logs() {
   std::vector<std::vector<std::string>> logs;
-  const std::filesystem::path root = SELFHEAL_SHARED_DIR "/data/loghub-2k";
+  const std::filesystem::path root = std::filesystem::path(SELFHEAL_SHARED_DIR) / "data" / "loghub-2k";
   for (const char* name : {"BGL", "HDFS", "Hadoop", "HealthApp", "Mac", "OpenSSH", "Spark", "Zookeeper"}) {
     std::ifstream in(root / name / (std::string(name) + "_2k.log"));
     std::vector<std::string> lines;

@@ -103,7 +103,7 @@ BENCHMARK(BM_handle)->Unit(benchmark::kMillisecond);
 std::vector<std::pair<std::string, std::vector<std::string>>> load_loghub() {
   std::vector<std::pair<std::string, std::vector<std::string>>> logs;
   for (const char* name : {"BGL", "HDFS", "Hadoop", "HealthApp", "Mac", "OpenSSH", "Spark", "Zookeeper"}) {
-    std::ifstream in(std::string(SELFHEAL_SHARED_DIR "/data/loghub-2k/") + name + "/" + name + "_2k.log");
+    std::ifstream in((std::string(SELFHEAL_SHARED_DIR) + "/data/loghub-2k/") + name + "/" + name + "_2k.log");
     std::vector<std::string> lines;
     for (std::string l; std::getline(in, l);) {
       if (!l.empty() && l.back() == '\r') l.pop_back();
