@@ -9,6 +9,8 @@
 #   scripts/fuzz.sh                 # 600 s per target (the acceptance run)
 #   FUZZ_SECONDS=20 scripts/fuzz.sh # smoke
 #   scripts/fuzz.sh normalize       # one target
+#   scripts/fuzz.sh --build-only    # build, run nothing (FUZZ_BUILD_ALL=1: also the unit tests, which
+#                                   # scripts/test.sh then runs under ASan+UBSan in the same tree)
 #
 # Builds with CMake into build-fuzz/ (ccache shared). Seeds: tests/data/fuzz/<target>/ (must exist) plus
 # the fixtures named below. Crashes land in build-fuzz/crashes/<target>/; corpora grow in build-fuzz/corpus/.
@@ -20,6 +22,8 @@ SECS=${FUZZ_SECONDS:-600}
 CXX=${FUZZ_CXX:-clang++}
 CC=${FUZZ_CC:-clang}
 ALL=(stitcher normalize trace structured learn loki_push http_api config)
+build_only=0
+if [[ ${1:-} == --build-only ]]; then build_only=1; shift; fi
 if (($#)); then TARGETS=("$@"); else TARGETS=("${ALL[@]}"); fi
 
 if ! command -v "$CXX" >/dev/null 2>&1; then
@@ -31,10 +35,19 @@ generator=()
 if command -v ninja >/dev/null 2>&1; then generator=(-G Ninja); fi
 if [[ ! -f "$OUT/CMakeCache.txt" ]]; then
   cmake -S . -B "$OUT" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$CXX" \
-    -DCMAKE_C_COMPILER="$CC" -DSELFHEAL_FUZZ=ON -DSELFHEAL_SANITIZE=ON -DSELFHEAL_BENCH=OFF >/dev/null
+    -DCMAKE_C_COMPILER="$CC" -DSELFHEAL_FUZZ=ON -DSELFHEAL_SANITIZE=ON -DSELFHEAL_BENCH=OFF \
+    -DSELFHEAL_WERROR=ON >/dev/null
 fi
-echo "fuzz: building ${TARGETS[*]} with $CXX" >&2
-cmake --build "$OUT" -j"${FUZZ_JOBS:-$(nproc)}" --target "${TARGETS[@]/#/fuzz_}" >/dev/null
+build_targets=("${TARGETS[@]/#/fuzz_}")
+if [[ ${FUZZ_BUILD_ALL:-0} == 1 ]]; then build_targets+=(selfheal_unit_tests); fi
+echo "fuzz: building ${build_targets[*]} with $CXX" >&2
+# Quiet when it works; the compiler's words when it does not.
+if ! cmake --build "$OUT" -j"${FUZZ_JOBS:-$(nproc)}" --target "${build_targets[@]}" > "$OUT/build.log" 2>&1; then
+  tail -60 "$OUT/build.log" >&2
+  echo "fuzz: build failed, full log in $OUT/build.log" >&2
+  exit 1
+fi
+if ((build_only)); then exit 0; fi
 
 status=0
 for t in "${TARGETS[@]}"; do

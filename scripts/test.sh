@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
 # README command 2 (and .ci/run): install dependencies, build with warnings as errors, run ALL tests
-# (unit + integration) with CTest. clang and promtool are required: a missing one fails here instead
-# of skipping. SELFHEAL_TEST_LABEL=unit runs only one label (every build).
-#   --sanitize  then the same suites again built with ASan+UBSan (build-asan/)
-#   --fuzz      then every libFuzzer target for 10 s (scripts/fuzz.sh)
-# Both are off in CI for now: from a clean clone on the 2-core CI machine the two extra full builds
-# (gcc+ASan and clang+libFuzzer, every library instrumented) do not fit the 30-minute budget yet
-# (test sources miss ccache because their flags carry absolute paths). Run them before a release.
+# (unit + integration) with CTest, then the sanitizer stage: one clang tree (build-fuzz/) with
+# ASan+UBSan and libFuzzer coverage in every library runs the unit suites under the sanitizers and
+# every libFuzzer target for 10 s (scripts/fuzz.sh). clang and promtool are required: a missing one
+# fails here instead of skipping. SELFHEAL_TEST_LABEL=unit runs only one label (every build).
+#   --quick     skip the sanitizer stage (a developer's inner loop; CI never passes it)
+#   --sanitize  also the whole suite, integration included, under gcc ASan+UBSan (build-asan/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sanitize=0
-fuzz=0
+quick=0
 for a in "$@"; do
   case "$a" in
     --sanitize) sanitize=1 ;;
-    --fuzz) fuzz=1 ;;
-    *) echo "test.sh: unknown option $a (known: --sanitize --fuzz)" >&2; exit 2 ;;
+    --quick) quick=1 ;;
+    --fuzz) ;;  # the fuzz smoke always runs now; kept so old command lines still work
+    *) echo "test.sh: unknown option $a (known: --quick --sanitize)" >&2; exit 2 ;;
   esac
 done
 scripts/install-deps.sh
@@ -35,22 +35,24 @@ scripts/build.sh --werror
 step "tests"
 (cd build && ctest --output-on-failure -j"$(nproc)" --timeout 600 "${label[@]}")
 
-if [[ $sanitize == 1 ]]; then
-  step "build with ASan+UBSan"
-  scripts/build.sh --sanitize --werror
-  step "tests under ASan+UBSan"
-  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --output-on-failure -j"$(nproc)" --timeout 900 "${label[@]}")
-else
-  step "not run: the ASan+UBSan suites (scripts/test.sh --sanitize)"
-fi
-
-# Fuzz smoke: every libFuzzer target under ASan+UBSan for 10 s (the 10-minute runs are
-# `scripts/fuzz.sh`, not CI).
-if [[ $fuzz == 1 ]]; then
-  step "fuzz smoke"
+if [[ $quick == 0 ]]; then
+  # One clang tree serves both: ASan+UBSan everywhere, libFuzzer coverage in the libraries.
+  step "build with clang, ASan+UBSan (build-fuzz/)"
+  FUZZ_BUILD_ALL=1 scripts/fuzz.sh --build-only
+  step "unit tests under ASan+UBSan"
+  (cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --output-on-failure -j"$(nproc)" --timeout 900 -L unit)
+  step "fuzz smoke: every libFuzzer target for 10 s"
   FUZZ_SECONDS=10 scripts/fuzz.sh
 else
-  step "not run: the fuzz smoke (scripts/test.sh --fuzz)"
+  step "not run (--quick): the sanitizer suites and the fuzz smoke"
+fi
+
+if [[ $sanitize == 1 ]]; then
+  step "build with gcc, ASan+UBSan (build-asan/)"
+  scripts/build.sh --sanitize --werror
+  step "all tests under ASan+UBSan"
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --output-on-failure -j"$(nproc)" --timeout 900 "${label[@]}")
 fi
 echo "test.sh: all tests passed in $(( $(date +%s) - start ))s"
