@@ -173,16 +173,18 @@ StageOut positional(const Reps& in, const MergeOptions& o) {
       for (std::size_t j = 0; j < len; ++j) {
         if (in_pattern[j]) continue;
         std::unordered_set<sv> vals;
-        bool caps = true;
+        bool caps = true, masked = false;
         for (std::size_t k : members) {
           sv v = ts[k]->second[j].text;
-          if (vals.insert(v).second) caps = caps && all_caps(v);
+          if (v == wildcard) masked = true;
+          else if (vals.insert(v).second) caps = caps && all_caps(v);
         }
+        if (masked) vals.insert(wildcard);
         distinct[j] = vals.size();
 
         const std::size_t d = vals.size();
         if (ctx >= 1 && (d >= o.min_distinct || (d >= o.min_distinct_in_context && ctx >= o.min_context_words)) &&
-            !(o.keep_enum_positions && caps))
+            !(o.keep_enum_positions && caps && !masked))
           cand[j] = true;
       }
       // Positions where one determines the other (a function, not only one-to-one: statements
@@ -230,6 +232,69 @@ StageOut positional(const Reps& in, const MergeOptions& o) {
         res.add(merged, reps);
       }
     }
+  }
+  return res;
+}
+
+// Stage 0: a template that is another with one `<*>` left out printed an empty value there
+// ("for user , removing" / "for user <*>, removing"; "remove ." / "remove <*>."); one that is
+// another with one `<*>` as a word printed a value the scanner cannot see ("of controller to <*>"
+// / "of <*> to <*>"). It merges into that other template when exactly one explains it so; chains
+// follow to the most general one.
+StageOut instances(const Reps& in, const MergeOptions& o) {
+  StageOut res;
+  // Keys: token texts with the position of one wildcard either left out (empty value) or replaced
+  // by a marker no token can equal ('<' always is a token of its own): a word stands there.
+  constexpr sv word_slot = "\x01<word>";
+  std::map<std::vector<sv>, std::set<const Rep*>> index;
+  std::vector<sv> key;
+  for (const auto& e : in) {
+    const Toks& tk = e.second;
+    for (std::size_t p = 0; p < tk.size(); ++p) {
+      if (tk[p].text != wildcard) continue;
+      if (o.learn_empty) {
+        key.clear();
+        for (std::size_t i = 0; i < tk.size(); ++i)
+          if (i != p) key.push_back(tk[i].text);
+        index[key].insert(&e);
+      }
+      if (o.wildcard_evidence) {
+        key.clear();
+        for (std::size_t i = 0; i < tk.size(); ++i) key.push_back(i == p ? word_slot : tk[i].text);
+        index[key].insert(&e);
+      }
+    }
+  }
+  if (index.empty()) return res;
+  std::map<const Rep*, const Rep*> parent;
+  for (const auto& e : in) {
+    const Toks& tk = e.second;
+    std::set<const Rep*> found;
+    key.clear();
+    for (const Tok& t : tk) key.push_back(t.text);
+    if (o.learn_empty)
+      if (auto it = index.find(key); it != index.end()) found.insert(it->second.begin(), it->second.end());
+    if (o.wildcard_evidence)
+      for (std::size_t q = 0; q < tk.size(); ++q) {
+        if (!is_word(tk[q].text)) continue;
+        const sv keep = key[q];
+        key[q] = word_slot;
+        if (auto it = index.find(key); it != index.end()) found.insert(it->second.begin(), it->second.end());
+        key[q] = keep;
+      }
+    found.erase(&e);
+    if (found.size() == 1) parent[&e] = *found.begin();
+  }
+  // Every step adds a wildcard or removes a token, so chains end.
+  std::map<const Rep*, std::vector<const Rep*>> groups;
+  for (const auto& [a, b] : parent) {
+    const Rep* root = b;
+    for (auto it = parent.find(root); it != parent.end(); it = parent.find(root)) root = it->second;
+    groups[root].push_back(a);
+  }
+  for (auto& [root, ms] : groups) {
+    ms.push_back(root);
+    res.add(root->second, ms);
   }
   return res;
 }
@@ -434,6 +499,8 @@ bool set_merge_option(MergeOptions& o, std::string_view name, std::size_t v) {
   else if (name == "min_distinct_in_context") o.min_distinct_in_context = v;
   else if (name == "min_context_words") o.min_context_words = v;
   else if (name == "keep_enum_positions") o.keep_enum_positions = v != 0;
+  else if (name == "wildcard_evidence") o.wildcard_evidence = v != 0;
+  else if (name == "learn_empty") o.learn_empty = v != 0;
   else if (name == "phrase_min_distinct") o.phrase_min_distinct = v;
   else if (name == "phrase_max_distinct") o.phrase_max_distinct = v;
   else if (name == "learn_gaps") o.learn_gaps = v != 0;
@@ -452,6 +519,7 @@ std::vector<TemplateMerge> learn_merges(const std::vector<std::string>& template
 std::vector<TemplateMerge> learn_merges(std::span<const std::string_view> templates, const MergeOptions& opts) {
   std::map<sv, std::string> image;  // original template (a view into templates) -> its merged form
   for (const auto& t : templates) image.emplace(t, t);
+  if (opts.learn_empty || opts.wildcard_evidence) apply(image, instances, opts);
   apply(image, positional, opts);
   if (opts.learn_gaps) {
     apply(image, gaps, opts);

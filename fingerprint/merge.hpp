@@ -31,6 +31,12 @@ struct MergeOptions {
   std::size_t min_context_words = 2;
   /// Positions whose values are all ALL-CAPS words (states, protocols, keywords) stay literal.
   bool keep_enum_positions = true;
+  /// A position where the scanner already found a value in one member (`<*>`) and a word in
+  /// another is one variable, whatever the number of values ("of <*> to" / "of controller to").
+  bool wildcard_evidence = true;
+  /// A template equal to another minus one `<*>` printed an empty value there ("for user ,"
+  /// / "for user <*>,"): it merges into the other.
+  bool learn_empty = true;
   /// Positions that determine each other one-to-one with different words are a phrase ("client
   /// closed connection" / "upstream timed out"): adjacent ones always, others from this many
   /// distinct values on (0 = adjacent only).

@@ -122,6 +122,48 @@ TEST_CASE("a value of several words after a label, in quotes or brackets, is one
             .size() == 2);
 }
 
+TEST_CASE("a template that is another with one value left empty merges into it") {
+  // "for host ," printed an empty host where the other line printed one.
+  std::vector<std::string> t = {"Dropping lease for host <*>, retrying later.", "Dropping lease for host , retrying later.",
+                                "Cache flushed to <*>.", "Cache flushed to ."};
+  auto m = fp::learn_merges(t);
+  CHECK(into_of(m, "Dropping lease for host , retrying later.") == "Dropping lease for host <*>, retrying later.");
+  CHECK(into_of(m, "Cache flushed to .") == "Cache flushed to <*>.");
+  // Must stay apart: the shorter one lacks a word, not a value.
+  CHECK(fp::learn_merges({"Flushing cache <*> now", "Flushing now"}).empty());
+  // Ambiguous: two templates explain the short one; neither is chosen.
+  auto amb = fp::learn_merges({"Reload <*> done ok", "Reload done <*> ok", "Reload done ok"});
+  CHECK(into_of(amb, "Reload done ok") == "Reload done ok");
+  fp::MergeOptions o;
+  o.learn_empty = false;
+  CHECK(into_of(fp::learn_merges(t, o), "Cache flushed to .") == "Cache flushed to .");
+}
+
+TEST_CASE("a word where an otherwise equal template holds a value is that value") {
+  // One of the lines printed a host name without digits; the scanner masked the others.
+  std::vector<std::string> t = {"Lease for worker <*> moved from gateway to <*>",
+                                "Lease for worker <*> moved from <*> to <*>",
+                                "Lease for worker <*> moved from <*> to mirror",
+                                "Spooler stopped"};
+  auto m = fp::learn_merges(t);
+  CHECK(into_of(m, "Lease for worker <*> moved from gateway to <*>") == "Lease for worker <*> moved from <*> to <*>");
+  CHECK(into_of(m, "Lease for worker <*> moved from <*> to mirror") == "Lease for worker <*> moved from <*> to <*>");
+  CHECK(into_of(m, "Spooler stopped") == "Spooler stopped");
+  // Chains end at the most general template.
+  auto chain = fp::learn_merges({"copy alpha to beta", "copy <*> to beta", "copy <*> to <*>"});
+  CHECK(into_of(chain, "copy alpha to beta") == "copy <*> to <*>");
+  CHECK(into_of(chain, "copy <*> to beta") == "copy <*> to <*>");
+  // Must stay apart: two words in two positions differ from the general template
+  // ("Local IP" / "Remote IP" beside "<*> Addr": a second word differs, so no evidence).
+  auto apart = fp::learn_merges({"keepalive: Local IP: <*>", "keepalive: Remote IP: <*>", "keepalive: <*> Addr: <*>"});
+  CHECK(into_of(apart, "keepalive: Local IP: <*>") == "keepalive: Local IP: <*>");
+  CHECK(into_of(apart, "keepalive: Remote IP: <*>") == "keepalive: Remote IP: <*>");
+  fp::MergeOptions o;
+  o.wildcard_evidence = false;
+  CHECK(into_of(fp::learn_merges(t, o), "Lease for worker <*> moved from gateway to <*>") ==
+        "Lease for worker <*> moved from gateway to <*>");
+}
+
 TEST_CASE("gaps can be switched off") {
   fp::MergeOptions o;
   o.learn_gaps = false;
@@ -134,6 +176,10 @@ TEST_CASE("options are set by name, as the CLI and the evaluation set them") {
   CHECK(o.min_distinct == 7);
   CHECK(fp::set_merge_option(o, "keep_enum_positions", 0));
   CHECK_FALSE(o.keep_enum_positions);
+  CHECK(fp::set_merge_option(o, "learn_empty", 0));
+  CHECK_FALSE(o.learn_empty);
+  CHECK(fp::set_merge_option(o, "wildcard_evidence", 0));
+  CHECK_FALSE(o.wildcard_evidence);
   CHECK_FALSE(fp::set_merge_option(o, "no_such_option", 1));
 }
 
