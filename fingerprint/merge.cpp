@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -238,60 +239,94 @@ StageOut positional(const Reps& in, const MergeOptions& o) {
 
 // Stage 0: a template that is another with one `<*>` left out printed an empty value there
 // ("for user , removing" / "for user <*>, removing"; "remove ." / "remove <*>."); one that is
-// another with one `<*>` as a word printed a value the scanner cannot see ("of controller to <*>"
-// / "of <*> to <*>"). It merges into that other template when exactly one explains it so; chains
-// follow to the most general one.
+// another with words where the other holds `<*>` printed values the scanner cannot see ("of
+// controller to <*>" / "of <*> to <*>"). It merges into the template that explains it so with the
+// fewest words; when several do, only if they all lead to the same most general template.
 StageOut instances(const Reps& in, const MergeOptions& o) {
   StageOut res;
-  // Keys: token texts with the position of one wildcard either left out (empty value) or replaced
-  // by a marker no token can equal ('<' always is a token of its own): a word stands there.
-  constexpr sv word_slot = "\x01<word>";
-  std::map<std::vector<sv>, std::set<const Rep*>> index;
+  std::map<std::vector<sv>, std::vector<const Rep*>> without;  // texts minus one wildcard -> templates
+  // Each template with a wildcard and a literal token, filed under its rarest literal token
+  // (length, position, text): a template it generalises holds that token at that position.
+  std::map<std::tuple<std::size_t, std::uint32_t, sv>, std::vector<const Rep*>> anchored;
+  std::unordered_map<PosKey, std::uint32_t, PosKeyHash> freq;
+  if (o.wildcard_evidence)
+    for (const auto& e : in)
+      for (std::size_t i = 0; i < e.second.size(); ++i) ++freq[{static_cast<std::uint32_t>(i), e.second[i].text}];
   std::vector<sv> key;
   for (const auto& e : in) {
     const Toks& tk = e.second;
+    std::size_t anchor = tk.size();
+    bool any_wildcard = false;
     for (std::size_t p = 0; p < tk.size(); ++p) {
-      if (tk[p].text != wildcard) continue;
+      if (tk[p].text != wildcard) {
+        if (anchor == tk.size() ||
+            freq[{static_cast<std::uint32_t>(p), tk[p].text}] < freq[{static_cast<std::uint32_t>(anchor), tk[anchor].text}])
+          anchor = p;
+        continue;
+      }
+      any_wildcard = true;
       if (o.learn_empty) {
         key.clear();
         for (std::size_t i = 0; i < tk.size(); ++i)
           if (i != p) key.push_back(tk[i].text);
-        index[key].insert(&e);
-      }
-      if (o.wildcard_evidence) {
-        key.clear();
-        for (std::size_t i = 0; i < tk.size(); ++i) key.push_back(i == p ? word_slot : tk[i].text);
-        index[key].insert(&e);
+        without[key].push_back(&e);
       }
     }
+    if (o.wildcard_evidence && any_wildcard && anchor < tk.size())
+      anchored[{tk.size(), static_cast<std::uint32_t>(anchor), tk[anchor].text}].push_back(&e);
   }
-  if (index.empty()) return res;
   std::map<const Rep*, const Rep*> parent;
+  std::map<const Rep*, std::set<const Rep*>> several;
   for (const auto& e : in) {
     const Toks& tk = e.second;
     std::set<const Rep*> found;
-    key.clear();
-    for (const Tok& t : tk) key.push_back(t.text);
-    if (o.learn_empty)
-      if (auto it = index.find(key); it != index.end()) found.insert(it->second.begin(), it->second.end());
-    if (o.wildcard_evidence)
-      for (std::size_t q = 0; q < tk.size(); ++q) {
-        if (!is_word(tk[q].text)) continue;
-        const sv keep = key[q];
-        key[q] = word_slot;
-        if (auto it = index.find(key); it != index.end()) found.insert(it->second.begin(), it->second.end());
-        key[q] = keep;
+    if (o.learn_empty) {
+      key.clear();
+      for (const Tok& t : tk) key.push_back(t.text);
+      if (auto it = without.find(key); it != without.end()) found.insert(it->second.begin(), it->second.end());
+    }
+    if (o.wildcard_evidence) {
+      std::size_t best = std::numeric_limits<std::size_t>::max();
+      std::set<const Rep*> closest;
+      for (std::size_t i = 0; i < tk.size(); ++i) {
+        auto it = anchored.find({tk.size(), static_cast<std::uint32_t>(i), tk[i].text});
+        if (it == anchored.end()) continue;
+        for (const Rep* b : it->second) {
+          std::size_t diff = 0;
+          bool fits = b != &e;
+          for (std::size_t k = 0; k < tk.size() && fits; ++k) {
+            if (b->second[k].text == tk[k].text) continue;
+            fits = b->second[k].text == wildcard && is_word(tk[k].text);
+            ++diff;
+          }
+          if (!fits || diff == 0 || diff > best) continue;
+          if (diff < best) closest.clear(), best = diff;
+          closest.insert(b);
+        }
       }
+      found.insert(closest.begin(), closest.end());
+    }
     found.erase(&e);
     if (found.size() == 1) parent[&e] = *found.begin();
+    else if (found.size() > 1) several[&e] = std::move(found);
   }
-  // Every step adds a wildcard or removes a token, so chains end.
+  // Several templates explain one ("[a] from [a]" is "[<*>] from [a]" and "[a] from [<*>]"): it
+  // merges only when they all lead to one most general template. Decided on the unique links
+  // alone, so the result does not depend on the order of this loop.
+  auto root_of = [&](const Rep* r) {
+    for (auto it = parent.find(r); it != parent.end(); it = parent.find(r)) r = it->second;
+    return r;
+  };
+  std::vector<std::pair<const Rep*, const Rep*>> resolved;
+  for (const auto& [a, cands] : several) {
+    std::set<const Rep*> roots;
+    for (const Rep* c : cands) roots.insert(root_of(c));
+    if (roots.size() == 1 && *roots.begin() != a) resolved.emplace_back(a, *roots.begin());
+  }
+  for (const auto& [a, r] : resolved) parent[a] = r;
+  // Every link adds a wildcard or removes a token, so chains end.
   std::map<const Rep*, std::vector<const Rep*>> groups;
-  for (const auto& [a, b] : parent) {
-    const Rep* root = b;
-    for (auto it = parent.find(root); it != parent.end(); it = parent.find(root)) root = it->second;
-    groups[root].push_back(a);
-  }
+  for (const auto& [a, b] : parent) groups[root_of(b)].push_back(a);
   for (auto& [root, ms] : groups) {
     ms.push_back(root);
     res.add(root->second, ms);

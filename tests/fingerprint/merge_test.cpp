@@ -153,6 +153,18 @@ TEST_CASE("a word where an otherwise equal template holds a value is that value"
   auto chain = fp::learn_merges({"copy alpha to beta", "copy <*> to beta", "copy <*> to <*>"});
   CHECK(into_of(chain, "copy alpha to beta") == "copy <*> to <*>");
   CHECK(into_of(chain, "copy <*> to beta") == "copy <*> to <*>");
+  // Words in several positions where the general template holds values.
+  auto multi = fp::learn_merges({"Queue mailer on node <*> paused by <*>", "Queue mailer on node gamma paused by ops",
+                                 "Queue mailer on node gamma stopped by ops"});
+  CHECK(into_of(multi, "Queue mailer on node gamma paused by ops") == "Queue mailer on node <*> paused by <*>");
+  CHECK(into_of(multi, "Queue mailer on node gamma stopped by ops") == "Queue mailer on node gamma stopped by ops");
+  // Two templates explain one and both lead to the same general one: it merges there.
+  auto both = fp::learn_merges({"sync [<*>] with [<*>]", "sync [<*>] with [north]", "sync [north] with [<*>]",
+                                "sync [north] with [north]"});
+  CHECK(into_of(both, "sync [north] with [north]") == "sync [<*>] with [<*>]");
+  // ...but not when they lead to different ones.
+  auto two_ways = fp::learn_merges({"sync <*> with north", "sync north with <*>", "sync north with north"});
+  CHECK(into_of(two_ways, "sync north with north") == "sync north with north");
   // Must stay apart: two words in two positions differ from the general template
   // ("Local IP" / "Remote IP" beside "<*> Addr": a second word differs, so no evidence).
   auto apart = fp::learn_merges({"keepalive: Local IP: <*>", "keepalive: Remote IP: <*>", "keepalive: <*> Addr: <*>"});
