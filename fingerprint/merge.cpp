@@ -122,7 +122,9 @@ struct StageOut {
 };
 
 // Stage 1: same-length templates grouped by their pattern; variable positions decided per group.
-StageOut positional(const Reps& in, const MergeOptions& o) {
+// `known`: words already learned as values of some variable (any statement); a position whose
+// words are all known values is a variable however few they are.
+StageOut positional_known(const Reps& in, const MergeOptions& o, const std::unordered_set<sv>* known) {
   StageOut res;
   std::map<std::size_t, std::vector<const Rep*>> by_len;
   for (const auto& e : in) by_len[e.second.size()].push_back(&e);
@@ -184,8 +186,11 @@ StageOut positional(const Reps& in, const MergeOptions& o) {
         distinct[j] = vals.size();
 
         const std::size_t d = vals.size();
-        if (ctx >= 1 && (d >= o.min_distinct || (d >= o.min_distinct_in_context && ctx >= o.min_context_words)) &&
-            !(o.keep_enum_positions && caps && !masked))
+        const bool all_known = known != nullptr && d >= 2 && std::all_of(vals.begin(), vals.end(), [&](sv v) {
+          return v == wildcard || known->count(v) > 0;
+        });
+        if (ctx >= 1 && (all_known || d >= o.min_distinct || (d >= o.min_distinct_in_context && ctx >= o.min_context_words)) &&
+            !(o.keep_enum_positions && caps && !masked && !all_known))
           cand[j] = true;
       }
       // Positions where one determines the other (a function, not only one-to-one: statements
@@ -333,6 +338,8 @@ StageOut instances(const Reps& in, const MergeOptions& o) {
   }
   return res;
 }
+
+StageOut positional(const Reps& in, const MergeOptions& o) { return positional_known(in, o, nullptr); }
 
 // The shared suffix must not start inside the value: a closing bracket or quote in it that no
 // opener of the prefix accounts for belongs to the middle ("error: KeyError('x')" keeps "')" in
@@ -536,6 +543,7 @@ bool set_merge_option(MergeOptions& o, std::string_view name, std::size_t v) {
   else if (name == "keep_enum_positions") o.keep_enum_positions = v != 0;
   else if (name == "wildcard_evidence") o.wildcard_evidence = v != 0;
   else if (name == "learn_empty") o.learn_empty = v != 0;
+  else if (name == "learn_known_values") o.learn_known_values = v != 0;
   else if (name == "phrase_min_distinct") o.phrase_min_distinct = v;
   else if (name == "phrase_max_distinct") o.phrase_max_distinct = v;
   else if (name == "learn_gaps") o.learn_gaps = v != 0;
@@ -559,6 +567,22 @@ std::vector<TemplateMerge> learn_merges(std::span<const std::string_view> templa
   if (opts.learn_gaps) {
     apply(image, gaps, opts);
     apply(image, positional, opts);  // merged gaps can line up new positions
+  }
+  if (opts.learn_known_values) {
+    // Words the rounds above absorbed into a variable are values (of any statement): one more
+    // round of positions that hold only such words, and of templates made general by it.
+    std::unordered_set<sv> known;  // views into the caller's templates
+    for (const auto& [orig, img] : image) {
+      if (orig == img) continue;
+      const Toks a = tokenize(orig), b = tokenize(img);
+      if (a.size() != b.size()) continue;
+      for (std::size_t i = 0; i < a.size(); ++i)
+        if (b[i].text == wildcard && is_word(a[i].text)) known.insert(a[i].text);
+    }
+    if (!known.empty()) {
+      apply(image, [&known](const Reps& r, const MergeOptions& o) { return positional_known(r, o, &known); }, opts);
+      if (opts.learn_empty || opts.wildcard_evidence) apply(image, instances, opts);
+    }
   }
   std::vector<TemplateMerge> out;
   for (const auto& [orig, img] : image)

@@ -37,6 +37,10 @@ struct MergeOptions {
   /// A template equal to another minus one `<*>` printed an empty value there ("for user ,"
   /// / "for user <*>,"): it merges into the other.
   bool learn_empty = true;
+  /// Words that some variable absorbed (in any statement) are values: after the other rounds, a
+  /// position whose words are all such values is a variable however few they are ("denied to
+  /// alpha" / "denied to beta" when alpha and beta were values elsewhere).
+  bool learn_known_values = true;
   /// Positions that determine each other one-to-one with different words are a phrase ("client
   /// closed connection" / "upstream timed out"): adjacent ones always, others from this many
   /// distinct values on (0 = adjacent only).

@@ -45,13 +45,14 @@ GRID = {
     "min_context_words": [1, 2, 3],
     "keep_enum_positions": [0, 1],
     "learn_empty": [0, 1],
+    "learn_known_values": [0, 1],
     "wildcard_evidence": [0, 1],
     "gap_min_distinct": [2, 3],
     "gap_min_prefix_words": [1, 2, 3],
     "gap_min_shared": [0, 1, 2],
 }
 DEFAULTS = {"min_distinct": 5, "min_distinct_in_context": 3, "min_context_words": 2,
-            "keep_enum_positions": 1, "learn_empty": 1, "wildcard_evidence": 1, "gap_min_distinct": 2, "gap_min_prefix_words": 1,
+            "keep_enum_positions": 1, "learn_empty": 1, "learn_known_values": 1, "wildcard_evidence": 1, "gap_min_distinct": 2, "gap_min_prefix_words": 1,
             "gap_min_shared": 1}
 
 

@@ -176,6 +176,30 @@ TEST_CASE("a word where an otherwise equal template holds a value is that value"
         "Lease for worker <*> moved from gateway to <*>");
 }
 
+TEST_CASE("words learned as values elsewhere make a position a variable however few they are") {
+  std::vector<std::string> t = {"Replica alpha lost sync", "Replica beta lost sync", "Replica gamma lost sync",
+                                "Replica delta lost sync", "Replica omega lost sync",
+                                "Module alpha refused reload", "Module beta refused reload"};
+  auto m = fp::learn_merges(t);
+  CHECK(into_of(m, "Replica alpha lost sync") == "Replica <*> lost sync");
+  CHECK(into_of(m, "Module alpha refused reload") == "Module <*> refused reload");
+  CHECK(into_of(m, "Module beta refused reload") == "Module <*> refused reload");
+  // Must stay apart: one of the two words was never a value.
+  auto apart = t;
+  apart.back() = "Module zeta refused reload";
+  auto a = fp::learn_merges(apart);
+  CHECK(into_of(a, "Module alpha refused reload") == "Module alpha refused reload");
+  CHECK(into_of(a, "Module zeta refused reload") == "Module zeta refused reload");
+  // Must stay apart: statements whose differing word was never a value ("opened" / "closed").
+  CHECK(into_of(fp::learn_merges({"Replica alpha lost sync", "Replica beta lost sync", "Replica gamma lost sync",
+                                  "Replica delta lost sync", "Replica omega lost sync", "Channel opened",
+                                  "Channel closed"}),
+                "Channel opened") == "Channel opened");
+  fp::MergeOptions o;
+  o.learn_known_values = false;
+  CHECK(into_of(fp::learn_merges(t, o), "Module alpha refused reload") == "Module alpha refused reload");
+}
+
 TEST_CASE("gaps can be switched off") {
   fp::MergeOptions o;
   o.learn_gaps = false;
@@ -190,6 +214,8 @@ TEST_CASE("options are set by name, as the CLI and the evaluation set them") {
   CHECK_FALSE(o.keep_enum_positions);
   CHECK(fp::set_merge_option(o, "learn_empty", 0));
   CHECK_FALSE(o.learn_empty);
+  CHECK(fp::set_merge_option(o, "learn_known_values", 0));
+  CHECK_FALSE(o.learn_known_values);
   CHECK(fp::set_merge_option(o, "wildcard_evidence", 0));
   CHECK_FALSE(o.wildcard_evidence);
   CHECK_FALSE(fp::set_merge_option(o, "no_such_option", 1));
