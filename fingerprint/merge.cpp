@@ -247,58 +247,74 @@ StageOut positional_known(const Reps& in, const MergeOptions& o, const std::unor
 // another with words where the other holds `<*>` printed values the scanner cannot see ("of
 // controller to <*>" / "of <*> to <*>"). It merges into the template that explains it so with the
 // fewest words; when several do, only if they all lead to the same most general template.
+// 64-bit keys for the indexes of `instances` (serve learns over 100,000 templates: one number per
+// entry instead of token vectors). Every hit is verified on the tokens, so a collision costs a
+// compare, never a wrong merge.
+std::uint64_t mix(std::uint64_t h, std::uint64_t v) { return (h ^ v) * 0x100000001b3ull + (h >> 29); }
+std::uint64_t slot_hash(std::size_t len, std::size_t pos, sv text) {
+  return mix(mix(std::hash<sv>{}(text), len), pos * 0x9e3779b97f4a7c15ull);
+}
+// Texts of tk without position skip (skip = tk.size(): all of them).
+std::uint64_t texts_hash(const Toks& tk, std::size_t skip) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (std::size_t i = 0; i < tk.size(); ++i)
+    if (i != skip) h = mix(h, std::hash<sv>{}(tk[i].text));
+  return h;
+}
+
 StageOut instances(const Reps& in, const MergeOptions& o) {
   StageOut res;
-  std::map<std::vector<sv>, std::vector<const Rep*>> without;  // texts minus one wildcard -> templates
+  // Templates by their texts with one wildcard left out (the wildcard's position kept to verify).
+  std::unordered_map<std::uint64_t, std::vector<std::pair<const Rep*, std::uint32_t>>> without;
   // Each template with a wildcard and a literal token, filed under its rarest literal token
   // (length, position, text): a template it generalises holds that token at that position.
-  std::map<std::tuple<std::size_t, std::uint32_t, sv>, std::vector<const Rep*>> anchored;
-  std::unordered_map<PosKey, std::uint32_t, PosKeyHash> freq;
+  std::unordered_map<std::uint64_t, std::vector<const Rep*>> anchored;
+  std::unordered_map<std::uint64_t, std::uint32_t> freq;
   if (o.wildcard_evidence)
     for (const auto& e : in)
-      for (std::size_t i = 0; i < e.second.size(); ++i) ++freq[{static_cast<std::uint32_t>(i), e.second[i].text}];
-  std::vector<sv> key;
+      for (std::size_t i = 0; i < e.second.size(); ++i) ++freq[slot_hash(e.second.size(), i, e.second[i].text)];
   for (const auto& e : in) {
     const Toks& tk = e.second;
     std::size_t anchor = tk.size();
+    std::uint32_t anchor_f = 0;
     bool any_wildcard = false;
     for (std::size_t p = 0; p < tk.size(); ++p) {
       if (tk[p].text != wildcard) {
-        if (anchor == tk.size() ||
-            freq[{static_cast<std::uint32_t>(p), tk[p].text}] < freq[{static_cast<std::uint32_t>(anchor), tk[anchor].text}])
-          anchor = p;
+        if (!o.wildcard_evidence) continue;
+        const std::uint32_t f = freq[slot_hash(tk.size(), p, tk[p].text)];
+        if (anchor == tk.size() || f < anchor_f) anchor = p, anchor_f = f;
         continue;
       }
       any_wildcard = true;
-      if (o.learn_empty) {
-        key.clear();
-        for (std::size_t i = 0; i < tk.size(); ++i)
-          if (i != p) key.push_back(tk[i].text);
-        without[key].push_back(&e);
-      }
+      if (o.learn_empty) without[texts_hash(tk, p)].emplace_back(&e, static_cast<std::uint32_t>(p));
     }
     if (o.wildcard_evidence && any_wildcard && anchor < tk.size())
-      anchored[{tk.size(), static_cast<std::uint32_t>(anchor), tk[anchor].text}].push_back(&e);
+      anchored[slot_hash(tk.size(), anchor, tk[anchor].text)].push_back(&e);
   }
   std::map<const Rep*, const Rep*> parent;
   std::map<const Rep*, std::set<const Rep*>> several;
   for (const auto& e : in) {
     const Toks& tk = e.second;
     std::set<const Rep*> found;
-    if (o.learn_empty) {
-      key.clear();
-      for (const Tok& t : tk) key.push_back(t.text);
-      if (auto it = without.find(key); it != without.end()) found.insert(it->second.begin(), it->second.end());
-    }
+    if (o.learn_empty)
+      if (auto it = without.find(texts_hash(tk, tk.size())); it != without.end())
+        for (const auto& [b, p] : it->second) {
+          const Toks& bt = b->second;
+          if (bt.size() != tk.size() + 1) continue;
+          bool same = true;
+          for (std::size_t i = 0, k = 0; i < bt.size() && same; ++i)
+            if (i != p) same = bt[i].text == tk[k++].text;
+          if (same) found.insert(b);
+        }
     if (o.wildcard_evidence) {
       std::size_t best = std::numeric_limits<std::size_t>::max();
       std::set<const Rep*> closest;
       for (std::size_t i = 0; i < tk.size(); ++i) {
-        auto it = anchored.find({tk.size(), static_cast<std::uint32_t>(i), tk[i].text});
+        auto it = anchored.find(slot_hash(tk.size(), i, tk[i].text));
         if (it == anchored.end()) continue;
         for (const Rep* b : it->second) {
           std::size_t diff = 0;
-          bool fits = b != &e;
+          bool fits = b != &e && b->second.size() == tk.size();  // a hash collision can bring another length
           for (std::size_t k = 0; k < tk.size() && fits; ++k) {
             if (b->second[k].text == tk[k].text) continue;
             fits = b->second[k].text == wildcard && is_word(tk[k].text);
