@@ -9,6 +9,9 @@
 //  2. Gaps (templates of any length): templates that share a prefix of message words ending in
 //     a value cue (`label: `, `=`, an opening quote or bracket) and a suffix, and differ in
 //     between, hold a value of several words there.
+// Around them, instances: a template that is another with one `<*>` left out (an empty value) or
+// with words where the other holds `<*>` merges into it; and last, words some round absorbed into
+// a variable are values anywhere (a position holding only such words is a variable).
 // The result depends only on the set (never on arrival order or counts) and is returned as data
 // ("A merged into B"), so a caller can store it and never silently move an id a user has seen.
 
