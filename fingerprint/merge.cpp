@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -121,7 +122,9 @@ struct StageOut {
 };
 
 // Stage 1: same-length templates grouped by their pattern; variable positions decided per group.
-StageOut positional(const Reps& in, const MergeOptions& o) {
+// `known`: words already learned as values of some variable (any statement); a position whose
+// words are all known values is a variable however few they are.
+StageOut positional_known(const Reps& in, const MergeOptions& o, const std::unordered_set<sv>* known) {
   StageOut res;
   std::map<std::size_t, std::vector<const Rep*>> by_len;
   for (const auto& e : in) by_len[e.second.size()].push_back(&e);
@@ -173,16 +176,21 @@ StageOut positional(const Reps& in, const MergeOptions& o) {
       for (std::size_t j = 0; j < len; ++j) {
         if (in_pattern[j]) continue;
         std::unordered_set<sv> vals;
-        bool caps = true;
+        bool caps = true, masked = false;
         for (std::size_t k : members) {
           sv v = ts[k]->second[j].text;
-          if (vals.insert(v).second) caps = caps && all_caps(v);
+          if (v == wildcard) masked = true;
+          else if (vals.insert(v).second) caps = caps && all_caps(v);
         }
+        if (masked) vals.insert(wildcard);
         distinct[j] = vals.size();
 
         const std::size_t d = vals.size();
-        if (ctx >= 1 && (d >= o.min_distinct || (d >= o.min_distinct_in_context && ctx >= o.min_context_words)) &&
-            !(o.keep_enum_positions && caps))
+        const bool all_known = known != nullptr && d >= 2 && std::all_of(vals.begin(), vals.end(), [&](sv v) {
+          return v == wildcard || known->count(v) > 0;
+        });
+        if (ctx >= 1 && (all_known || d >= o.min_distinct || (d >= o.min_distinct_in_context && ctx >= o.min_context_words)) &&
+            !(o.keep_enum_positions && caps && !masked && !all_known))
           cand[j] = true;
       }
       // Positions where one determines the other (a function, not only one-to-one: statements
@@ -233,6 +241,121 @@ StageOut positional(const Reps& in, const MergeOptions& o) {
   }
   return res;
 }
+
+// Stage 0: a template that is another with one `<*>` left out printed an empty value there
+// ("for user , removing" / "for user <*>, removing"; "remove ." / "remove <*>."); one that is
+// another with words where the other holds `<*>` printed values the scanner cannot see ("of
+// controller to <*>" / "of <*> to <*>"). It merges into the template that explains it so with the
+// fewest words; when several do, only if they all lead to the same most general template.
+// 64-bit keys for the indexes of `instances` (serve learns over 100,000 templates: one number per
+// entry instead of token vectors). Every hit is verified on the tokens, so a collision costs a
+// compare, never a wrong merge.
+std::uint64_t mix(std::uint64_t h, std::uint64_t v) { return (h ^ v) * 0x100000001b3ull + (h >> 29); }
+std::uint64_t slot_hash(std::size_t len, std::size_t pos, sv text) {
+  return mix(mix(std::hash<sv>{}(text), len), pos * 0x9e3779b97f4a7c15ull);
+}
+// Texts of tk without position skip (skip = tk.size(): all of them).
+std::uint64_t texts_hash(const Toks& tk, std::size_t skip) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (std::size_t i = 0; i < tk.size(); ++i)
+    if (i != skip) h = mix(h, std::hash<sv>{}(tk[i].text));
+  return h;
+}
+
+StageOut instances(const Reps& in, const MergeOptions& o) {
+  StageOut res;
+  // Templates by their texts with one wildcard left out (the wildcard's position kept to verify).
+  std::unordered_map<std::uint64_t, std::vector<std::pair<const Rep*, std::uint32_t>>> without;
+  // Each template with a wildcard and a literal token, filed under its rarest literal token
+  // (length, position, text): a template it generalises holds that token at that position.
+  std::unordered_map<std::uint64_t, std::vector<const Rep*>> anchored;
+  std::unordered_map<std::uint64_t, std::uint32_t> freq;
+  if (o.wildcard_evidence)
+    for (const auto& e : in)
+      for (std::size_t i = 0; i < e.second.size(); ++i) ++freq[slot_hash(e.second.size(), i, e.second[i].text)];
+  for (const auto& e : in) {
+    const Toks& tk = e.second;
+    std::size_t anchor = tk.size();
+    std::uint32_t anchor_f = 0;
+    bool any_wildcard = false;
+    for (std::size_t p = 0; p < tk.size(); ++p) {
+      if (tk[p].text != wildcard) {
+        if (!o.wildcard_evidence) continue;
+        const std::uint32_t f = freq[slot_hash(tk.size(), p, tk[p].text)];
+        if (anchor == tk.size() || f < anchor_f) anchor = p, anchor_f = f;
+        continue;
+      }
+      any_wildcard = true;
+      if (o.learn_empty) without[texts_hash(tk, p)].emplace_back(&e, static_cast<std::uint32_t>(p));
+    }
+    if (o.wildcard_evidence && any_wildcard && anchor < tk.size())
+      anchored[slot_hash(tk.size(), anchor, tk[anchor].text)].push_back(&e);
+  }
+  std::map<const Rep*, const Rep*> parent;
+  std::map<const Rep*, std::set<const Rep*>> several;
+  for (const auto& e : in) {
+    const Toks& tk = e.second;
+    std::set<const Rep*> found;
+    if (o.learn_empty)
+      if (auto it = without.find(texts_hash(tk, tk.size())); it != without.end())
+        for (const auto& [b, p] : it->second) {
+          const Toks& bt = b->second;
+          if (bt.size() != tk.size() + 1) continue;
+          bool same = true;
+          for (std::size_t i = 0, k = 0; i < bt.size() && same; ++i)
+            if (i != p) same = bt[i].text == tk[k++].text;
+          if (same) found.insert(b);
+        }
+    if (o.wildcard_evidence) {
+      std::size_t best = std::numeric_limits<std::size_t>::max();
+      std::set<const Rep*> closest;
+      for (std::size_t i = 0; i < tk.size(); ++i) {
+        auto it = anchored.find(slot_hash(tk.size(), i, tk[i].text));
+        if (it == anchored.end()) continue;
+        for (const Rep* b : it->second) {
+          std::size_t diff = 0;
+          bool fits = b != &e && b->second.size() == tk.size();  // a hash collision can bring another length
+          for (std::size_t k = 0; k < tk.size() && fits; ++k) {
+            if (b->second[k].text == tk[k].text) continue;
+            fits = b->second[k].text == wildcard && is_word(tk[k].text);
+            ++diff;
+          }
+          if (!fits || diff == 0 || diff > best) continue;
+          if (diff < best) closest.clear(), best = diff;
+          closest.insert(b);
+        }
+      }
+      found.insert(closest.begin(), closest.end());
+    }
+    found.erase(&e);
+    if (found.size() == 1) parent[&e] = *found.begin();
+    else if (found.size() > 1) several[&e] = std::move(found);
+  }
+  // Several templates explain one ("[a] from [a]" is "[<*>] from [a]" and "[a] from [<*>]"): it
+  // merges only when they all lead to one most general template. Decided on the unique links
+  // alone, so the result does not depend on the order of this loop.
+  auto root_of = [&](const Rep* r) {
+    for (auto it = parent.find(r); it != parent.end(); it = parent.find(r)) r = it->second;
+    return r;
+  };
+  std::vector<std::pair<const Rep*, const Rep*>> resolved;
+  for (const auto& [a, cands] : several) {
+    std::set<const Rep*> roots;
+    for (const Rep* c : cands) roots.insert(root_of(c));
+    if (roots.size() == 1 && *roots.begin() != a) resolved.emplace_back(a, *roots.begin());
+  }
+  for (const auto& [a, r] : resolved) parent[a] = r;
+  // Every link adds a wildcard or removes a token, so chains end.
+  std::map<const Rep*, std::vector<const Rep*>> groups;
+  for (const auto& [a, b] : parent) groups[root_of(b)].push_back(a);
+  for (auto& [root, ms] : groups) {
+    ms.push_back(root);
+    res.add(root->second, ms);
+  }
+  return res;
+}
+
+StageOut positional(const Reps& in, const MergeOptions& o) { return positional_known(in, o, nullptr); }
 
 // The shared suffix must not start inside the value: a closing bracket or quote in it that no
 // opener of the prefix accounts for belongs to the middle ("error: KeyError('x')" keeps "')" in
@@ -434,6 +557,9 @@ bool set_merge_option(MergeOptions& o, std::string_view name, std::size_t v) {
   else if (name == "min_distinct_in_context") o.min_distinct_in_context = v;
   else if (name == "min_context_words") o.min_context_words = v;
   else if (name == "keep_enum_positions") o.keep_enum_positions = v != 0;
+  else if (name == "wildcard_evidence") o.wildcard_evidence = v != 0;
+  else if (name == "learn_empty") o.learn_empty = v != 0;
+  else if (name == "learn_known_values") o.learn_known_values = v != 0;
   else if (name == "phrase_min_distinct") o.phrase_min_distinct = v;
   else if (name == "phrase_max_distinct") o.phrase_max_distinct = v;
   else if (name == "learn_gaps") o.learn_gaps = v != 0;
@@ -452,10 +578,27 @@ std::vector<TemplateMerge> learn_merges(const std::vector<std::string>& template
 std::vector<TemplateMerge> learn_merges(std::span<const std::string_view> templates, const MergeOptions& opts) {
   std::map<sv, std::string> image;  // original template (a view into templates) -> its merged form
   for (const auto& t : templates) image.emplace(t, t);
+  if (opts.learn_empty || opts.wildcard_evidence) apply(image, instances, opts);
   apply(image, positional, opts);
   if (opts.learn_gaps) {
     apply(image, gaps, opts);
     apply(image, positional, opts);  // merged gaps can line up new positions
+  }
+  if (opts.learn_known_values) {
+    // Words the rounds above absorbed into a variable are values (of any statement): one more
+    // round of positions that hold only such words, and of templates made general by it.
+    std::unordered_set<sv> known;  // views into the caller's templates
+    for (const auto& [orig, img] : image) {
+      if (orig == img) continue;
+      const Toks a = tokenize(orig), b = tokenize(img);
+      if (a.size() != b.size()) continue;
+      for (std::size_t i = 0; i < a.size(); ++i)
+        if (b[i].text == wildcard && is_word(a[i].text)) known.insert(a[i].text);
+    }
+    if (!known.empty()) {
+      apply(image, [&known](const Reps& r, const MergeOptions& o) { return positional_known(r, o, &known); }, opts);
+      if (opts.learn_empty || opts.wildcard_evidence) apply(image, instances, opts);
+    }
   }
   std::vector<TemplateMerge> out;
   for (const auto& [orig, img] : image)

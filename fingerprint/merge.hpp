@@ -9,6 +9,9 @@
 //  2. Gaps (templates of any length): templates that share a prefix of message words ending in
 //     a value cue (`label: `, `=`, an opening quote or bracket) and a suffix, and differ in
 //     between, hold a value of several words there.
+// Around them, instances: a template that is another with one `<*>` left out (an empty value) or
+// with words where the other holds `<*>` merges into it; and last, words some round absorbed into
+// a variable are values anywhere (a position holding only such words is a variable).
 // The result depends only on the set (never on arrival order or counts) and is returned as data
 // ("A merged into B"), so a caller can store it and never silently move an id a user has seen.
 
@@ -31,6 +34,16 @@ struct MergeOptions {
   std::size_t min_context_words = 2;
   /// Positions whose values are all ALL-CAPS words (states, protocols, keywords) stay literal.
   bool keep_enum_positions = true;
+  /// A position where the scanner already found a value in one member (`<*>`) and a word in
+  /// another is one variable, whatever the number of values ("of <*> to" / "of controller to").
+  bool wildcard_evidence = true;
+  /// A template equal to another minus one `<*>` printed an empty value there ("for user ,"
+  /// / "for user <*>,"): it merges into the other.
+  bool learn_empty = true;
+  /// Words that some variable absorbed (in any statement) are values: after the other rounds, a
+  /// position whose words are all such values is a variable however few they are ("denied to
+  /// alpha" / "denied to beta" when alpha and beta were values elsewhere).
+  bool learn_known_values = true;
   /// Positions that determine each other one-to-one with different words are a phrase ("client
   /// closed connection" / "upstream timed out"): adjacent ones always, others from this many
   /// distinct values on (0 = adjacent only).

@@ -15,6 +15,7 @@ Options:
   --bin PATH            selfheal binary (default build/selfheal)
   --data DIR[,DIR]      data sets (default ../shared/data/loghub-2k,../shared/data/wild)
   --floor SET=GA,FGA    exit 1 when SET's average GA or FGA is below (repeatable; CI uses it)
+  --learn-option N=V    cli: one MergeOptions value for `selfheal fingerprint` (repeatable)
   --json FILE           write every figure as JSON
 
 Standard library only. The scorer is ../shared/bench/loghub_ga.py, run as a program.
@@ -43,12 +44,15 @@ GRID = {
     "min_distinct_in_context": [2, 3, 4],
     "min_context_words": [1, 2, 3],
     "keep_enum_positions": [0, 1],
+    "learn_empty": [0, 1],
+    "learn_known_values": [0, 1],
+    "wildcard_evidence": [0, 1],
     "gap_min_distinct": [2, 3],
     "gap_min_prefix_words": [1, 2, 3],
     "gap_min_shared": [0, 1, 2],
 }
 DEFAULTS = {"min_distinct": 5, "min_distinct_in_context": 3, "min_context_words": 2,
-            "keep_enum_positions": 1, "gap_min_distinct": 2, "gap_min_prefix_words": 1,
+            "keep_enum_positions": 1, "learn_empty": 1, "learn_known_values": 1, "wildcard_evidence": 1, "gap_min_distinct": 2, "gap_min_prefix_words": 1,
             "gap_min_shared": 1}
 
 
@@ -241,6 +245,8 @@ def main():
     ap.add_argument("--floor", action="append", default=[], help="SET=GA,FGA")
     ap.add_argument("--learn-ms", type=int, default=1000, help="serve: learner interval")
     ap.add_argument("--max-gap", type=float, help="serve: exit 1 when an average differs from the CLI's by more")
+    ap.add_argument("--learn-option", action="append", default=[], metavar="NAME=N",
+                    help="cli: pass one MergeOptions value to `selfheal fingerprint` (to try a rule; repeatable)")
     ap.add_argument("--json")
     a = ap.parse_args()
     data_dirs = [d for d in a.data.split(",") if d]
@@ -254,7 +260,10 @@ def main():
         figures = lodo(a.bin, data_dirs)
     else:
         if a.mode == "cli":
-            results = {os.path.basename(os.path.normpath(d)): score(d, [a.bin, "fingerprint"]) for d in data_dirs}
+            cmd = [a.bin, "fingerprint"]
+            for kv in a.learn_option:
+                cmd += ["--learn-option", kv]
+            results = {os.path.basename(os.path.normpath(d)): score(d, cmd) for d in data_dirs}
         else:
             results = run_serve(a.bin, data_dirs, a.learn_ms)
         for tag, per in results.items():

@@ -122,6 +122,84 @@ TEST_CASE("a value of several words after a label, in quotes or brackets, is one
             .size() == 2);
 }
 
+TEST_CASE("a template that is another with one value left empty merges into it") {
+  // "for host ," printed an empty host where the other line printed one.
+  std::vector<std::string> t = {"Dropping lease for host <*>, retrying later.", "Dropping lease for host , retrying later.",
+                                "Cache flushed to <*>.", "Cache flushed to ."};
+  auto m = fp::learn_merges(t);
+  CHECK(into_of(m, "Dropping lease for host , retrying later.") == "Dropping lease for host <*>, retrying later.");
+  CHECK(into_of(m, "Cache flushed to .") == "Cache flushed to <*>.");
+  // Must stay apart: the shorter one lacks a word, not a value.
+  CHECK(fp::learn_merges({"Flushing cache <*> now", "Flushing now"}).empty());
+  // Ambiguous: two templates explain the short one; neither is chosen.
+  auto amb = fp::learn_merges({"Reload <*> done ok", "Reload done <*> ok", "Reload done ok"});
+  CHECK(into_of(amb, "Reload done ok") == "Reload done ok");
+  fp::MergeOptions o;
+  o.learn_empty = false;
+  CHECK(into_of(fp::learn_merges(t, o), "Cache flushed to .") == "Cache flushed to .");
+}
+
+TEST_CASE("a word where an otherwise equal template holds a value is that value") {
+  // One of the lines printed a host name without digits; the scanner masked the others.
+  std::vector<std::string> t = {"Lease for worker <*> moved from gateway to <*>",
+                                "Lease for worker <*> moved from <*> to <*>",
+                                "Lease for worker <*> moved from <*> to mirror",
+                                "Spooler stopped"};
+  auto m = fp::learn_merges(t);
+  CHECK(into_of(m, "Lease for worker <*> moved from gateway to <*>") == "Lease for worker <*> moved from <*> to <*>");
+  CHECK(into_of(m, "Lease for worker <*> moved from <*> to mirror") == "Lease for worker <*> moved from <*> to <*>");
+  CHECK(into_of(m, "Spooler stopped") == "Spooler stopped");
+  // Chains end at the most general template.
+  auto chain = fp::learn_merges({"copy alpha to beta", "copy <*> to beta", "copy <*> to <*>"});
+  CHECK(into_of(chain, "copy alpha to beta") == "copy <*> to <*>");
+  CHECK(into_of(chain, "copy <*> to beta") == "copy <*> to <*>");
+  // Words in several positions where the general template holds values.
+  auto multi = fp::learn_merges({"Queue mailer on node <*> paused by <*>", "Queue mailer on node gamma paused by ops",
+                                 "Queue mailer on node gamma stopped by ops"});
+  CHECK(into_of(multi, "Queue mailer on node gamma paused by ops") == "Queue mailer on node <*> paused by <*>");
+  CHECK(into_of(multi, "Queue mailer on node gamma stopped by ops") == "Queue mailer on node gamma stopped by ops");
+  // Two templates explain one and both lead to the same general one: it merges there.
+  auto both = fp::learn_merges({"sync [<*>] with [<*>]", "sync [<*>] with [north]", "sync [north] with [<*>]",
+                                "sync [north] with [north]"});
+  CHECK(into_of(both, "sync [north] with [north]") == "sync [<*>] with [<*>]");
+  // ...but not when they lead to different ones.
+  auto two_ways = fp::learn_merges({"sync <*> with north", "sync north with <*>", "sync north with north"});
+  CHECK(into_of(two_ways, "sync north with north") == "sync north with north");
+  // Must stay apart: two words in two positions differ from the general template
+  // ("Local IP" / "Remote IP" beside "<*> Addr": a second word differs, so no evidence).
+  auto apart = fp::learn_merges({"keepalive: Local IP: <*>", "keepalive: Remote IP: <*>", "keepalive: <*> Addr: <*>"});
+  CHECK(into_of(apart, "keepalive: Local IP: <*>") == "keepalive: Local IP: <*>");
+  CHECK(into_of(apart, "keepalive: Remote IP: <*>") == "keepalive: Remote IP: <*>");
+  fp::MergeOptions o;
+  o.wildcard_evidence = false;
+  CHECK(into_of(fp::learn_merges(t, o), "Lease for worker <*> moved from gateway to <*>") ==
+        "Lease for worker <*> moved from gateway to <*>");
+}
+
+TEST_CASE("words learned as values elsewhere make a position a variable however few they are") {
+  std::vector<std::string> t = {"Replica alpha lost sync", "Replica beta lost sync", "Replica gamma lost sync",
+                                "Replica delta lost sync", "Replica omega lost sync",
+                                "Module alpha refused reload", "Module beta refused reload"};
+  auto m = fp::learn_merges(t);
+  CHECK(into_of(m, "Replica alpha lost sync") == "Replica <*> lost sync");
+  CHECK(into_of(m, "Module alpha refused reload") == "Module <*> refused reload");
+  CHECK(into_of(m, "Module beta refused reload") == "Module <*> refused reload");
+  // Must stay apart: one of the two words was never a value.
+  auto apart = t;
+  apart.back() = "Module zeta refused reload";
+  auto a = fp::learn_merges(apart);
+  CHECK(into_of(a, "Module alpha refused reload") == "Module alpha refused reload");
+  CHECK(into_of(a, "Module zeta refused reload") == "Module zeta refused reload");
+  // Must stay apart: statements whose differing word was never a value ("opened" / "closed").
+  CHECK(into_of(fp::learn_merges({"Replica alpha lost sync", "Replica beta lost sync", "Replica gamma lost sync",
+                                  "Replica delta lost sync", "Replica omega lost sync", "Channel opened",
+                                  "Channel closed"}),
+                "Channel opened") == "Channel opened");
+  fp::MergeOptions o;
+  o.learn_known_values = false;
+  CHECK(into_of(fp::learn_merges(t, o), "Module alpha refused reload") == "Module alpha refused reload");
+}
+
 TEST_CASE("gaps can be switched off") {
   fp::MergeOptions o;
   o.learn_gaps = false;
@@ -134,6 +212,12 @@ TEST_CASE("options are set by name, as the CLI and the evaluation set them") {
   CHECK(o.min_distinct == 7);
   CHECK(fp::set_merge_option(o, "keep_enum_positions", 0));
   CHECK_FALSE(o.keep_enum_positions);
+  CHECK(fp::set_merge_option(o, "learn_empty", 0));
+  CHECK_FALSE(o.learn_empty);
+  CHECK(fp::set_merge_option(o, "learn_known_values", 0));
+  CHECK_FALSE(o.learn_known_values);
+  CHECK(fp::set_merge_option(o, "wildcard_evidence", 0));
+  CHECK_FALSE(o.wildcard_evidence);
   CHECK_FALSE(fp::set_merge_option(o, "no_such_option", 1));
 }
 
