@@ -198,6 +198,21 @@ Result<std::vector<AuditEntry>> SqliteLifecycle::audit(std::int64_t after_id, st
   });
 }
 
+Result<std::vector<AuditEntry>> SqliteLifecycle::audit_of(const std::string& subject, std::size_t limit) {
+  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<AuditEntry>> {
+    SQLite::Statement q(db,
+                        "SELECT id, ts, actor, action, subject, detail FROM audit_log WHERE subject = ?1 ORDER BY id "
+                        "DESC LIMIT ?2");
+    q.bind(1, subject);
+    q.bind(2, static_cast<int64_t>(limit));
+    std::vector<AuditEntry> out;
+    while (q.executeStep())
+      out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getString(),
+                     q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getString()});
+    return out;
+  });
+}
+
 Result<void> SqliteLifecycle::append_audit(const std::string& actor, const std::string& action,
                                            const std::string& subject, const std::string& detail) {
   const UnixMs now = clock_.now_ms();
