@@ -225,10 +225,15 @@ async function run() {
   for (let i = 0; i < 3; i++) {
     await page.goto(base + '/ui/fingerprints');
     await page.waitForFunction(() => document.body.dataset.listRendered, null, { timeout: 10000 });
-    times.push(await page.evaluate(() => performance.getEntriesByName('list-first-page')[0].startTime));
+    times.push(await page.evaluate(() => ({
+      page: performance.getEntriesByName('list-first-page')[0].startTime,
+      api: performance.getEntriesByType('resource').find((e) => e.name.includes('/api/v1/fingerprints?')).duration,
+    })));
   }
-  const firstPage = Math.min(...times.slice(1));
-  figure('first page of the list (navigation start -> 50 rows rendered)', `${firstPage.toFixed(0)} ms with ${stats.fingerprints} fingerprints (runs: ${times.map((t) => t.toFixed(0)).join(', ')} ms; first one is cold)`);
+  // Each run is a full navigation (HTML, modules, API call, drawing); the figure is the median of three.
+  const firstPage = times.map((t) => t.page).sort((a, b) => a - b)[1];
+  figure('first page of the list (navigation start -> 50 rows painted)', `${firstPage.toFixed(0)} ms median with ${stats.fingerprints} fingerprints ` +
+    `(runs: ${times.map((t) => `${t.page.toFixed(0)} ms, of which API ${t.api.toFixed(0)} ms`).join('; ')})`);
   check(firstPage < FIRST_PAGE_BUDGET_MS, `the first page renders in under ${FIRST_PAGE_BUDGET_MS} ms`);
   const cls = await page.evaluate(() => new Promise((resolve) => {
     let sum = 0;
@@ -251,9 +256,9 @@ async function run() {
   const hdfs = await sameOrder('&service=hdfs&sort=last_seen');
   const hdfsApi = await apiGet('/api/v1/fingerprints?limit=50&service=hdfs&sort=last_seen');
   check(hdfs.length > 5 && hdfsApi.fingerprints.every((f) => f.services.some((s) => s.name === 'hdfs')), `a service filter (hdfs, ${hdfs.length} rows) and sort=last_seen show the API's rows in its order`);
-  await page.goto(base + '/ui/fingerprints?q=' + encodeURIComponent('getImplementedInterfaces'));
+  await page.goto(base + '/ui/fingerprints?q=' + encodeURIComponent('StackOverflowError'));
   await waitFor(async () => (await uiIds()).length > 0, 5000, 'search results');
-  const searched = await sameOrder('&q=getImplementedInterfaces');
+  const searched = await sameOrder('&q=StackOverflowError');
   check(searched.length >= 1, 'search finds the seeded trace');
   // Cursor pagination.
   await page.goto(base + '/ui/fingerprints');
@@ -279,14 +284,15 @@ async function run() {
 
   // 5. Detail: the chart draws as many points as the API's series, for each range.
   const traceId = searched[0];
-  await page.goto(base + '/ui/fingerprints?q=getImplementedInterfaces');
+  await page.goto(base + '/ui/fingerprints?q=StackOverflowError');
   await page.locator(`#fp-rows tr.fp-row[data-id="${traceId}"] a.fp-link`).click();
   await page.waitForURL(new RegExp('/ui/fingerprints/' + traceId + '$'));
   await page.locator('#fp-chart[data-points] canvas').waitFor({ timeout: 5000 });
   const detail = await apiGet('/api/v1/fingerprints/' + traceId);
   const points = Number(await page.getAttribute('#fp-chart', 'data-points'));
   check(points === detail.series.length && points === 60, `hour range: the chart draws ${points} points, the API's series has ${detail.series.length}`);
-  check((await page.locator('#fp-template mark.var').count()) >= 0 && (await page.locator('#fp-template').textContent()) === detail.template, 'the template is shown exactly as the API has it');
+  check((await page.locator('#fp-template mark.var').count()) === detail.template.split('<*>').length - 1 &&
+    (await page.locator('#fp-template').textContent()) === detail.template, 'the template is shown exactly as the API has it, each <*> highlighted');
   await shot('02-detail-trace-1280');
   await page.click('button[data-range="week"]');
   await page.waitForURL(/range=week/);
@@ -403,6 +409,14 @@ async function run() {
     await dp.goto(base + url);
     await dp.locator(sel).first().waitFor({ timeout: 5000 });
     await shot(`09-${name}-1920-dark`, dp);
+    const stray = await dp.evaluate(() => {  // a null or undefined that reached the page as text (outside JSON views)
+      const walker = document.createTreeWalker(document.querySelector('main'), NodeFilter.SHOW_TEXT);
+      const bad = [];
+      for (let n = walker.nextNode(); n; n = walker.nextNode())
+        if (!n.parentElement.closest('pre') && /^(null|undefined|NaN)$|\b(undefined|NaN)\b/.test(n.textContent.trim())) bad.push(n.textContent.trim());
+      return bad;
+    });
+    check(stray.length === 0, `the ${name} page shows no stray null/undefined/NaN` + (stray.length ? ': ' + stray.slice(0, 3).join(' | ') : ''));
   }
   check(await dp.evaluate(() => getComputedStyle(document.body).backgroundColor !== 'rgb(246, 247, 249)'), 'dark mode changes the colours');
   await dark.close();

@@ -102,7 +102,7 @@ export async function detailPage(ctx) {
       if (k === 'forever' || !val) return {};
       return { [k]: k === 'for' ? val : Number(val) };
     };
-    actions.body.append(
+    actions.body.appendChild(h('div', {},
       h('div', { class: 'buttons' },
         h('button', { type: 'button', id: 'act-resolve', on: { click: act('resolve', () => ({}), 'Resolved.') } }, 'Resolve'),
         h('button', { type: 'button', id: 'act-unresolve', on: { click: act('unresolve', () => ({}), 'Unresolved.') } }, 'Unresolve')),
@@ -122,7 +122,7 @@ export async function detailPage(ctx) {
         h('button', { type: 'button', id: 'act-suggest', on: { click: async () => {
           if (await write('/api/v1/fingerprints/' + enc(id) + '/suggest', {}, 'Suggestion requested; it appears below when the model answers.')) await refresh(true);
         } } }, 'Ask for a fix suggestion'),
-        h('a', { href: '/ui/suggestions?preview=' + enc(id) }, 'Preview what the model would get')));
+        h('a', { href: '/ui/suggestions?preview=' + enc(id) }, 'Preview what the model would get'))));
   }
 
   function drawDetails() {
