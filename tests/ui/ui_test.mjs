@@ -260,6 +260,12 @@ async function run() {
   await waitFor(async () => (await uiIds()).length > 0, 5000, 'search results');
   const searched = await sameOrder('&q=StackOverflowError');
   check(searched.length >= 1, 'search finds the seeded trace');
+  // Sparklines: one point per minute of the API's `sparkline`, which holds the trace's 30 recent minutes.
+  const apiRow = (await apiGet('/api/v1/fingerprints?limit=50&q=StackOverflowError')).fingerprints[0];
+  const sparkPoints = await page.$eval(`#fp-rows tr.fp-row[data-id="${apiRow.id}"] svg.spark polyline`, (p) => p.getAttribute('points').trim().split(/\s+/).length);
+  const sparkSum = apiRow.sparkline.reduce((a, b) => a + b, 0);
+  check(apiRow.sparkline.length === 60 && sparkPoints === 60 && sparkSum > 0 && sparkSum <= apiRow.count,
+    `the row's sparkline draws the API's 60 minutes (${sparkPoints} points, ${sparkSum} of ${apiRow.count} events)`);
   // Cursor pagination.
   await page.goto(base + '/ui/fingerprints');
   await page.click('#next-page');
@@ -298,7 +304,8 @@ async function run() {
   await page.waitForURL(/range=week/);
   const hourly = detail.series_hourly.filter((p) => Date.parse(p.hour) >= Date.now() - 7 * 86400e3).length;
   await waitFor(async () => Number(await page.getAttribute('#fp-chart', 'data-points')) === hourly, 3000, 'the week chart');
-  check(hourly > 0, `week range: the chart draws ${hourly} points, as many as the API's hourly roll-up`);
+  const hourlySum = detail.series_hourly.reduce((a, p) => a + p.count, 0);
+  check(hourly > 0 && hourlySum === detail.count, `week range: the chart draws ${hourly} points, as many as the API's hourly series, which holds all ${hourlySum} of ${detail.count} events`);
   check((await page.locator('ol.frames li').count()) > 0, 'the trace frames are listed');
 
   // 6. Suggestion requested and accepted through the UI.

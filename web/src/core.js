@@ -4,9 +4,10 @@
 const TOKEN_KEY = 'selfheal.token';
 
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, data = null) {
     super(message);
     this.status = status;
+    this.data = data;  // the answer's JSON body, when it had one
   }
 }
 
@@ -57,7 +58,7 @@ export async function api(path, { method = 'GET', body } = {}) {
   if (!res.ok) {
     const msg = data && typeof data.error === 'string' ? data.error : res.statusText;
     if (res.status === 401 && !tokenAsked) askToken('The server refused a request without a valid token (401: ' + msg + '). Enter a token.');
-    throw new ApiError(res.status, msg);
+    throw new ApiError(res.status, msg, data);
   }
   tokenAsked = false;
   return data;
@@ -194,6 +195,34 @@ export async function fill(el, load) {
     clear(el);
     el.appendChild(errorBox(e));
   }
+}
+
+/// A live section: `load()` fetches `url` and redraws `el` with draw(data) only when the answer changed
+/// (so a refresh neither flickers nor loses what a person typed); an error replaces the section's
+/// content. `load.reset()` forces the next redraw. opts.accept: extra statuses whose body is data.
+export function liveView(el, url, draw, opts = {}) {
+  let last = '';
+  const load = async () => {
+    let data;
+    try {
+      data = await api(url, opts);
+    } catch (e) {
+      if (!(opts.accept || []).includes(e.status)) {
+        last = '';
+        clear(el).append(errorBox(e));
+        return;
+      }
+      data = e.data;
+    }
+    const json = JSON.stringify(data);
+    if (json === last) return;
+    last = json;
+    clear(el);
+    const node = draw(data);
+    if (node) el.appendChild(node);
+  };
+  load.reset = () => { last = ''; };
+  return load;
 }
 
 /// Live refresh: runs fn every `ms` while the page is shown; the router stops it on navigation.

@@ -1,5 +1,5 @@
 // Healing: strategies with their guards and live state, approvals, run history, the simulate form.
-import { api, clear, enc, errorBox, fill, fmt, h, section, table, time, write } from './core.js';
+import { api, enc, fill, fmt, h, liveView, section, table, time, write } from './core.js';
 
 function guardText(g) {
   const parts = [];
@@ -51,22 +51,10 @@ export async function healingPage(ctx) {
         h('button', { type: 'button', class: 'reject', on: { click: decide('reject') } }, 'Reject')));
   }
 
-  let approvalsJson = '';
-  async function loadApprovals() {
-    const a = await api('/api/v1/approvals?status=pending');
-    const json = JSON.stringify(a);
-    if (json === approvalsJson) return;
-    approvalsJson = json;
-    clear(approvals.body).append(table(['id', 'strategy', 'fingerprint', 'target', 'action', 'asked', 'expires', ''], a.approvals.map(approvalRow), { id: 'approvals-table' }));
-  }
+  const loadApprovals = liveView(approvals.body, '/api/v1/approvals?status=pending', (a) =>
+    table(['id', 'strategy', 'fingerprint', 'target', 'action', 'asked', 'expires', ''], a.approvals.map(approvalRow), { id: 'approvals-table' }));
 
-  let stateJson = '';
-  async function loadState() {
-    const s = await api('/api/v1/healing/state');
-    const json = JSON.stringify(s);
-    if (json === stateJson) return;
-    stateJson = json;
-    clear(state.body).append(
+  const loadState = liveView(state.body, '/api/v1/healing/state', (s) => h('div', {},
       h('h3', {}, 'Breakers'),
       table(['strategy', 'target', 'phase', 'failures', 'reopens'], s.breakers.map((b) => h('tr', {},
         h('td', {}, b.strategy), h('td', {}, b.target), h('td', {}, h('span', { class: 'badge ' + b.phase }, b.phase)),
@@ -76,20 +64,12 @@ export async function healingPage(ctx) {
         h('td', {}, t.strategy), h('td', {}, t.action), h('td', {}, t.target), h('td', {}, t.status), h('td', {}, time(t.restore_at))))),
       h('h3', {}, 'Failovers'),
       table(['key', 'active', 'previous', 'switched', 'last result'], s.failover.map((f) => h('tr', {},
-        h('td', {}, f.key), h('td', {}, f.active), h('td', {}, f.previous), h('td', {}, time(f.switched_at)), h('td', {}, f.last_result)))));
-  }
+        h('td', {}, f.key), h('td', {}, f.active), h('td', {}, f.previous), h('td', {}, time(f.switched_at)), h('td', {}, f.last_result))))));
 
-  let runsJson = '';
-  async function loadRuns() {
-    const r = await api('/api/v1/healing/runs?limit=50');
-    const json = JSON.stringify(r);
-    if (json === runsJson) return;
-    runsJson = json;
-    clear(runs.body).append(table(['when', 'strategy', 'fingerprint', 'action', 'decision', 'reason', 'outcome', 'times'], r.runs.map((x) => h('tr', {},
+  const loadRuns = liveView(runs.body, '/api/v1/healing/runs?limit=50', (r) => table(['when', 'strategy', 'fingerprint', 'action', 'decision', 'reason', 'outcome', 'times'], r.runs.map((x) => h('tr', {},
       h('td', {}, time(x.last_ts)), h('td', {}, x.strategy), h('td', {}, fpLink(x.fingerprint_id)), h('td', {}, x.action || x.action_type),
       h('td', {}, x.decision), h('td', {}, x.reason, x.detail ? h('div', { class: 'sub' }, x.detail) : null), h('td', {}, x.outcome),
       h('td', { class: 'num' }, fmt(x.count))))));
-  }
 
   const fpInput = h('input', { id: 'sim-fp', placeholder: 'fingerprint id', size: 24, required: true, autocomplete: 'off' });
   const svcInput = h('input', { id: 'sim-service', placeholder: 'service (optional)', size: 14 });
@@ -104,9 +84,7 @@ export async function healingPage(ctx) {
     });
   } } }, fpInput, svcInput, h('button', { type: 'submit' }, 'Simulate')), simOut);
 
-  for (const [el, fn] of [[approvals.body, loadApprovals], [state.body, loadState], [runs.body, loadRuns]]) {
-    try { await fn(); } catch (e) { clear(el).append(errorBox(e)); }
-  }
+  await Promise.all([loadApprovals(), loadState(), loadRuns()]);
   poller.every(2000, async () => { await loadApprovals(); await loadState(); await loadRuns(); });
   return null;
 }

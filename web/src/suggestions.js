@@ -1,6 +1,6 @@
 // Suggestions: the review queue, accept / reject / apply with a comment, the exact prompt preview and
 // the calibration chart (accept rate against confidence, Brier score).
-import { api, clear, enc, errorBox, fill, fmt, h, section, table, time, write } from './core.js';
+import { api, enc, fill, fmt, h, liveView, section, table, time, write } from './core.js';
 import { calibrationChart } from './charts.js';
 
 export async function suggestionsPage(ctx) {
@@ -17,7 +17,7 @@ export async function suggestionsPage(ctx) {
   function card(s) {
     const comment = h('textarea', { rows: 2, cols: 40, placeholder: 'comment', 'aria-label': 'comment', class: 'review-comment' });
     const review = (how, done) => async () => {
-      if (await write(`/api/v1/suggestions/${s.id}/${how}`, { comment: comment.value }, done)) { lastJson = ''; await load(); await loadCalibration(); }
+      if (await write(`/api/v1/suggestions/${s.id}/${how}`, { comment: comment.value }, done)) { load.reset(); await load(); await loadCalibration(); }
     };
     const pct = Math.round(s.confidence * 100);
     const bar = h('span', { class: 'conf-bar' }, h('span', { class: 'conf-fill' }));
@@ -38,30 +38,20 @@ export async function suggestionsPage(ctx) {
         h('button', { type: 'button', on: { click: () => showPreview(s.fingerprint_id) } }, 'Preview prompt')));
   }
 
-  let lastJson = '';
-  async function load() {
-    const r = await api('/api/v1/suggestions?limit=50&status=' + enc(status));
-    const json = JSON.stringify(r);
-    if (json === lastJson) return;
-    lastJson = json;
-    clear(queue.body).append(r.items.length ? h('div', { id: 'suggestion-list' }, r.items.map(card)) : h('p', { class: 'muted' }, `No ${status} suggestions.`));
-  }
+  const load = liveView(queue.body, '/api/v1/suggestions?limit=50&status=' + enc(status), (r) =>
+    r.items.length ? h('div', { id: 'suggestion-list' }, r.items.map(card)) : h('p', { class: 'muted' }, `No ${status} suggestions.`));
 
-  let calibJson = '';
-  async function loadCalibration() {
-    const c = await api('/api/v1/suggestions/calibration');
-    const json = JSON.stringify(c);
-    if (json === calibJson) return;
-    calibJson = json;
+  const loadCalibration = liveView(calib.body, '/api/v1/suggestions/calibration', (c) => {
     const box = h('div', { class: 'chart', id: 'calibration-chart' });
-    clear(calib.body).append(
+    calib.body.append(
       h('p', {}, `${fmt(c.reviewed)} reviewed, ${fmt(c.accepted)} accepted · Brier score `, h('strong', { id: 'brier' }, c.reviewed ? c.brier.toFixed(3) : '—'), ' (0 is perfect)'),
       box,
       table(['confidence', 'reviewed', 'accepted', 'accept rate'], c.buckets.map((b) => h('tr', {},
         h('td', {}, `${Math.round(b.lo * 100)}–${Math.round(b.hi * 100)} %`), h('td', { class: 'num' }, b.reviewed), h('td', { class: 'num' }, b.accepted),
         h('td', { class: 'num' }, b.reviewed ? Math.round(b.accept_rate * 100) + ' %' : '—')))));
     calibrationChart(box, c.buckets);
-  }
+    return null;
+  });
 
   const fpInput = h('input', { id: 'preview-fp', placeholder: 'fingerprint id', size: 24, value: params.get('preview') || '', autocomplete: 'off' });
   const out = h('div', { id: 'preview-out' });
@@ -76,9 +66,7 @@ export async function suggestionsPage(ctx) {
   preview.body.append(h('form', { class: 'buttons', on: { submit: (e) => { e.preventDefault(); if (fpInput.value.trim()) showPreview(fpInput.value.trim()); } } },
     fpInput, h('button', { type: 'submit' }, 'Preview')), out);
 
-  for (const [el, fn] of [[queue.body, load], [calib.body, loadCalibration]]) {
-    try { await fn(); } catch (e) { clear(el).append(errorBox(e)); }
-  }
+  await Promise.all([load(), loadCalibration()]);
   if (params.get('preview')) showPreview(params.get('preview'));
   poller.every(2000, load);
   return null;
