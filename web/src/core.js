@@ -159,11 +159,13 @@ export function link(href, ...children) {
   return h('a', { href }, ...children);
 }
 
+// One formatter each: toLocaleString builds a new one per call, which shows on a 50-row page.
+const INTEGER = new Intl.NumberFormat('en-US');
+const DECIMAL = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
 export function fmt(n) {
   if (n === null || n === undefined) return '—';
   if (typeof n !== 'number') return String(n);
-  if (Number.isInteger(n)) return n.toLocaleString('en-US');
-  return n.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  return (Number.isInteger(n) ? INTEGER : DECIMAL).format(n);
 }
 
 /// A section with a heading and a body that keeps its height while it loads (no layout shift).

@@ -83,6 +83,7 @@ export async function listPage(ctx) {
   query.set('limit', String(PAGE));
 
   function draw(data, first) {
+    if (first) performance.mark('list-data');
     items = data.fingerprints;
     const checked = new Set([...tbody.querySelectorAll('input:checked')].map((c) => c.dataset.id));
     clear(tbody);
@@ -100,6 +101,7 @@ export async function listPage(ctx) {
       pager.appendChild(h('a', { href: '/ui/fingerprints?' + next, id: 'next-page' }, 'Next page »'));
     }
     status.textContent = items.length + ' shown' + (data.next_cursor ? ', more on the next pages' : '');
+    if (first) performance.mark('list-drawn');
     if (first) {  // after the frame that shows the rows is painted (the browser test reads this mark)
       requestAnimationFrame(() => requestAnimationFrame(() => {
         performance.mark('list-first-page');
