@@ -4,7 +4,7 @@
 //   GET  /api/v1/fingerprints/{id}       detail with series, samples, values, explain
 //   POST /api/v1/fingerprints/{id}/{resolve,unresolve,ignore,merge,unmerge}   (operator token; actor: its name)
 //   GET  /api/v1/stats                   totals per source and service
-//   GET  /api/v1/audit                   who changed what, when
+//   GET  /api/v1/audit                   who changed what, when (subject=ID: that fingerprint's, newest first)
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
@@ -153,6 +153,20 @@ void mount_fingerprint_routes(httplib::Server& svr, AppContext& ctx) {
   });
 
   svr.Get("/api/v1/audit", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    SqliteLifecycle lc(ctx.store.db_ptr(), ctx.clock);
+    auto entry_json = [](const AuditEntry& e) {
+      return json{{"id", e.id},         {"ts", format_rfc3339(e.ts)}, {"actor", e.actor},
+                  {"action", e.action}, {"subject", e.subject},       {"detail", e.detail}};
+    };
+    if (req.has_param("subject")) {  // one fingerprint's trail, newest first (the web UI's detail page)
+      const std::string subject = req.get_param_value("subject");
+      if (!valid_fingerprint_id(subject)) return json_error(res, 400, "subject: a fingerprint id");
+      auto entries = lc.audit_of(subject, 100);
+      if (!entries) return json_error(res, 503, entries.error().message);
+      json arr = json::array();
+      for (const auto& e : *entries) arr.push_back(entry_json(e));
+      return send_json(res, {{"entries", arr}, {"next_cursor", nullptr}});
+    }
     std::int64_t after = 0;
     if (req.has_param("cursor")) {
       try {
@@ -163,13 +177,10 @@ void mount_fingerprint_routes(httplib::Server& svr, AppContext& ctx) {
         return json_error(res, 400, "invalid cursor");
       }
     }
-    SqliteLifecycle lc(ctx.store.db_ptr(), ctx.clock);
     auto entries = lc.audit(after, 100);
     if (!entries) return json_error(res, 503, entries.error().message);
     json arr = json::array();
-    for (const auto& e : *entries)
-      arr.push_back({{"id", e.id}, {"ts", format_rfc3339(e.ts)}, {"actor", e.actor}, {"action", e.action},
-                     {"subject", e.subject}, {"detail", e.detail}});
+    for (const auto& e : *entries) arr.push_back(entry_json(e));
     send_json(res, {{"entries", arr},
                     {"next_cursor", entries->size() == 100 ? json(std::to_string(entries->back().id)) : json(nullptr)}});
   });

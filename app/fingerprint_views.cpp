@@ -45,6 +45,18 @@ json summary_json(const FingerprintSummary& s, std::int64_t total, const Trend& 
   return j;
 }
 
+/// Counts of the last `minutes` minutes up to `now`, zero-filled, oldest first.
+json per_minute_counts(const std::vector<MinuteCount>& minutes, UnixMs now, int n) {
+  std::map<UnixMs, std::int64_t> by_min;
+  for (const auto& m : minutes) by_min[m.minute] += m.count;
+  json out = json::array();
+  for (int i = n - 1; i >= 0; --i) {
+    auto it = by_min.find(minute_of(now) - i * 60'000LL);
+    out.push_back(it == by_min.end() ? 0 : it->second);
+  }
+  return out;
+}
+
 std::optional<std::int64_t> to_int(const std::string& s) {
   std::int64_t v = 0;
   auto r = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -124,7 +136,9 @@ Result<json> list_json(SqliteStore& store, const FingerprintQuery& q, const Stat
   for (std::size_t i = 0; i < page->rows.size(); ++i) {
     const auto& row = page->rows[i];
     Trend t = analyze_trend((*series)[i].second, q.now, stats.forecast_threshold_per_min, opts);
-    arr.push_back(summary_json(row.summary, row.total, t, q.now, stats));
+    json item = summary_json(row.summary, row.total, t, q.now, stats);
+    item["sparkline"] = per_minute_counts((*series)[i].second, q.now, 60);
+    arr.push_back(std::move(item));
   }
   json out = {{"fingerprints", arr}, {"next_cursor", page->next_cursor.empty() ? json(nullptr) : json(page->next_cursor)}};
   return out;
@@ -156,9 +170,16 @@ Result<std::optional<json>> detail_json(SqliteStore& store, Fingerprinting* fp, 
     series.push_back({{"minute", format_rfc3339(m)}, {"count", it == by_min.end() ? 0 : it->second}});
   }
   j["series"] = series;
+  // Per hour, last 7 days: the hourly roll-up plus the minutes not rolled up yet (the roll-up only takes
+  // minutes older than stats.minute_rollup_after_ms), so a day or week chart includes the last hours too.
+  const UnixMs week_ago = now - 7 * 86'400'000LL;
+  std::map<UnixMs, std::int64_t> by_hour;
+  if (auto h = store.hours(id, week_ago, now))
+    for (const auto& m : *h) by_hour[m.minute] += m.count;
+  if (auto recent = store.series(id, week_ago, now + 60'000))
+    for (const auto& m : *recent) by_hour[m.minute - m.minute % 3'600'000] += m.count;
   json hourly = json::array();
-  if (auto h = store.hours(id, now - 7 * 86'400'000LL, now))
-    for (const auto& m : *h) hourly.push_back({{"hour", format_rfc3339(m.minute)}, {"count", m.count}});
+  for (const auto& [hour, count] : by_hour) hourly.push_back({{"hour", format_rfc3339(hour)}, {"count", count}});
   j["series_hourly"] = hourly;
   json samples = json::array();
   std::string first_message;

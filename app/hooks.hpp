@@ -28,6 +28,7 @@ void mount_loki_routes(httplib::Server& svr, AppContext& ctx);         // app/ap
 void mount_fingerprint_routes(httplib::Server& svr, AppContext& ctx);  // app/api_fingerprints.cpp
 void mount_healing_routes(httplib::Server& svr, AppContext& ctx);      // app/api_healing.cpp    (healer)
 void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx);   // app/api_suggestions.cpp (llm)
+void mount_ui_routes(httplib::Server& svr, AppContext& ctx);           // app/api_ui.cpp         (web UI)
 
 // Background components (called by app/service.cpp after the store and pipeline exist).
 Result<void> add_ingest_components(AppContext& ctx);  // app/api_loki.cpp or app/ingest_components.cpp

@@ -201,6 +201,7 @@ HttpServer::HttpServer(AppContext& ctx) : ctx_(ctx) {
   mount_fingerprint_routes(svr, ctx_);
   mount_healing_routes(svr, ctx_);
   mount_suggestion_routes(svr, ctx_);
+  mount_ui_routes(svr, ctx_);
 }
 
 HttpServer::~HttpServer() { stop(); }

@@ -183,6 +183,17 @@ Result<std::unordered_map<std::string, std::string>> SqliteLifecycle::merges() {
   });
 }
 
+namespace {
+/// Rows of `SELECT id, ts, actor, action, subject, detail FROM audit_log ...`.
+std::vector<AuditEntry> audit_rows(SQLite::Statement& q) {
+  std::vector<AuditEntry> out;
+  while (q.executeStep())
+    out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getString(),
+                   q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getString()});
+  return out;
+}
+}  // namespace
+
 Result<std::vector<AuditEntry>> SqliteLifecycle::audit(std::int64_t after_id, std::size_t limit) {
   return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<AuditEntry>> {
     SQLite::Statement q(db,
@@ -190,11 +201,18 @@ Result<std::vector<AuditEntry>> SqliteLifecycle::audit(std::int64_t after_id, st
                         "LIMIT ?2");
     q.bind(1, static_cast<int64_t>(after_id));
     q.bind(2, static_cast<int64_t>(limit));
-    std::vector<AuditEntry> out;
-    while (q.executeStep())
-      out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getString(),
-                     q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getString()});
-    return out;
+    return audit_rows(q);
+  });
+}
+
+Result<std::vector<AuditEntry>> SqliteLifecycle::audit_of(const std::string& subject, std::size_t limit) {
+  return detail::with_reader(*db_, [&](SQLite::Database& db) -> Result<std::vector<AuditEntry>> {
+    SQLite::Statement q(db,
+                        "SELECT id, ts, actor, action, subject, detail FROM audit_log WHERE subject = ?1 ORDER BY id "
+                        "DESC LIMIT ?2");
+    q.bind(1, subject);
+    q.bind(2, static_cast<int64_t>(limit));
+    return audit_rows(q);
   });
 }
 

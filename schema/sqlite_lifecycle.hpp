@@ -22,6 +22,8 @@ class SqliteLifecycle final : public LifecycleStore {
   Result<std::vector<AuditEntry>> audit(std::int64_t after_id, std::size_t limit) override;
   Result<void> append_audit(const std::string& actor, const std::string& action, const std::string& subject,
                             const std::string& detail) override;
+  /// The newest `limit` audit rows about `subject` (a fingerprint id), newest first (the web UI's trail).
+  Result<std::vector<AuditEntry>> audit_of(const std::string& subject, std::size_t limit);
 
   // For the template learner (app/learner.cpp).
   struct MessageFingerprint {

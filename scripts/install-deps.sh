@@ -15,6 +15,8 @@ APT_PACKAGES=(
   # test peers: Kafka producer, promtool, PostgreSQL, Node for the npm Loki clients, fuzzing runtime,
   # the openssl CLI (throwaway CAs and s_client in tests/integration/tls_test.cpp)
   kcat prometheus postgresql libpq-dev sqlite3 clang libclang-rt-14-dev iproute2 openssl
+  # the browser the web UI test drives (tests/ui, playwright-core)
+  chromium
 )
 # Node.js may come from NodeSource (npm bundled, conflicts with Debian's npm): only add Debian's when absent.
 if ! command -v npm >/dev/null 2>&1; then APT_PACKAGES+=(nodejs npm); fi
@@ -44,3 +46,10 @@ if [[ -f "$here/tests/npm/package.json" ]]; then
     (cd "$here/tests/npm" && npm install --no-audit --no-fund --loglevel=error >/dev/null && touch node_modules)
   fi
 fi
+# The web UI's chart library (embedded into the binary at build time, web/assets.cmake) and the browser
+# test's driver (tests/ui): exactly the committed lockfiles.
+for d in web tests/ui; do
+  if [[ ! -d "$here/$d/node_modules" ]] || [[ "$here/$d/package-lock.json" -nt "$here/$d/node_modules" ]]; then
+    (cd "$here/$d" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && touch node_modules)
+  fi
+done

@@ -29,6 +29,11 @@ TEST_CASE("routes: probes open, GETs read, pushes ingest, other POSTs operate, o
   CHECK(route_access("POST", "/api/v1/approvals/1/approve", probes) == Access::operate);
   CHECK(route_access("POST", "/healthz", probes) == Access::operate);
   CHECK(route_access("DELETE", "/api/v1/fingerprints/x", probes) == Access::admin);
+  // The web UI's static files are open (they hold no data); its API calls are not.
+  CHECK(route_access("GET", "/", probes) == Access::open);
+  CHECK(route_access("GET", "/ui/fingerprints/abc", probes) == Access::open);
+  CHECK(route_access("GET", "/uix", probes) == Access::read);
+  CHECK(route_access("POST", "/ui/fingerprints", probes) == Access::operate);
 }
 
 TEST_CASE("roles: viewer reads, operator reads and changes, ingest only pushes, admin everything") {
