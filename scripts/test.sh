@@ -2,7 +2,7 @@
 # README command 2 (and .ci/run): install dependencies, build with warnings as errors, run ALL tests
 # (unit + integration) with CTest, then the sanitizer stage: one clang tree (build-fuzz/) with
 # ASan+UBSan and libFuzzer coverage in every library runs the unit suites under the sanitizers and
-# every libFuzzer target for 10 s (scripts/fuzz.sh). clang and promtool are required: a missing one
+# every libFuzzer target for 10 s (scripts/fuzz.sh). clang, promtool, kcat, node and chromium are required: a missing one
 # fails here instead of skipping. SELFHEAL_TEST_LABEL=unit runs only one label (every build).
 #   --quick     skip the sanitizer stage (a developer's inner loop; CI never passes it)
 #   --sanitize  also the whole suite, integration included, under gcc ASan+UBSan (build-asan/)
@@ -19,7 +19,7 @@ for a in "$@"; do
   esac
 done
 scripts/install-deps.sh
-for tool in clang++ promtool kcat node; do
+for tool in clang++ promtool kcat node chromium; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "test.sh: $tool is missing; scripts/install-deps.sh should have installed it" >&2
     exit 1
