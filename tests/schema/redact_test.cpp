@@ -124,7 +124,9 @@ TEST_CASE("environment-style names, cookies, session ids and random tokens next 
       {"{\"api_key\": \"live key with spaces\"}", "live key with spaces"},
       {"exec: /usr/bin/app --db-password=Fl4gSecret1 --verbose", "Fl4gSecret1"},
   };
-  for (const auto& [line, secret] : rows) {
+  for (const auto& row : rows) {
+    const auto& line = row.first;  // not a structured binding: clang 14 cannot capture those (CAPTURE)
+    const auto& secret = row.second;
     CAPTURE(line);
     const std::string out = r->redact(line);
     CHECK(out.find(secret) == std::string::npos);
