@@ -45,7 +45,9 @@ TEST_CASE("a JSON push with invalid UTF-8 is accepted with U+FFFD, exactly like 
   REQUIRE(pb.batch.events.size() == 1);
   CHECK(pb.batch.events[0].message == j.batch.events[0].message);
   CHECK(pb.batch.events[0].labels.size() == 3);
-  for (const auto& [k, v] : pb.batch.events[0].labels) {
+  for (const auto& row_ : pb.batch.events[0].labels) {
+    const auto& k = std::get<0>(row_);  // no structured binding: clang 14 cannot capture one
+    const auto& v = std::get<1>(row_);
     CAPTURE(k);
     if (k == "env") CHECK(v == "d\xEF\xBF\xBDv");
     if (k == "trace") CHECK(v == "\xEF\xBF\xBD");

@@ -118,7 +118,9 @@ TEST_CASE("public logs pushed header-less through /loki/api/v1/push: events = li
     g.second += row["events"].get<std::int64_t>();
   }
   std::int64_t lines_total = 0, events_total = 0;
-  for (const auto& [name, n] : sent) {
+  for (const auto& row_ : sent) {
+    const auto& name = std::get<0>(row_);  // no structured binding: clang 14 cannot capture one
+    const auto& n = std::get<1>(row_);
     CAPTURE(name);
     MESSAGE(name << ": " << n << " lines pushed, " << got[name].second << " events");
     CHECK(got[name].first == n);

@@ -361,7 +361,9 @@ TEST_CASE("kafka: records from several partitions become exact counts, positions
   CHECK(got.events == want.events);  // every stack trace stitched back into one event
   // Kafka's committed offsets (for lag tools) reached the end after the clean close.
   const auto committed = mk.committed("g-basic");
-  for (const auto& [p, n] : mk.produced()) {
+  for (const auto& row_ : mk.produced()) {
+    const auto& p = std::get<0>(row_);  // no structured binding: clang 14 cannot capture one
+    const auto& n = std::get<1>(row_);
     CAPTURE(p);
     CHECK(committed.at(p) == n);
   }

@@ -96,11 +96,13 @@ TEST_CASE("acceptance 4: control characters never reach a terminal raw (top, sho
   // Names in request bodies (by, who, requested_by) are ignored: the actor is the token's name
   // (auth_test.cpp checks the rows), so a control character there reaches nothing. Unknown ids
   // keep this test's state; the answer is the route's own 404, not a refusal of the name.
-  for (const auto& [path, body] : std::vector<std::pair<std::string, json>>{
+  for (const auto& row_ : std::vector<std::pair<std::string, json>>{
            {"/api/v1/approvals/999999/reject", {{"by", "ops\x1b[2J"}}},
            {"/api/v1/fingerprints/00000000000000ff/resolve", {{"by", "alice\nFAKE LOG LINE"}}},
            {"/api/v1/suggestions/999999/accept", {{"who", "bob\r"}}},
            {"/api/v1/fingerprints/00000000000000ff/suggest", {{"requested_by", "eve\x07"}}}}) {
+    const auto& path = std::get<0>(row_);  // no structured binding: clang 14 cannot capture one
+    const auto& body = std::get<1>(row_);
     CAPTURE(path);
     auto r = test::http_post(serve.base_url(), path, body.dump());
     CHECK(r.status == 404);

@@ -78,7 +78,9 @@ TEST_CASE("an upgrade from an algorithm-1 store keeps every state, merge and aud
 
   const auto after = rows(db);
   // Every old row is still there with its state and merge; each is now marked upgraded.
-  for (const auto& [id, r] : before) {
+  for (const auto& row_ : before) {
+    const auto& id = std::get<0>(row_);  // no structured binding: clang 14 cannot capture one
+    const auto& r = std::get<1>(row_);
     CAPTURE(id);
     REQUIRE(after.count(id) == 1);
     CHECK(after.at(id).status == r.status);
@@ -91,7 +93,9 @@ TEST_CASE("an upgrade from an algorithm-1 store keeps every state, merge and aud
   for (std::size_t i = 0; i < audit_before.size(); ++i) CHECK(audit_after[i] == audit_before[i]);
   // The new ids of the old errors are merged into the old fingerprints, audited as the upgrade.
   std::size_t upgrade_merges = 0;
-  for (const auto& [id, r] : after) {
+  for (const auto& row_ : after) {
+    const auto& id = std::get<0>(row_);  // no structured binding: clang 14 cannot capture one
+    const auto& r = std::get<1>(row_);
     if (before.count(id)) continue;
     CAPTURE(id);
     CHECK(!r.merged_into.empty());

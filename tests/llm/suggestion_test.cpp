@@ -53,7 +53,9 @@ TEST_CASE("answers that must be recorded as failed attempts") {
       {answer(""), "empty"},
       {answer("no", "refusal"), "declined"},
   };
-  for (const auto& [c, why] : rows) {
+  for (const auto& row_ : rows) {
+    const auto& c = std::get<0>(row_);  // no structured binding: clang 14 cannot capture one
+    const auto& why = std::get<1>(row_);
     CAPTURE(c.content);
     auto s = parse_suggestion(c);
     REQUIRE_FALSE(s.has_value());
