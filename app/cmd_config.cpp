@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "app/config.hpp"
+#include "app/config_section.hpp"
 #include "app/config_table.hpp"
 #include "app/hooks.hpp"
 
@@ -13,15 +14,8 @@ namespace {
 
 // The effective value at `path` (no list in it) in `root`, one line of YAML; "" when absent.
 std::string value_at(const YAML::Node& root, const std::string& path) {
-  YAML::Node n = YAML::Clone(root);
-  for (std::string_view rest = path; !rest.empty();) {
-    const auto dot = rest.find('.');
-    const std::string part(rest.substr(0, dot));
-    if (!n.IsMap() || !n[part]) return {};
-    YAML::Node next = n[part];
-    n.reset(next);
-    rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
-  }
+  YAML::Node n = node_at(root, path);
+  if (!n) return {};
   if (n.IsScalar()) return n.Scalar().empty() ? "\"\"" : n.Scalar();
   YAML::Emitter out;
   out << YAML::Flow << n;

@@ -15,6 +15,19 @@ std::string between(const KeySpec& k) {
 
 }  // namespace
 
+YAML::Node node_at(const YAML::Node& root, std::string_view path) {
+  YAML::Node n = YAML::Clone(root);
+  for (std::string_view rest = path; !rest.empty();) {
+    const auto dot = rest.find('.');
+    const std::string part(rest.substr(0, dot));
+    if (!n.IsMap() || !n[part]) return YAML::Node(YAML::NodeType::Undefined);
+    YAML::Node next = n[part];
+    n.reset(next);
+    rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+  }
+  return n;
+}
+
 std::string Diagnostics::joined() const {
   std::string out;
   for (const auto& e : errors) {

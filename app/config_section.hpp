@@ -29,6 +29,9 @@ struct Diagnostics {
   std::string joined() const;
 };
 
+/// The node at a dotted `path` ("llm.budget.daily_calls") below `root`; an undefined node when absent.
+YAML::Node node_at(const YAML::Node& root, std::string_view path);
+
 class ConfigSection {
  public:
   ConfigSection(YAML::Node node, std::string file, std::string path, Diagnostics& diag);

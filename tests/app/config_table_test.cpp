@@ -8,6 +8,7 @@
 #include <set>
 
 #include "app/config.hpp"
+#include "app/config_section.hpp"
 #include "app/config_table.hpp"
 #include "healer/action_type.hpp"
 #include "tests/support/support.hpp"
@@ -22,23 +23,14 @@ YAML::Node find(const YAML::Node& root, std::string_view path) {
   const auto bracket = path.find("[]");
   if (bracket != std::string_view::npos) {
     YAML::Node list = find(root, path.substr(0, bracket));
-    if (!list.IsSequence()) return {};
+    if (!list.IsSequence()) return YAML::Node(YAML::NodeType::Undefined);
     for (const auto& item : list) {
       YAML::Node n = find(item, path.substr(bracket + 3));
       if (n) return n;
     }
-    return {};
+    return YAML::Node(YAML::NodeType::Undefined);
   }
-  YAML::Node n = YAML::Clone(root);
-  for (std::string_view rest = path; !rest.empty();) {
-    const auto dot = rest.find('.');
-    const std::string part(rest.substr(0, dot));
-    if (!n.IsMap() || !n[part]) return {};
-    YAML::Node next = n[part];
-    n.reset(next);
-    rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
-  }
-  return n;
+  return node_at(root, path);
 }
 
 bool same_value(const KeySpec& k, const YAML::Node& v) {
