@@ -28,6 +28,27 @@ void QueryParams::fail(std::string_view name, const std::string& what) {
   error_ = std::string(name) + ": " + what + " (got '" + got + "')";
 }
 
+void QueryParams::only(std::initializer_list<std::string_view> accepted) {
+  std::string list;
+  for (auto a : accepted) list += (list.empty() ? "" : ", ") + std::string(a);
+  for (const auto& [name, value] : params_) {
+    if (!error_.empty()) return;
+    bool known = false;
+    for (auto a : accepted) known = known || a == name;
+    if (!known)
+      error_ = "unknown parameter '" + name.substr(0, 64) + "'; accepted: " + list;
+    else if (params_.count(name) > 1)
+      error_ = "parameter '" + name + "' given more than once";
+  }
+}
+
+std::string QueryParams::text(std::string_view name, std::size_t max_size) {
+  std::string v = text(name);
+  if (v.size() <= max_size) return v;
+  fail(name, "at most " + std::to_string(max_size) + " characters");
+  return {};
+}
+
 std::string QueryParams::text(std::string_view name, std::string dflt) const {
   return has(name) ? raw(name) : std::move(dflt);
 }

@@ -38,20 +38,26 @@ class QueryParams {
   using Params = std::multimap<std::string, std::string>;  // httplib::Params
   explicit QueryParams(const httplib::Request& req);
   explicit QueryParams(const Params& params) : params_(params) {}
+  /// A parameter not in `accepted`, or one given twice, is a problem.
+  void only(std::initializer_list<std::string_view> accepted);
   bool has(std::string_view name) const;
   std::string text(std::string_view name, std::string dflt = {}) const;
+  /// Text of at most `max_size` bytes.
+  std::string text(std::string_view name, std::size_t max_size);
   /// One of `choices`; absent: `dflt`.
   std::string choice(std::string_view name, std::initializer_list<std::string_view> choices, std::string dflt = {});
   /// A whole number in [lo, hi]; absent: `dflt`.
   std::int64_t integer(std::string_view name, std::int64_t dflt, std::int64_t lo, std::int64_t hi);
   double number(std::string_view name, double dflt, double lo, double hi);
+  /// Records a problem found by the caller ("<name>: <what> (got '<value>')").
+  void fail(std::string_view name, const std::string& what);
   /// Answers the first problem as a 400; true when there was one.
   bool failed(httplib::Response& res) const;
+  /// The first problem ("" when none).
   const std::string& error() const { return error_; }
 
  private:
   std::string raw(std::string_view name) const;
-  void fail(std::string_view name, const std::string& what);
   const Params& params_;
   std::string error_;
 };

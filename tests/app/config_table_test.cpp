@@ -111,7 +111,7 @@ TEST_CASE("the table's defaults are the structs' defaults: the effective config 
   test::TempDir dir;
   const std::string lists = dir.file("lists.yaml");
   test::write_file(lists, every_list);
-  for (const std::string file : {std::string(), lists}) {
+  for (const std::string& file : {std::string(), lists}) {
     auto c = load_config(file, {});
     REQUIRE_MESSAGE(c.has_value(), c.error().message);
     const YAML::Node root = YAML::Load(c->effective_yaml);
