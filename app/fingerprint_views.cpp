@@ -83,13 +83,18 @@ Result<FingerprintQuery> parse_list_params(const std::multimap<std::string, std:
     p.fail("severity", "one of debug, info, warning, error, critical");
   if (p.has("since")) {
     const std::string v = p.text("since");
-    if (auto d = parse_duration_ms(v)) q.since = now - *d;
-    else if (auto t = parse_time(v)) q.since = *t;
-    else p.fail("since", "an RFC 3339 time or a duration like 1h");
+    if (auto d = parse_duration_ms(v))
+      q.since = now - *d;
+    else if (auto t = parse_time(v))
+      q.since = *t;
+    else
+      p.fail("since", "an RFC 3339 time or a duration like 1h");
   }
   q.q = p.text("q", 256);
   const std::string sort = p.choice("sort", {"count", "last_seen", "rate"}, "count");
-  q.sort = sort == "last_seen" ? FingerprintSort::last_seen : sort == "rate" ? FingerprintSort::rate : FingerprintSort::count;
+  q.sort = sort == "last_seen" ? FingerprintSort::last_seen
+           : sort == "rate"    ? FingerprintSort::rate
+                               : FingerprintSort::count;
   q.limit = static_cast<std::size_t>(p.integer("limit", static_cast<std::int64_t>(q.limit), 1, 1000));
   q.cursor = p.text("cursor", 128);
   if (p.has("include_merged")) q.include_merged = p.text("include_merged") == "true" || p.text("include_merged") == "1";
