@@ -45,7 +45,7 @@ std::optional<json> write_body(const AppContext& ctx, const httplib::Request& re
 void mount_fingerprint_routes(httplib::Server& svr, AppContext& ctx) {
   svr.Get("/api/v1/stats", [&ctx](const httplib::Request&, httplib::Response& res) {
     auto stats = ctx.store.source_stats();
-    if (!stats) return json_error(res, 503, stats.error().message);
+    if (!stats) return send_error(res, stats.error());
     json arr = json::array();
     std::int64_t lines = 0, events = 0, kept = 0;
     json by_source = json::object();
@@ -75,7 +75,7 @@ void mount_fingerprint_routes(httplib::Server& svr, AppContext& ctx) {
     auto q = parse_list_params(params, ctx.clock.now_ms());
     if (!q) return json_error(res, 400, q.error().message);
     auto j = list_json(ctx.store, *q, ctx.config.stats);
-    if (!j) return json_error(res, http_status(j.error().code), j.error().message);
+    if (!j) return send_error(res, j.error());
     send_json(res, *j);
   });
 
@@ -83,7 +83,7 @@ void mount_fingerprint_routes(httplib::Server& svr, AppContext& ctx) {
     const std::string id = req.matches[1];
     if (!valid_fingerprint_id(id)) return json_error(res, 400, "invalid fingerprint id");
     auto j = detail_json(ctx.store, ctx.fingerprinting.get(), id, ctx.clock.now_ms(), ctx.config.stats);
-    if (!j) return json_error(res, http_status(j.error().code), j.error().message);
+    if (!j) return send_error(res, j.error());
     if (!*j) return json_error(res, 404, "fingerprint " + id + " not found");
     send_json(res, **j);
   });
@@ -142,7 +142,7 @@ void mount_fingerprint_routes(httplib::Server& svr, AppContext& ctx) {
     } else {
       return json_error(res, 404, "unknown action '" + action + "'; accepted: resolve, unresolve, ignore, merge, unmerge");
     }
-    if (!r) return json_error(res, http_status(r.error().code), r.error().message);
+    if (!r) return send_error(res, r.error());
     auto s = ctx.store.fingerprint(id);
     json out = {{"id", id}, {"action", action}, {"by", actor}};
     if (s && *s) {
@@ -162,23 +162,16 @@ void mount_fingerprint_routes(httplib::Server& svr, AppContext& ctx) {
       const std::string subject = req.get_param_value("subject");
       if (!valid_fingerprint_id(subject)) return json_error(res, 400, "subject: a fingerprint id");
       auto entries = lc.audit_of(subject, 100);
-      if (!entries) return json_error(res, 503, entries.error().message);
+      if (!entries) return send_error(res, entries.error());
       json arr = json::array();
       for (const auto& e : *entries) arr.push_back(entry_json(e));
       return send_json(res, {{"entries", arr}, {"next_cursor", nullptr}});
     }
-    std::int64_t after = 0;
-    if (req.has_param("cursor")) {
-      try {
-        std::size_t used = 0;
-        after = std::stoll(req.get_param_value("cursor"), &used);
-        if (used != req.get_param_value("cursor").size() || after < 0) throw std::invalid_argument("cursor");
-      } catch (const std::exception&) {
-        return json_error(res, 400, "invalid cursor");
-      }
-    }
+    QueryParams p(req);
+    const std::int64_t after = p.integer("cursor", 0, 0, INT64_MAX);
+    if (p.failed(res)) return;
     auto entries = lc.audit(after, 100);
-    if (!entries) return json_error(res, 503, entries.error().message);
+    if (!entries) return send_error(res, entries.error());
     json arr = json::array();
     for (const auto& e : *entries) arr.push_back(entry_json(e));
     send_json(res, {{"entries", arr},

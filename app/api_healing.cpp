@@ -11,11 +11,11 @@
 
 #include <algorithm>
 #include <atomic>
-#include <charconv>
 #include <optional>
 #include <nlohmann/json.hpp>
 
 #include "app/api_suggestions.hpp"
+#include "app/healing_views.hpp"
 #include "app/hooks.hpp"
 #include "app/http_util.hpp"
 #include "app/pipeline.hpp"
@@ -101,160 +101,6 @@ HealerComponent* find_healer(AppContext& ctx) {
   return nullptr;
 }
 
-json run_json(const HealingRun& r) {
-  return {{"id", r.id},
-          {"ts", format_rfc3339(r.ts)},
-          {"ts_ms", r.ts},
-          {"strategy", r.strategy},
-          {"fingerprint_id", r.fingerprint_id},
-          {"target", r.target},
-          {"action", r.action},
-          {"action_type", r.action_type},
-          {"step", r.step},
-          {"decision", r.decision},
-          {"reason", r.reason},
-          {"outcome", r.outcome},
-          {"duration_ms", r.duration_ms},
-          {"exit_code", r.exit_code},
-          {"output", r.output},
-          {"error", r.error},
-          {"attempts", r.attempts},
-          {"verification", r.verification},
-          {"rate_before_per_min", r.rate_before},
-          {"rate_after_per_min", r.rate_after},
-          {"verified_at", r.verified_at ? json(format_rfc3339(r.verified_at)) : json(nullptr)},
-          {"approval_id", r.approval_id},
-          {"dry_run", r.dry_run},
-          {"detail", r.detail},
-          {"count", r.repeats},
-          {"first_ts", format_rfc3339(r.ts)},
-          {"last_ts", format_rfc3339(r.last_ts > 0 ? r.last_ts : r.ts)}};
-}
-
-json approval_json(const ApprovalRow& a) {
-  json plan = json::parse(a.plan_json, nullptr, false);
-  return {{"id", a.id},
-          {"strategy", a.strategy},
-          {"fingerprint_id", a.fingerprint_id},
-          {"target", a.target},
-          {"step", a.step},
-          {"action", a.action},
-          {"plan", plan.is_discarded() ? json(a.plan_json) : plan},
-          {"status", a.status},
-          {"created_at", format_rfc3339(a.created_at)},
-          {"expires_at", format_rfc3339(a.expires_at)},
-          {"expires_at_ms", a.expires_at},
-          {"decided_by", a.decided_by},
-          {"decided_at", a.decided_at ? json(format_rfc3339(a.decided_at)) : json(nullptr)},
-          {"note", a.note}};
-}
-
-json delivery_json(const healer::Delivery& d) {
-  if (d.type == "exec")
-    return {
-        {"type", "exec"}, {"argv", d.exec.argv}, {"timeout_ms", d.exec.timeout_ms}, {"env_allow", d.exec.env_allow}};
-  if (d.type == "http") {
-    json h = json::object();
-    for (const auto& [k, v] : d.http.headers_env) h[k] = "$" + v;  // names of env vars, never values
-    return {{"type", "http"},   {"method", d.http.method},           {"url", d.http.url},
-            {"headers_env", h}, {"body_fields", d.http.body_fields}, {"timeout_ms", d.http.timeout_ms}};
-  }
-  return nullptr;
-}
-
-json rule_json(const healer::Strategy& s) {
-  const auto& c = s.config();
-  json actions = json::array();
-  for (const auto& a : c.actions) {
-    json j = {{"name", a.name}, {"type", a.type}, {"retries", a.retries}};
-    if (a.type == "exec" || a.type == "http") j["delivery"] = delivery_json(a.delivery);
-    if (a.type == "notify") {
-      j["level"] = a.level;
-      j["channels"] = a.channels;
-    }
-    if (a.type == "throttle") {
-      j["apply"] = delivery_json(a.delivery);
-      j["restore"] = delivery_json(a.restore);
-      j["duration_secs"] = a.duration_secs;
-    }
-    if (a.type == "failover") {
-      j["targets"] = a.targets;
-      j["switch"] = delivery_json(a.delivery);
-      j["health_check"] = delivery_json(a.health_check);
-    }
-    actions.push_back(j);
-  }
-  json match = json::object();
-  const auto& m = c.match;
-  if (!m.fingerprint_id.empty()) match["fingerprint_id"] = m.fingerprint_id;
-  if (!m.exception_type.empty()) match["exception_type"] = m.exception_type;
-  if (!m.message_regex.empty()) match["message_regex"] = m.message_regex;
-  if (!m.service.empty()) match["service"] = m.service;
-  if (!m.min_severity.empty()) match["min_severity"] = m.min_severity;
-  if (!m.status.empty()) match["status"] = m.status;
-  if (m.rate_count > 0) match["rate"] = {{"count", m.rate_count}, {"window_secs", m.rate_window_secs}};
-  return {{"name", c.name},
-          {"priority", c.priority},
-          {"enabled", c.enabled},
-          {"backstop", s.is_backstop()},
-          {"match", match},
-          {"actions", actions},
-          {"requires_approval", c.requires_approval},
-          {"approval_ttl_secs", c.approval_ttl_secs},
-          {"dry_run", c.dry_run},
-          {"guards",
-           {{"cooldown_secs", c.guards.cooldown_secs},
-            {"max_runs", c.guards.max_runs},
-            {"per_secs", c.guards.per_secs},
-            {"max_concurrent", c.guards.max_concurrent},
-            {"breaker", {{"failures", c.guards.breaker.failures}, {"open_secs", c.guards.breaker.open_secs}}}}},
-          {"verification",
-           {{"enabled", c.verification.enabled},
-            {"window_secs", c.verification.window_secs},
-            {"min_drop_ratio", c.verification.min_drop_ratio}}}};
-}
-
-json view_json(const std::vector<SqliteHealingStore::ViewRow>& rows) {
-  json out = json::array();
-  for (const auto& row : rows) {
-    json o = json::object();
-    for (const auto& c : row) {
-      using K = SqliteHealingStore::ViewCell::Kind;
-      switch (c.kind) {
-        case K::null:
-          o[c.name] = nullptr;
-          break;
-        case K::integer:
-          o[c.name] = c.integer;
-          break;
-        case K::real:
-          o[c.name] = c.real;
-          break;
-        case K::text:
-          o[c.name] = c.text;
-          break;
-      }
-    }
-    out.push_back(std::move(o));
-  }
-  return out;
-}
-
-/// `limit`: absent gives `def`; anything but a whole number in [1, max] is a 400 (never silently the
-/// default: a caller who typed `limit=5O` must learn it was not read).
-std::optional<std::size_t> limit_param(const httplib::Request& req, httplib::Response& res, std::size_t def,
-                                       std::size_t max) {
-  if (!req.has_param("limit")) return def;
-  const std::string v = req.get_param_value("limit");
-  std::size_t n = 0;
-  const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-  if (ec != std::errc{} || end != v.data() + v.size() || n < 1 || n > max) {
-    json_error(res, 400, "limit: an integer between 1 and " + std::to_string(max) + " (got '" + v.substr(0, 32) + "')");
-    return std::nullopt;
-  }
-  return n;
-}
-
 /// Strategies of the running worker, or built from config (healer disabled: still listable).
 Result<std::vector<std::unique_ptr<healer::Strategy>>> configured_strategies(const AppContext& ctx) {
   return healer::build_strategies(ctx.config.healer);
@@ -267,23 +113,17 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
 
   svr.Get("/api/v1/healing/runs", [store](const httplib::Request& req, httplib::Response& res) {
     RunQuery q;
-    const auto limit = limit_param(req, res, 50, 1000);
-    if (!limit) return;
-    q.limit = *limit;
-    try {
-      if (req.has_param("before")) q.before_id = std::stoll(req.get_param_value("before"));
-    } catch (...) {
-      json_error(res, 400, "before must be a run id");
-      return;
-    }
-    q.strategy = req.get_param_value("strategy");
-    q.fingerprint_id = req.get_param_value("fingerprint_id");
-    if (q.fingerprint_id.empty()) q.fingerprint_id = req.get_param_value("fingerprint");
-    q.decision = req.get_param_value("decision");
-    q.outcome = req.get_param_value("outcome");
-    q.reason = req.get_param_value("reason");
+    QueryParams p(req);
+    q.limit = static_cast<std::size_t>(p.integer("limit", 50, 1, 1000));
+    q.before_id = p.integer("before", 0, 0, INT64_MAX);
+    q.strategy = p.text("strategy");
+    q.fingerprint_id = p.text("fingerprint_id", p.text("fingerprint"));
+    q.decision = p.text("decision");
+    q.outcome = p.text("outcome");
+    q.reason = p.text("reason");
+    if (p.failed(res)) return;
     auto runs = store->runs(q);
-    if (!runs) return json_error(res, http_status(runs.error().code), runs.error().message);
+    if (!runs) return send_error(res, runs.error());
     json arr = json::array();
     for (const auto& r : *runs) arr.push_back(run_json(r));
     json out = {{"runs", arr}, {"next_cursor", nullptr}};
@@ -293,19 +133,8 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
 
   svr.Get("/api/v1/healing/rules", [&ctx](const httplib::Request&, httplib::Response& res) {
     auto strategies = configured_strategies(ctx);
-    if (!strategies) return json_error(res, 500, strategies.error().message);
-    json arr = json::array();
-    for (const auto& s : *strategies) arr.push_back(rule_json(*s));
-    json channels = json::array();
-    for (const auto& c : ctx.config.healer.notify.channels)
-      channels.push_back({{"name", c.name}, {"levels", c.levels}});
-    json levels = json::array();
-    for (const auto& l : ctx.config.healer.notify.levels)
-      levels.push_back({{"level", l.level}, {"threshold", l.threshold}, {"cooldown_secs", l.cooldown_secs}});
-    send_json(res, {{"enabled", ctx.config.healer.enabled},
-                    {"dry_run", ctx.config.healer.dry_run},
-                    {"rules", arr},
-                    {"notify", {{"channels", channels}, {"levels", levels}}}});
+    if (!strategies) return send_error(res, strategies.error());
+    send_json(res, rules_json(ctx.config.healer, *strategies));
   });
 
   svr.Post("/api/v1/healing/simulate", [&ctx, store](const httplib::Request& req, httplib::Response& res) {
@@ -321,7 +150,7 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
       auto made = healer::Worker::create(ctx.config.healer,
                                          healer::WorkerDeps{ctx.clock, ctx.metrics, ctx.store, *store, *store, *store,
                                                             nullptr, nullptr, ctx.redactor});
-      if (!made) return json_error(res, 500, made.error().message);
+      if (!made) return send_error(res, made.error());
       local = std::move(*made);
       w = local.get();
     }
@@ -329,7 +158,7 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
                                     ? body["service"].get<std::string>()
                                     : req.get_param_value("service");
     auto sim = w->simulate(id, service);
-    if (!sim) return json_error(res, http_status(sim.error().code), sim.error().message);
+    if (!sim) return send_error(res, sim.error());
     if (!sim->found) return json_error(res, 404, "fingerprint not found");
     json out = {{"fingerprint_id", id},
                 {"executed", false},
@@ -416,7 +245,7 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
         auto* w = h ? h->worker() : nullptr;
         if (!w) return json_error(res, 409, "the healer is not running");
         auto r = w->reset_failover(req.matches[1], req.matches[2]);
-        if (!r) return json_error(res, http_status(r.error().code), r.error().message);
+        if (!r) return send_error(res, r.error());
         send_json(res, {{"success", r->success}, {"output", r->output}, {"error", r->error}}, r->success ? 200 : 502);
       });
 
@@ -424,21 +253,23 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
                                    {"activity", "recent_healing_activity"},
                                    {"stats", "healing_stats"}}) {
     svr.Get("/api/v1/healing/" + path, [store, view = view](const httplib::Request& req, httplib::Response& res) {
-      const auto limit = limit_param(req, res, 100, 1000);
-      if (!limit) return;
-      auto rows = store->view(view, *limit);
-      if (!rows) return json_error(res, http_status(rows.error().code), rows.error().message);
+      QueryParams p(req);
+      const auto limit = static_cast<std::size_t>(p.integer("limit", 100, 1, 1000));
+      if (p.failed(res)) return;
+      auto rows = store->view(view, limit);
+      if (!rows) return send_error(res, rows.error());
       send_json(res, {{"view", view}, {"rows", view_json(*rows)}});
     });
   }
 
   svr.Get("/api/v1/approvals", [store](const httplib::Request& req, httplib::Response& res) {
-    std::string status = req.has_param("status") ? req.get_param_value("status") : "pending";
+    QueryParams p(req);
+    std::string status = p.text("status", "pending");
     if (status == "all") status.clear();
-    const auto limit = limit_param(req, res, 100, 1000);
-    if (!limit) return;
-    auto rows = store->approvals(status, *limit);
-    if (!rows) return json_error(res, http_status(rows.error().code), rows.error().message);
+    const auto limit = static_cast<std::size_t>(p.integer("limit", 100, 1, 1000));
+    if (p.failed(res)) return;
+    auto rows = store->approvals(status, limit);
+    if (!rows) return send_error(res, rows.error());
     json arr = json::array();
     for (const auto& a : *rows) arr.push_back(approval_json(a));
     send_json(res, {{"approvals", arr}});
@@ -459,7 +290,7 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
     const std::string by = request_actor(ctx, req);  // the token's name; a "by" field is ignored
     std::string note = body.contains("note") && body["note"].is_string() ? body["note"].get<std::string>() : "";
     auto r = store->decide_approval(id, approve, by, ctx.clock.now_ms(), note);
-    if (!r) return json_error(res, http_status(r.error().code), r.error().message);
+    if (!r) return send_error(res, r.error());
     spdlog::info("Approval decided. approval_id={} decision={} by=\"{}\"", id, r->status, by);
     if (auto* h = find_healer(ctx))
       if (auto* w = h->worker()) w->wake();

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/hooks.hpp"
+#include "app/http_util.hpp"
 #include "app/ingest_components.hpp"
 #include "app/kafka_components.hpp"
 #include "app/pipeline.hpp"
@@ -238,30 +239,18 @@ std::string base64(std::string_view bytes) {
   return out;
 }
 
-bool parse_int(const std::string& s, std::int64_t& out) {
-  if (s.empty() || s.size() > 18) return false;
-  std::int64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    v = v * 10 + (c - '0');
-  }
-  out = v;
-  return true;
-}
-
 constexpr std::size_t preview_bytes = 1024;
 
 void LokiRoutes::list_dead_letters(const httplib::Request& req, httplib::Response& res) {
   DeadLetterQuery q;
-  std::int64_t limit = 50;
-  if (req.has_param("after") && !parse_int(req.get_param_value("after"), q.after_id))
-    return json_error(res, 400, "after must be a non-negative integer (the last id of the previous page)");
-  if (req.has_param("limit") && (!parse_int(req.get_param_value("limit"), limit) || limit < 1 || limit > 1000))
-    return json_error(res, 400, "limit must be an integer in 1..1000");
+  QueryParams p(req);
+  q.after_id = p.integer("after", 0, 0, INT64_MAX);  // the last id of the previous page
+  const std::int64_t limit = p.integer("limit", 50, 1, 1000);
+  q.source = p.text("source");
+  if (p.failed(res)) return;
   q.limit = static_cast<std::size_t>(limit) + 1;  // one more tells whether a next page exists
-  q.source = req.get_param_value("source");
   auto rows = ctx_.store.dead_letters(q);
-  if (!rows) return json_error(res, 503, rows.error().message);
+  if (!rows) return send_error(res, rows.error());
   auto total = ctx_.store.dead_letter_count();
   const bool more = rows->size() > static_cast<std::size_t>(limit);
   if (more) rows->pop_back();
@@ -286,21 +275,19 @@ void LokiRoutes::list_dead_letters(const httplib::Request& req, httplib::Respons
 
 void LokiRoutes::replay_dead_letter(const httplib::Request& req, httplib::Response& res) {
   if (!require_token(ctx_, req, res)) return;
-  std::int64_t id = 0;
-  if (!parse_int(req.matches[1], id) || id < 1) return json_error(res, 400, "id must be a positive integer");
+  const QueryParams::Params path_id = {{"id", req.matches[1]}};
+  QueryParams p(path_id);
+  const std::int64_t id = p.integer("id", 0, 1, INT64_MAX);
+  if (p.failed(res)) return;
   auto rows = ctx_.store.dead_letters(DeadLetterQuery{id - 1, 1, {}});
-  if (!rows) return json_error(res, 503, rows.error().message);
+  if (!rows) return send_error(res, rows.error());
   if (rows->empty() || rows->front().id != id) return json_error(res, 404, "no dead letter " + std::to_string(id));
   const DeadLetter& d = rows->front();
   auto r = replay_dead_letter_now(ctx_, handler_, d, req.has_param("force"));
   if (!r) {
-    int status = r.error().code == ErrorCode::overloaded   ? 429
-                 : r.error().code == ErrorCode::conflict   ? 409
-                 : r.error().code == ErrorCode::bad_input  ? 422
-                 : r.error().code == ErrorCode::not_found  ? 404
-                                                           : 503;
-    if (status == 429) res.set_header("Retry-After", "1");
-    return json_error(res, status, r.error().message);
+    // A body that still does not decode is 422 (the request was fine, the stored payload is not).
+    if (r.error().code == ErrorCode::bad_input) return json_error(res, 422, r.error().message);
+    return send_error(res, r.error());
   }
   res.set_content(nlohmann::json{{"id", id}, {"events", r->events}, {"entries", r->entries}}.dump(), "application/json");
 }

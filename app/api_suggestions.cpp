@@ -13,6 +13,7 @@
 
 #include "app/hooks.hpp"
 #include "app/http_util.hpp"
+#include "app/suggestion_views.hpp"
 #include "llm/calibration.hpp"
 #include "llm/factory.hpp"
 #include "llm/worker.hpp"
@@ -28,42 +29,6 @@ using nlohmann::json;
 
 std::string dump(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-json parse_or(const std::string& text, json fallback) {
-  json j = json::parse(text, nullptr, false);
-  return j.is_discarded() ? fallback : j;
-}
-
-std::string time_or_null(UnixMs t) {
-  return t ? format_rfc3339(t) : std::string();
-}
-
-json suggestion_json(const StoredSuggestion& s, bool with_raw) {
-  json j = {{"id", s.id},
-            {"fingerprint_id", s.fingerprint_id},
-            {"status", s.status},
-            {"summary", s.summary},
-            {"root_cause", s.root_cause},
-            {"suggested_fix", s.suggested_fix},
-            {"evidence", parse_or(s.evidence_json, json::array())},
-            {"confidence", s.confidence},
-            {"model_confidence", s.model_confidence},
-            {"confidence_detail", parse_or(s.confidence_detail_json, json::object())},
-            {"provider", s.provider},
-            {"model", s.model},
-            {"context_hash", s.context_hash},
-            {"usage",
-             {{"prompt_tokens", s.prompt_tokens},
-              {"completion_tokens", s.completion_tokens},
-              {"cost_usd", s.cost_usd},
-              {"latency_ms", s.latency_ms}}},
-            {"requested_by", s.requested_by},
-            {"created_at", format_rfc3339(s.created_at)},
-            {"review", {{"by", s.reviewed_by}, {"at", time_or_null(s.reviewed_at)}, {"comment", s.review_comment}}},
-            {"applied", {{"by", s.applied_by}, {"at", time_or_null(s.applied_at)}, {"comment", s.apply_comment}}}};
-  if (with_raw) j["raw"] = s.raw;
-  return j;
 }
 
 /// A path id matched by \d+; ids beyond int64 are simply unknown.
@@ -203,25 +168,17 @@ void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
 
   svr.Get("/api/v1/suggestions", [store](const httplib::Request& req, httplib::Response& res) {
     SuggestionQuery q;
-    try {
-      if (req.has_param("limit"))
-        q.limit = static_cast<std::size_t>(std::clamp(std::stoll(req.get_param_value("limit")), 1LL, 500LL));
-      if (req.has_param("cursor")) q.before_id = std::stoll(req.get_param_value("cursor"));
-      if (req.has_param("min_confidence")) q.min_confidence = std::stod(req.get_param_value("min_confidence"));
-    } catch (const std::exception&) {
-      return json_error(res, 400, "limit, cursor and min_confidence must be numbers");
-    }
-    if (req.has_param("fingerprint")) q.fingerprint_id = req.get_param_value("fingerprint");
-    if (req.has_param("status")) {
-      q.status = req.get_param_value("status");
-      if (q.status != "proposed" && q.status != "accepted" && q.status != "rejected" && q.status != "applied") {
-        return json_error(res, 400, "status must be proposed, accepted, rejected or applied");
-      }
-    }
+    QueryParams p(req);
+    q.limit = static_cast<std::size_t>(p.integer("limit", static_cast<std::int64_t>(q.limit), 1, 500));
+    q.before_id = p.integer("cursor", 0, 0, INT64_MAX);
+    q.min_confidence = p.number("min_confidence", 0.0, 0.0, 1.0);
+    q.fingerprint_id = p.text("fingerprint");
+    q.status = p.choice("status", {"proposed", "accepted", "rejected", "applied"});
+    if (p.failed(res)) return;
     const std::size_t want = q.limit;
     q.limit = want + 1;  // one more tells whether there is a next page
     auto items = store->suggestions(q);
-    if (!items) return json_error(res, 503, items.error().message);
+    if (!items) return send_error(res, items.error());
     json arr = json::array();
     for (std::size_t i = 0; i < items->size() && i < want; ++i) arr.push_back(suggestion_json((*items)[i], false));
     json j = {{"items", arr}, {"next_cursor", nullptr}};
@@ -231,7 +188,7 @@ void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
 
   svr.Get("/api/v1/suggestions/calibration", [store](const httplib::Request&, httplib::Response& res) {
     auto reviewed = store->reviewed();
-    if (!reviewed) return json_error(res, 503, reviewed.error().message);
+    if (!reviewed) return send_error(res, reviewed.error());
     std::vector<llm::ReviewedPoint> points;
     for (const auto& s : *reviewed) points.push_back({s.confidence, s.status == "accepted" || s.status == "applied"});
     auto rep = llm::calibrate(points, 5);
@@ -250,7 +207,7 @@ void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
 
   svr.Get(R"(/api/v1/suggestions/(\d+))", [store](const httplib::Request& req, httplib::Response& res) {
     auto s = store->suggestion(path_id(req.matches[1]));
-    if (!s) return json_error(res, 503, s.error().message);
+    if (!s) return send_error(res, s.error());
     if (!s->has_value()) return json_error(res, 404, "no such suggestion");
     json j = suggestion_json(**s, true);
     auto attempts = store->attempts((*s)->fingerprint_id, 20);
@@ -285,7 +242,7 @@ void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
              std::string comment = body.value("comment", std::string());
              if (comment.size() > 4000) return json_error(res, 400, "comment: at most 4000 characters");
              auto s = store->review(path_id(req.matches[1]), req.matches[2].str(), who, comment, ctx.clock.now_ms());
-             if (!s) return json_error(res, http_status(s.error().code), s.error().message);
+             if (!s) return send_error(res, s.error());
              res.set_content(dump(suggestion_json(*s, false)), "application/json");
            });
 
@@ -297,11 +254,11 @@ void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
     if (body.is_discarded() || !body.is_object()) return json_error(res, 400, "body must be a JSON object");
     const std::string id = req.matches[1];
     auto fp = ctx.store.fingerprint(id);
-    if (!fp) return json_error(res, 503, fp.error().message);
+    if (!fp) return send_error(res, fp.error());
     if (!fp->has_value()) return json_error(res, 404, "no such fingerprint");
     bool force = body.value("force", false);
     auto r = llm->worker().request(id, force, request_actor(ctx, req));
-    if (!r) return json_error(res, http_status(r.error().code), r.error().message);
+    if (!r) return send_error(res, r.error());
     res.status = 202;
     res.set_content(dump({{"queued", true}, {"fingerprint_id", id}}), "application/json");
   });
@@ -311,7 +268,7 @@ void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
             LlmComponent* llm = find_llm(ctx);
             if (!llm) return json_error(res, 503, "LLM suggestions are not configured (llm.provider)");
             auto body = llm->service().preview(req.matches[1]);
-            if (!body) return json_error(res, http_status(body.error().code), body.error().message);
+            if (!body) return send_error(res, body.error());
             res.set_content(*body, "application/json");
           });
 }

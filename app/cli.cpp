@@ -1,5 +1,6 @@
 #include "app/cli.hpp"
 
+#include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -41,31 +42,8 @@ int run_cli(int argc, char** argv) {
       return;
     }
     log::setup(cfg->log.level, cfg->log.format);
+    for (const auto& w : cfg->warnings) spdlog::warn("Config: {}", w);
     exit_code = run_serve(*cfg);
-  });
-
-  // config check
-  auto* config = app.add_subcommand("config", "Inspect the configuration.");
-  config->require_subcommand(1);
-  auto* check = config->add_subcommand("check", "Validate the config and print the effective config (secrets as ***).");
-  CliOverrides check_flags;
-  std::string c_listen, c_data_dir;
-  check->add_option("-c,--config", st.config_file, "YAML config file")->envname("SELFHEAL_CONFIG");
-  check->add_option("-l,--listen", c_listen, "HOST:PORT override");
-  check->add_option("-d,--data-dir", c_data_dir, "data directory override");
-  check->callback([&] {
-    if (!c_listen.empty()) check_flags.listen = c_listen;
-    if (!c_data_dir.empty()) check_flags.data_dir = c_data_dir;
-    auto cfg = load_config(st.config_file, check_flags);
-    if (!cfg) {
-      std::cerr << "selfheal: config error:\n" << cfg.error().message << "\n";
-      exit_code = 2;
-      return;
-    }
-    std::cout << "# effective configuration (" << (cfg->file.empty() ? "built-in defaults" : cfg->file)
-              << " + SELFHEAL_* environment + flags)\n"
-              << cfg->effective_yaml;
-    std::cerr << "config ok\n";
   });
 
   auto* version = app.add_subcommand("version", "Print version, fingerprint algorithm and schema versions.");
@@ -74,9 +52,8 @@ int run_cli(int argc, char** argv) {
               << "\nstore schema " << SqliteDb::latest_schema_version() << "\n";
   });
 
-#ifndef SELFHEAL_NO_FINGERPRINT_CMD
   register_fingerprint_command(app, exit_code);
-#endif
+  register_config_commands(app, st);
   register_query_commands(app, st);
   register_ingest_commands(app, st);
   register_healer_commands(app, st);

@@ -16,6 +16,7 @@
 
 #include "app/cli_client.hpp"
 #include "app/config.hpp"
+#include "app/healing_views.hpp"
 #include "app/hooks.hpp"
 #include "app/human_output.hpp"
 #include "healer/strategy.hpp"
@@ -126,44 +127,9 @@ int print_rules(const json& rules_doc, bool as_json) {
 }
 
 json local_rules(const Config& cfg) {
-  json rules = json::array();
   auto built = healer::build_strategies(cfg.healer);
   if (!built) return {{"error", built.error().message}};
-  for (const auto& s : *built) {
-    const auto& c = s->config();
-    json actions = json::array();
-    for (const auto& a : c.actions) {
-      json j = {{"name", a.name}, {"type", a.type}};
-      if (a.type == "exec") j["delivery"] = {{"argv", a.delivery.exec.argv}};
-      if (a.type == "notify") j["level"] = a.level;
-      actions.push_back(j);
-    }
-    json match = json::object();
-    if (!c.match.fingerprint_id.empty()) match["fingerprint_id"] = c.match.fingerprint_id;
-    if (!c.match.exception_type.empty()) match["exception_type"] = c.match.exception_type;
-    if (!c.match.message_regex.empty()) match["message_regex"] = c.match.message_regex;
-    if (!c.match.service.empty()) match["service"] = c.match.service;
-    if (!c.match.min_severity.empty()) match["min_severity"] = c.match.min_severity;
-    if (!c.match.status.empty()) match["status"] = c.match.status;
-    if (c.match.rate_count > 0)
-      match["rate"] = {{"count", c.match.rate_count}, {"window_secs", c.match.rate_window_secs}};
-    rules.push_back(
-        {{"name", c.name},
-         {"priority", c.priority},
-         {"enabled", c.enabled},
-         {"backstop", s->is_backstop()},
-         {"dry_run", c.dry_run},
-         {"requires_approval", c.requires_approval},
-         {"match", match},
-         {"actions", actions},
-         {"guards",
-          {{"cooldown_secs", c.guards.cooldown_secs},
-           {"max_runs", c.guards.max_runs},
-           {"per_secs", c.guards.per_secs},
-           {"max_concurrent", c.guards.max_concurrent},
-           {"breaker", {{"failures", c.guards.breaker.failures}, {"open_secs", c.guards.breaker.open_secs}}}}}});
-  }
-  return {{"enabled", cfg.healer.enabled}, {"dry_run", cfg.healer.dry_run}, {"rules", rules}};
+  return rules_json(cfg.healer, *built);
 }
 
 std::string default_user() {
@@ -179,20 +145,6 @@ void print_approval(const json& raw) {
             << a.value("fingerprint_id", std::string()) << "\texpires " << a.value("expires_at", std::string());
   if (!a.value("decided_by", std::string()).empty()) std::cout << "\tby " << a["decided_by"].get<std::string>();
   std::cout << "\n";
-}
-
-json approval_row_json(const ApprovalRow& a) {
-  return {
-      {"id", a.id},
-      {"strategy", a.strategy},
-      {"fingerprint_id", a.fingerprint_id},
-      {"action", a.action},
-      {"status", a.status},
-      {"plan", json::parse(a.plan_json, nullptr, false).is_discarded() ? json(a.plan_json) : json::parse(a.plan_json)},
-      {"expires_at", format_rfc3339(a.expires_at)},
-      {"decided_by", a.decided_by},
-      {"decided_at", a.decided_at ? json(format_rfc3339(a.decided_at)) : json(nullptr)},
-      {"note", a.note}};
 }
 
 Result<std::shared_ptr<SqliteHealingStore>> open_store(const Config& cfg) {
@@ -226,9 +178,9 @@ int decide(const HealerCliOptions& o, const CliState& st, std::int64_t id, bool 
   auto r = (*store)->decide_approval(id, approve, by, clock.now_ms(), note);
   if (!r) return fail(r.error().message);
   if (o.json_out)
-    std::cout << approval_row_json(*r).dump() << "\n";
+    std::cout << approval_json(*r).dump() << "\n";
   else
-    print_approval(approval_row_json(*r));
+    print_approval(approval_json(*r));
   return 0;
 }
 
@@ -291,7 +243,7 @@ void register_healer_commands(CLI::App& app, CliState& st) {
         st.exit_code = fail(rows.error().message);
         return;
       }
-      for (const auto& a : *rows) arr.push_back(approval_row_json(a));
+      for (const auto& a : *rows) arr.push_back(approval_json(a));
     }
     if (list_opts->json_out || st.json) {
       std::cout << json{{"approvals", arr}}.dump(2) << "\n";

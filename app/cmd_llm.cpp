@@ -17,6 +17,7 @@
 #include "app/config.hpp"
 #include "app/hooks.hpp"
 #include "app/human_output.hpp"
+#include "app/suggestion_views.hpp"
 #include "llm/factory.hpp"
 #include "llm/worker.hpp"
 #include "schema/sqlite_store.hpp"
@@ -103,27 +104,6 @@ void print_suggestion(const json& raw, bool as_json) {
                 << "\n";
     }
   }
-}
-
-json stored_json(const StoredSuggestion& s) {
-  return {{"id", s.id},
-          {"fingerprint_id", s.fingerprint_id},
-          {"status", s.status},
-          {"summary", s.summary},
-          {"root_cause", s.root_cause},
-          {"suggested_fix", s.suggested_fix},
-          {"evidence", json::parse(s.evidence_json, nullptr, false)},
-          {"confidence", s.confidence},
-          {"model_confidence", s.model_confidence},
-          {"provider", s.provider},
-          {"model", s.model},
-          {"usage",
-           {{"prompt_tokens", s.prompt_tokens},
-            {"completion_tokens", s.completion_tokens},
-            {"cost_usd", s.cost_usd},
-            {"latency_ms", s.latency_ms}}},
-          {"created_at", format_rfc3339(s.created_at)},
-          {"review", {{"by", s.reviewed_by}, {"comment", s.review_comment}}}};
 }
 
 /// Everything a direct (no server) suggestion needs, opened on the DB file.
@@ -218,7 +198,7 @@ int run_suggest(const LlmCliOptions& o, const std::string& id, bool preview, boo
   }
   auto s = (*st)->suggestions->suggestion(r->suggestion_id);
   if (!s || !s->has_value()) return fail("suggestion vanished");
-  print_suggestion(stored_json(**s), o.json_out);
+  print_suggestion(suggestion_json(**s, false), o.json_out);
   return 0;
 }
 
@@ -243,7 +223,7 @@ int run_review(const LlmCliOptions& o, const std::string& action, const std::str
       auto list = (*st)->suggestions->suggestions(q);
       if (!list) return fail(list.error().message);
       items = json::array();
-      for (const auto& s : *list) items.push_back(stored_json(s));
+      for (const auto& s : *list) items.push_back(suggestion_json(s, false));
     }
     if (o.json_out) {
       std::cout << items.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
@@ -276,7 +256,7 @@ int run_review(const LlmCliOptions& o, const std::string& action, const std::str
     }
     auto s = (*st)->suggestions->review(sid, action, who, comment, (*st)->clock.now_ms());
     if (!s) return fail(s.error().message);
-    result = stored_json(*s);
+    result = suggestion_json(*s, false);
   }
   if (o.json_out) {
     std::cout << result.dump(2, ' ', false, json::error_handler_t::replace) << "\n";

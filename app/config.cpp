@@ -2,11 +2,14 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "app/config_section.hpp"
 #include "app/config_sections.hpp"
+#include "app/config_table.hpp"
 #include "schema/model.hpp"
 
 extern char** environ;
@@ -14,34 +17,86 @@ extern char** environ;
 namespace selfheal::app {
 namespace {
 
-const std::vector<std::string> top_level_keys = {"server", "storage", "api", "pipeline", "fingerprint", "stats",
-                                                 "log", "ingest", "healer", "llm"};
+// Variables selfheal reads that are not config keys (CLI clients, the config file's name).
+constexpr std::string_view process_variables[] = {"SELFHEAL_CONFIG", "SELFHEAL_TOKEN", "SELFHEAL_CA_FILE",
+                                                  "SELFHEAL_SERVER", "SELFHEAL_USER"};
 
-// SELFHEAL_<SECTION>_<KEY>=value overrides scalar keys of these sections; a few short aliases too.
-void apply_env(YAML::Node& root) {
-  static const std::vector<std::pair<std::string, std::pair<std::string, std::string>>> aliases = {
-      {"SELFHEAL_LISTEN", {"server", "listen"}},
-      {"SELFHEAL_DATA_DIR", {"storage", "data_dir"}},
-      {"SELFHEAL_LOG_LEVEL", {"log", "level"}},
-  };
-  for (const auto& [env, target] : aliases) {
-    if (const char* v = std::getenv(env.c_str()); v && *v) root[target.first][target.second] = std::string(v);
+void set_path(YAML::Node node, const std::vector<std::string>& parts, std::size_t i, const std::string& value) {
+  if (i + 1 == parts.size()) {
+    node[parts[i]] = value;
+    return;
   }
-  static const std::vector<std::string> flat = {"server", "storage", "api", "pipeline", "log", "fingerprint", "stats"};
+  if (!node[parts[i]] || !node[parts[i]].IsMap()) node[parts[i]] = YAML::Node(YAML::NodeType::Map);
+  set_path(node[parts[i]], parts, i + 1, value);
+}
+
+void collect_scalars(const YAML::Node& n, std::set<std::string>& out) {
+  if (n.IsScalar()) {
+    out.insert(n.Scalar());
+  } else if (n.IsSequence() || n.IsMap()) {
+    for (auto it = n.begin(); it != n.end(); ++it) collect_scalars(n.IsMap() ? it->second : *it, out);
+  }
+}
+
+// SELFHEAL_<PATH>=value sets any scalar key outside lists (the key table names them: `config keys`),
+// e.g. SELFHEAL_HEALER_DRY_RUN=true; a few short aliases too. Any other SELFHEAL_* variable that the
+// config does not name (as a *_env secret) is reported in `warnings`.
+void apply_env(YAML::Node& root, Diagnostics& diag, std::vector<std::string>& warnings) {
+  static const std::map<std::string, std::string> names = [] {
+    std::map<std::string, std::string> m = {{"SELFHEAL_LISTEN", "server.listen"},
+                                            {"SELFHEAL_DATA_DIR", "storage.data_dir"},
+                                            {"SELFHEAL_LOG_LEVEL", "log.level"}};
+    for (const auto& k : config_keys())
+      if (auto env = env_name(k); !env.empty()) m.emplace(env, k.path);
+    return m;
+  }();
+  std::set<std::string> referenced;
+  collect_scalars(root, referenced);
   for (char** e = environ; e && *e; ++e) {
-    std::string kv = *e;
-    if (kv.rfind("SELFHEAL_", 0) != 0) continue;
-    auto eq = kv.find('=');
-    if (eq == std::string::npos) continue;
-    std::string name = kv.substr(9, eq - 9);
-    for (const auto& section : flat) {
-      std::string upper;
-      for (char c : section) upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      if (name.rfind(upper + "_", 0) != 0) continue;
-      std::string key = name.substr(upper.size() + 1);
-      for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (!key.empty()) root[section][key] = kv.substr(eq + 1);
+    const std::string_view kv = *e;
+    if (!kv.starts_with("SELFHEAL_")) continue;
+    const auto eq = kv.find('=');
+    if (eq == std::string_view::npos) continue;
+    const std::string name(kv.substr(0, eq));
+    const std::string value(kv.substr(eq + 1));
+    auto it = names.find(name);
+    if (it == names.end()) {
+      bool known = referenced.count(name) > 0;
+      for (auto p : process_variables) known = known || p == name;
+      if (!known)
+        warnings.push_back("environment variable " + name +
+                           " is not a config key nor named by the config; ignored (`selfheal config keys` lists "
+                           "the SELFHEAL_* names)");
+      continue;
     }
+    if (value.empty()) continue;
+    std::vector<std::string> parts;
+    for (std::string_view rest = it->second; !rest.empty();) {
+      auto dot = rest.find('.');
+      parts.emplace_back(rest.substr(0, dot));
+      rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+    }
+    set_path(root, parts, 0, value);
+    diag.origin[it->second] = name + " (environment)";
+  }
+}
+
+// A key written twice in one mapping is an error (YAML parsers keep one of them silently).
+void check_duplicates(const YAML::Node& n, const std::string& file, Diagnostics& diag) {
+  if (n.IsMap()) {
+    std::map<std::string, YAML::Mark> seen;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      const auto m = it->first.Mark();
+      if (it->first.IsScalar()) {
+        auto [first, inserted] = seen.emplace(it->first.Scalar(), m);
+        if (!inserted)
+          diag.add(file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) + ": duplicate key '" +
+                   it->first.Scalar() + "' (first at line " + std::to_string(first->second.line + 1) + ")");
+      }
+      check_duplicates(it->second, file, diag);
+    }
+  } else if (n.IsSequence()) {
+    for (const auto& item : n) check_duplicates(item, file, diag);
   }
 }
 
@@ -65,17 +120,17 @@ std::string mask_secrets(const std::string& yaml) {
 
 void parse_core(ConfigSection& root, Config& c, const CliOverrides& flags) {
   auto server = root.child("server");
-  server.allow_only({"listen", "threads", "max_body_bytes", "read_timeout_ms", "tls"});
+  server.allow_only();
   server.get_listen("listen", c.server.host, c.server.port);
-  server.get("threads", c.server.threads, 1, 4096);
-  server.get("max_body_bytes", c.server.max_body_bytes, 1024, 1LL << 31);
-  server.get("read_timeout_ms", c.server.read_timeout_ms, 100, 600'000);
+  server.get("threads", c.server.threads);
+  server.get("max_body_bytes", c.server.max_body_bytes);
+  server.get("read_timeout_ms", c.server.read_timeout_ms);
   if (server.has("tls")) {
     auto tls = server.child("tls");
-    tls.allow_only({"cert_file", "key_file", "min_version"});
+    tls.allow_only();
     tls.get("cert_file", c.server.tls.cert_file);
     tls.get("key_file", c.server.tls.key_file);
-    tls.get_enum("min_version", c.server.tls.min_version, {"1.2", "1.3"});
+    tls.get("min_version", c.server.tls.min_version);
     if (c.server.tls.cert_file.empty() != c.server.tls.key_file.empty())
       tls.error(c.server.tls.cert_file.empty() ? "cert_file" : "key_file", "TLS needs both cert_file and key_file");
     for (const auto& [key, path] : {std::pair<const char*, std::string>{"cert_file", c.server.tls.cert_file},
@@ -84,13 +139,12 @@ void parse_core(ConfigSection& root, Config& c, const CliOverrides& flags) {
   }
 
   auto storage = root.child("storage");
-  storage.allow_only({"data_dir", "flush_interval_ms", "queue_max_events", "regression_grace_ms", "retention_days",
-                      "synchronous_full"});
+  storage.allow_only();
   storage.get("data_dir", c.storage.data_dir);
-  storage.get("flush_interval_ms", c.storage.flush_interval_ms, 1, 250);
-  storage.get("queue_max_events", c.storage.queue_max_events, 100, 100'000'000);
-  storage.get("regression_grace_ms", c.storage.regression_grace_ms, 0, 86'400'000);
-  storage.get("retention_days", c.storage.retention_days, 1, 3650);
+  storage.get("flush_interval_ms", c.storage.flush_interval_ms);
+  storage.get("queue_max_events", c.storage.queue_max_events);
+  storage.get("regression_grace_ms", c.storage.regression_grace_ms);
+  storage.get("retention_days", c.storage.retention_days);
   storage.get("synchronous_full", c.storage.synchronous_full);
   if (c.storage.data_dir.empty()) storage.error("data_dir", "must not be empty");
 
@@ -98,16 +152,16 @@ void parse_core(ConfigSection& root, Config& c, const CliOverrides& flags) {
   if (api.has("token"))
     api.error("token", "secrets are never written inline; put the token in an environment variable and name it "
                        "with token_env (e.g. tokens: [{name: alice, role: operator, token_env: SELFHEAL_TOKEN_ALICE}])");
-  api.allow_only({"tokens", "token_env", "open_endpoints", "token"});
+  api.allow_only({"token"});
   api.get("token_env", c.api.token_env);
   if (!c.api.token_env.empty()) c.api.tokens.push_back({"default", Role::admin, c.api.token_env});
   static const std::regex token_name(R"([A-Za-z0-9][A-Za-z0-9_.@-]{0,63})");
   for (auto& t : api.list("tokens")) {
-    t.allow_only({"name", "role", "token_env"});
+    t.allow_only();
     ApiTokenConfig tc;
     std::string role = "viewer";
     t.get("name", tc.name);
-    t.get_enum("role", role, {"viewer", "operator", "ingest", "admin"});
+    t.get("role", role);
     t.get("token_env", tc.token_env);
     tc.role = parse_role(role).value_or(Role::viewer);
     if (!std::regex_match(tc.name, token_name))
@@ -133,22 +187,20 @@ void parse_core(ConfigSection& root, Config& c, const CliOverrides& flags) {
     }
 
   auto pipeline = root.child("pipeline");
-  pipeline.allow_only({"min_severity", "keep_stack_traces", "max_new_fingerprints_per_service_per_hour"});
-  pipeline.get_enum("min_severity", c.pipeline.min_severity, {"debug", "info", "warning", "error", "critical"});
+  pipeline.allow_only();
+  pipeline.get("min_severity", c.pipeline.min_severity);
   pipeline.get("keep_stack_traces", c.pipeline.keep_stack_traces);
-  pipeline.get("max_new_fingerprints_per_service_per_hour", c.pipeline.max_new_fingerprints_per_service_per_hour, 1,
-               100'000'000);
+  pipeline.get("max_new_fingerprints_per_service_per_hour", c.pipeline.max_new_fingerprints_per_service_per_hour);
 
   auto fp = root.child("fingerprint");
-  fp.allow_only({"user_masks", "rules", "stitch_max_lines", "stitch_max_wait_ms", "max_event_bytes", "learn_interval_ms",
-                 "learn_min_distinct"});
-  fp.get("learn_interval_ms", c.fingerprint.learn_interval_ms, 0, 86'400'000);
-  fp.get("learn_min_distinct", c.fingerprint.learn_min_distinct, 2, 1'000'000);
-  fp.get("stitch_max_lines", c.fingerprint.stitch_max_lines, 1, 100'000);
-  fp.get("stitch_max_wait_ms", c.fingerprint.stitch_max_wait_ms, 0, 600'000);
-  fp.get("max_event_bytes", c.fingerprint.max_event_bytes, 256, 64LL << 20);
+  fp.allow_only();
+  fp.get("learn_interval_ms", c.fingerprint.learn_interval_ms);
+  fp.get("learn_min_distinct", c.fingerprint.learn_min_distinct);
+  fp.get("stitch_max_lines", c.fingerprint.stitch_max_lines);
+  fp.get("stitch_max_wait_ms", c.fingerprint.stitch_max_wait_ms);
+  fp.get("max_event_bytes", c.fingerprint.max_event_bytes);
   for (auto& m : fp.list("user_masks")) {
-    m.allow_only({"name", "regex"});
+    m.allow_only();
     std::string name, regex;
     m.get("name", name);
     m.get("regex", regex);
@@ -158,7 +210,7 @@ void parse_core(ConfigSection& root, Config& c, const CliOverrides& flags) {
     c.fingerprint.user_masks.emplace_back(name, regex);
   }
   for (auto& r : fp.list("rules")) {
-    r.allow_only({"name", "message_regex", "exception_type", "service", "labels", "fingerprint"});
+    r.allow_only();
     FingerprintRule rule;
     r.get("name", rule.name);
     r.get("message_regex", rule.message_regex);
@@ -176,25 +228,23 @@ void parse_core(ConfigSection& root, Config& c, const CliOverrides& flags) {
   }
 
   auto stats = root.child("stats");
-  stats.allow_only({"new_window_ms", "regression_window_ms", "escalation_window_min", "escalation_baseline_min",
-                    "escalation_factor", "escalation_min_events", "forecast_threshold_per_min",
-                    "minute_rollup_after_ms", "prune_interval_ms"});
-  stats.get("new_window_ms", c.stats.new_window_ms, 60'000, 30LL * 86'400'000);
-  stats.get("regression_window_ms", c.stats.regression_window_ms, 60'000, 30LL * 86'400'000);
-  stats.get("escalation_window_min", c.stats.escalation_window_min, 1, 120);
-  stats.get("escalation_baseline_min", c.stats.escalation_baseline_min, 5, 1440);
-  stats.get("escalation_factor", c.stats.escalation_factor, 1.0, 1000.0);
-  stats.get("escalation_min_events", c.stats.escalation_min_events, 1, 1'000'000);
-  stats.get("forecast_threshold_per_min", c.stats.forecast_threshold_per_min, 0.0, 1e9);
-  stats.get("minute_rollup_after_ms", c.stats.minute_rollup_after_ms, 3'600'000, 30LL * 86'400'000);
-  stats.get("prune_interval_ms", c.stats.prune_interval_ms, 1'000, 86'400'000);
+  stats.allow_only();
+  stats.get("new_window_ms", c.stats.new_window_ms);
+  stats.get("regression_window_ms", c.stats.regression_window_ms);
+  stats.get("escalation_window_min", c.stats.escalation_window_min);
+  stats.get("escalation_baseline_min", c.stats.escalation_baseline_min);
+  stats.get("escalation_factor", c.stats.escalation_factor);
+  stats.get("escalation_min_events", c.stats.escalation_min_events);
+  stats.get("forecast_threshold_per_min", c.stats.forecast_threshold_per_min);
+  stats.get("minute_rollup_after_ms", c.stats.minute_rollup_after_ms);
+  stats.get("prune_interval_ms", c.stats.prune_interval_ms);
   if (c.stats.escalation_baseline_min <= c.stats.escalation_window_min)
     stats.error("escalation_baseline_min", "must be longer than escalation_window_min");
 
   auto log = root.child("log");
-  log.allow_only({"level", "format"});
-  log.get_enum("level", c.log.level, {"trace", "debug", "info", "warn", "error", "critical", "off"});
-  log.get_enum("format", c.log.format, {"text", "json"});
+  log.allow_only();
+  log.get("level", c.log.level);
+  log.get("format", c.log.format);
 }
 
 }  // namespace
@@ -222,14 +272,16 @@ Result<Config> load_config(const std::string& file, const CliOverrides& flags) {
     return Error{ErrorCode::config, display + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) +
                                         ": the config must be a mapping of sections"};
   }
-  apply_env(root);
+  Diagnostics diag;
+  check_duplicates(root, display, diag);
+  if (!diag.ok()) return Error{ErrorCode::config, diag.joined()};
+  apply_env(root, diag, c.warnings);
   if (flags.listen) root["server"]["listen"] = *flags.listen;
   if (flags.data_dir) root["storage"]["data_dir"] = *flags.data_dir;
   if (flags.log_level) root["log"]["level"] = *flags.log_level;
 
-  Diagnostics diag;
   ConfigSection top(root, display, "", diag);
-  top.allow_only(top_level_keys);
+  top.allow_only();
   try {
     parse_core(top, c, flags);
     auto ingest = top.child("ingest");

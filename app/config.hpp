@@ -1,5 +1,6 @@
 #pragma once
 // The whole configuration: built-in defaults < YAML file < SELFHEAL_* environment < CLI flags.
+// Every key, its type, range, default and doc: the key table (app/config_table.hpp).
 // Each module owns its plain config struct (ingest/config.hpp, healer/config.hpp, llm/config.hpp);
 // app/config_<module>.cpp parses its section with ConfigSection. Secrets are never inline: only
 // names of environment variables (`*_env` keys).
@@ -120,6 +121,7 @@ struct Config {
   healer::HealerConfig healer;
   llm::LlmConfig llm;
   std::string effective_yaml;  // after defaults, env and flags; secrets masked
+  std::vector<std::string> warnings;  // e.g. a SELFHEAL_* variable that is no config key (logged by serve)
 };
 
 struct CliOverrides {

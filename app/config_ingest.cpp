@@ -48,8 +48,7 @@ std::vector<std::pair<std::string, std::string>> string_map(ConfigSection& paren
 }
 
 void parse_kafka_fields(ConfigSection f, ingest::KafkaFieldMapping& m) {
-  f.allow_only({"message_fields", "timestamp_fields", "labels_fields", "service_field", "host_field", "level_field",
-                "scalar_fields_as_labels", "max_labels"});
+  f.allow_only();
   f.get("message_fields", m.message_fields);
   f.get("timestamp_fields", m.timestamp_fields);
   f.get("labels_fields", m.labels_fields);
@@ -57,39 +56,35 @@ void parse_kafka_fields(ConfigSection f, ingest::KafkaFieldMapping& m) {
   f.get("host_field", m.host_field);
   f.get("level_field", m.level_field);
   f.get("scalar_fields_as_labels", m.scalar_fields_as_labels);
-  f.get("max_labels", m.max_labels, 0, 256);
+  f.get("max_labels", m.max_labels);
   if (f.has("message_fields") && m.message_fields.empty()) {
     f.error("message_fields", "needs at least one field name (the line itself)");
   }
 }
 
 void parse_kafka_source(ConfigSection& k, ingest::KafkaConfig& c) {
-  k.allow_only({"name", "brokers", "group_id", "client_id", "topics", "topic_regex", "format", "fields",
-                "assignment_strategy", "auto_offset_reset", "session_timeout_ms", "heartbeat_interval_ms",
-                "max_poll_interval_ms", "auto_commit_interval_ms", "drain_timeout_ms", "poll_timeout_ms",
-                "max_batch_records", "max_record_bytes", "multiline", "max_pending_streams", "properties",
-                "secret_properties_env"});
+  k.allow_only();
   k.get("name", c.name);
   k.get("brokers", c.brokers);
   k.get("group_id", c.group_id);
   k.get("client_id", c.client_id);
   k.get("topics", c.topics);
   k.get("topic_regex", c.topic_regex);
-  k.get_enum("format", c.format, {"text", "json", "auto"});
+  k.get("format", c.format);
   const bool has_fields = k.has("fields");
   parse_kafka_fields(k.child("fields"), c.fields);
-  k.get_enum("assignment_strategy", c.assignment_strategy, {"eager", "cooperative-sticky"});
-  k.get_enum("auto_offset_reset", c.auto_offset_reset, {"earliest", "latest", "error"});
-  k.get("session_timeout_ms", c.session_timeout_ms, 1'000, 3'600'000);
-  k.get("heartbeat_interval_ms", c.heartbeat_interval_ms, 100, 3'600'000);
-  k.get("max_poll_interval_ms", c.max_poll_interval_ms, 1'000, 86'400'000);
-  k.get("auto_commit_interval_ms", c.auto_commit_interval_ms, 10, 600'000);
-  k.get("drain_timeout_ms", c.drain_timeout_ms, 100, 3'600'000);
-  k.get("poll_timeout_ms", c.poll_timeout_ms, 1, 10'000);
-  k.get("max_batch_records", c.max_batch_records, 1, 1'000'000);
-  k.get("max_record_bytes", c.max_record_bytes, 1024, 256LL << 20);
+  k.get("assignment_strategy", c.assignment_strategy);
+  k.get("auto_offset_reset", c.auto_offset_reset);
+  k.get("session_timeout_ms", c.session_timeout_ms);
+  k.get("heartbeat_interval_ms", c.heartbeat_interval_ms);
+  k.get("max_poll_interval_ms", c.max_poll_interval_ms);
+  k.get("auto_commit_interval_ms", c.auto_commit_interval_ms);
+  k.get("drain_timeout_ms", c.drain_timeout_ms);
+  k.get("poll_timeout_ms", c.poll_timeout_ms);
+  k.get("max_batch_records", c.max_batch_records);
+  k.get("max_record_bytes", c.max_record_bytes);
   k.get("multiline", c.multiline);
-  k.get("max_pending_streams", c.max_pending_streams, 1, 1'000'000);
+  k.get("max_pending_streams", c.max_pending_streams);
   c.properties = string_map(k, "properties");
   c.secret_properties_env = string_map(k, "secret_properties_env");
 
@@ -147,8 +142,7 @@ void parse_kafka_sources(ConfigSection& s, std::vector<ingest::KafkaConfig>& out
 // ---- ingest.loki_pull[] and ingest.files[] ---------------------------------------------------
 
 void parse_loki_pull_source(ConfigSection& k, ingest::LokiPullConfig& c) {
-  k.allow_only({"name", "url", "query", "tenant", "bearer_token_env", "ca_file", "limit", "poll_interval_ms", "settle_lag_ms",
-                "start_lookback_ms", "timeout_ms", "backoff_min_ms", "backoff_max_ms", "multiline"});
+  k.allow_only();
   k.get("name", c.name);
   k.get("url", c.url);
   k.get("query", c.query);
@@ -156,13 +150,13 @@ void parse_loki_pull_source(ConfigSection& k, ingest::LokiPullConfig& c) {
   k.get("bearer_token_env", c.bearer_token_env);
   k.get("ca_file", c.ca_file);
   if (!c.ca_file.empty() && !std::ifstream(c.ca_file)) k.error("ca_file", "cannot read " + c.ca_file);
-  k.get("limit", c.limit, 1, 5000);
-  k.get("poll_interval_ms", c.poll_interval_ms, 10, 3'600'000);
-  k.get("settle_lag_ms", c.settle_lag_ms, 0, 3'600'000);
-  k.get("start_lookback_ms", c.start_lookback_ms, 0, 30LL * 86'400'000);
-  k.get("timeout_ms", c.timeout_ms, 100, 600'000);
-  k.get("backoff_min_ms", c.backoff_min_ms, 1, 600'000);
-  k.get("backoff_max_ms", c.backoff_max_ms, 1, 3'600'000);
+  k.get("limit", c.limit);
+  k.get("poll_interval_ms", c.poll_interval_ms);
+  k.get("settle_lag_ms", c.settle_lag_ms);
+  k.get("start_lookback_ms", c.start_lookback_ms);
+  k.get("timeout_ms", c.timeout_ms);
+  k.get("backoff_min_ms", c.backoff_min_ms);
+  k.get("backoff_max_ms", c.backoff_max_ms);
   k.get("multiline", c.multiline);
   if (!valid_source_name(c.name)) k.error("name", "'" + c.name + "' must be 1-64 of [A-Za-z0-9_.-]");
   if (c.url.rfind("http://", 0) != 0 && c.url.rfind("https://", 0) != 0)
@@ -173,16 +167,15 @@ void parse_loki_pull_source(ConfigSection& k, ingest::LokiPullConfig& c) {
 }
 
 void parse_file_source(ConfigSection& k, ingest::FileConfig& c) {
-  k.allow_only({"name", "paths", "labels", "start_at", "poll_interval_ms", "glob_interval_ms", "max_line_bytes",
-                "max_batch_lines", "multiline"});
+  k.allow_only();
   k.get("name", c.name);
   k.get("paths", c.paths);
   c.labels = string_map(k, "labels");
-  k.get_enum("start_at", c.start_at, {"beginning", "end"});
-  k.get("poll_interval_ms", c.poll_interval_ms, 10, 60'000);
-  k.get("glob_interval_ms", c.glob_interval_ms, 10, 3'600'000);
-  k.get("max_line_bytes", c.max_line_bytes, 256, 16LL << 20);
-  k.get("max_batch_lines", c.max_batch_lines, 1, 1'000'000);
+  k.get("start_at", c.start_at);
+  k.get("poll_interval_ms", c.poll_interval_ms);
+  k.get("glob_interval_ms", c.glob_interval_ms);
+  k.get("max_line_bytes", c.max_line_bytes);
+  k.get("max_batch_lines", c.max_batch_lines);
   k.get("multiline", c.multiline);
   if (!valid_source_name(c.name)) k.error("name", "'" + c.name + "' must be 1-64 of [A-Za-z0-9_.-]");
   if (c.paths.empty()) k.error(k.has("paths") ? "paths" : "", "paths is required: files or globs to tail");
@@ -193,16 +186,15 @@ void parse_file_source(ConfigSection& k, ingest::FileConfig& c) {
 }  // namespace
 
 void parse_ingest_section(ConfigSection& s, ingest::IngestConfig& out) {
-  s.allow_only({"loki_push", "kafka", "loki_pull", "files"});
+  s.allow_only();
   auto lp = s.child("loki_push");
-  lp.allow_only({"enabled", "max_body_bytes", "max_line_bytes", "durable_timeout_ms", "max_decompressed_bytes",
-                 "retry_after_secs"});
+  lp.allow_only();
   lp.get("enabled", out.loki_push.enabled);
-  lp.get("max_body_bytes", out.loki_push.max_body_bytes, 1024, 1LL << 31);
-  lp.get("max_line_bytes", out.loki_push.max_line_bytes, 256, 16LL << 20);
-  lp.get("durable_timeout_ms", out.loki_push.durable_timeout_ms, 100, 600'000);
-  lp.get("max_decompressed_bytes", out.loki_push.max_decompressed_bytes, 1024, 8LL << 30);
-  lp.get("retry_after_secs", out.loki_push.retry_after_secs, 1, 3600);
+  lp.get("max_body_bytes", out.loki_push.max_body_bytes);
+  lp.get("max_line_bytes", out.loki_push.max_line_bytes);
+  lp.get("durable_timeout_ms", out.loki_push.durable_timeout_ms);
+  lp.get("max_decompressed_bytes", out.loki_push.max_decompressed_bytes);
+  lp.get("retry_after_secs", out.loki_push.retry_after_secs);
   parse_kafka_sources(s, out.kafka);
 
   // Source names key positions, counts and metrics: unique across every source type.

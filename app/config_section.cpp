@@ -2,9 +2,31 @@
 
 #include <algorithm>
 
-#include "schema/time_format.hpp"
 
 namespace selfheal::app {
+namespace {
+
+// "1 and 4096 ms" from the row's range.
+std::string between(const KeySpec& k) {
+  std::string r = describe_range(k);
+  const auto dots = r.find("..");
+  return r.substr(0, dots) + " and " + r.substr(dots + 2) + (k.unit.empty() ? "" : " " + k.unit);
+}
+
+}  // namespace
+
+YAML::Node node_at(const YAML::Node& root, std::string_view path) {
+  YAML::Node n = YAML::Clone(root);
+  for (std::string_view rest = path; !rest.empty();) {
+    const auto dot = rest.find('.');
+    const std::string part(rest.substr(0, dot));
+    if (!n.IsMap() || !n[part]) return YAML::Node(YAML::NodeType::Undefined);
+    YAML::Node next = n[part];
+    n.reset(next);
+    rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
+  }
+  return n;
+}
 
 std::string Diagnostics::joined() const {
   std::string out;
@@ -16,7 +38,17 @@ std::string Diagnostics::joined() const {
 }
 
 ConfigSection::ConfigSection(YAML::Node node, std::string file, std::string path, Diagnostics& diag)
-    : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)), diag_(diag) {}
+    : ConfigSection(std::move(node), std::move(file), path, path, diag) {}
+
+ConfigSection::ConfigSection(YAML::Node node, std::string file, std::string path, std::string schema, Diagnostics& diag)
+    : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)), schema_(std::move(schema)), diag_(diag) {}
+
+const KeySpec* ConfigSection::spec(std::string_view key) {
+  const std::string full = schema_.empty() ? std::string(key) : schema_ + "." + std::string(key);
+  const KeySpec* k = find_config_key(full);
+  if (!k) diag_.add("internal error: config key " + full + " is not in the key table (app/config_keys*.cpp)");
+  return k;
+}
 
 std::string ConfigSection::where(std::string_view key) const {
   YAML::Mark mark = node_.Mark();
@@ -34,11 +66,13 @@ std::string ConfigSection::where(std::string_view key) const {
 
 void ConfigSection::error(std::string_view key, const std::string& message) {
   std::string full = path_.empty() ? std::string(key) : (key.empty() ? path_ : path_ + "." + std::string(key));
-  diag_.add(where(key) + ": " + full + ": " + message);
+  auto from = diag_.origin.find(full);
+  diag_.add((from != diag_.origin.end() ? from->second : where(key)) + ": " + full + ": " + message);
 }
 
-void ConfigSection::allow_only(std::initializer_list<std::string_view> allowed) {
-  std::vector<std::string> v(allowed.begin(), allowed.end());
+void ConfigSection::allow_only(std::initializer_list<std::string_view> also) {
+  std::vector<std::string> v = config_child_keys(schema_);
+  v.insert(v.end(), also.begin(), also.end());
   allow_only(v);
 }
 
@@ -84,42 +118,55 @@ bool ConfigSection::scalar(std::string_view key, T& out, const char* type_name) 
   }
 }
 
-void ConfigSection::get(std::string_view key, std::string& out) { scalar(key, out, "a string"); }
-void ConfigSection::get(std::string_view key, bool& out) { scalar(key, out, "a boolean (true/false)"); }
-
-void ConfigSection::get(std::string_view key, std::int64_t& out, std::int64_t min, std::int64_t max) {
-  // Durations given as strings ("30s") are accepted for *_ms and *_secs keys.
-  const std::string k(key);
-  if (has(key) && node_[k].IsScalar()) {
-    const std::string raw = node_[k].Scalar();
-    if (!raw.empty() && !std::isdigit(static_cast<unsigned char>(raw.back())) && raw[0] != '-') {
-      auto ms = parse_duration_ms(raw);
-      bool is_ms = k.size() > 3 && k.ends_with("_ms");
-      bool is_secs = k.ends_with("_secs");
-      if (ms && (is_ms || is_secs)) {
-        out = is_ms ? *ms : *ms / 1000;
-        if (out < min || out > max) error(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-        return;
-      }
-    }
+void ConfigSection::get(std::string_view key, std::string& out) {
+  const KeySpec* k = spec(key);
+  if (!scalar(key, out, "a string") || !k || k->type != KeyType::choice) return;
+  std::string list;
+  for (std::string_view rest = k->choices; !rest.empty();) {
+    auto bar = rest.find('|');
+    std::string_view c = rest.substr(0, bar);
+    if (c == out) return;
+    list += (list.empty() ? "" : ", ") + std::string(c);
+    rest = bar == std::string_view::npos ? std::string_view() : rest.substr(bar + 1);
   }
-  if (scalar(key, out, "an integer") && (out < min || out > max))
-    error(key, "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
-                   std::to_string(out));
+  error(key, "'" + out + "' is not one of: " + list);
 }
 
-void ConfigSection::get(std::string_view key, int& out, int min, int max) {
+void ConfigSection::get(std::string_view key, bool& out) {
+  spec(key);
+  scalar(key, out, "a boolean (true/false)");
+}
+
+void ConfigSection::get(std::string_view key, std::int64_t& out) {
+  const KeySpec* k = spec(key);
+  const std::string name(key);
+  if (k && k->type == KeyType::duration && has(key) && node_[name].IsScalar()) {
+    std::string err;
+    if (!parse_duration_in(node_[name].Scalar(), k->unit, out, err)) {
+      error(key, err);
+      return;
+    }
+  } else if (!scalar(key, out, "an integer")) {
+    return;
+  }
+  if (k && (static_cast<double>(out) < k->lo || static_cast<double>(out) > k->hi)) {
+    error(key, "must be between " + between(*k) + ", got " + std::to_string(out));
+  }
+}
+
+void ConfigSection::get(std::string_view key, int& out) {
   std::int64_t v = out;
-  get(key, v, min, max);
+  get(key, v);
   out = static_cast<int>(v);
 }
 
-void ConfigSection::get(std::string_view key, double& out, double min, double max) {
-  if (scalar(key, out, "a number") && (out < min || out > max))
-    error(key, "must be between " + std::to_string(min) + " and " + std::to_string(max));
+void ConfigSection::get(std::string_view key, double& out) {
+  const KeySpec* k = spec(key);
+  if (scalar(key, out, "a number") && k && (out < k->lo || out > k->hi)) error(key, "must be between " + between(*k));
 }
 
 void ConfigSection::get(std::string_view key, std::vector<std::string>& out) {
+  spec(key);
   const std::string k(key);
   if (!has(key)) {
     if (node_ && (node_.IsMap() || node_.IsNull())) node_[k] = out;
@@ -144,16 +191,8 @@ void ConfigSection::get(std::string_view key, std::vector<std::string>& out) {
   }
 }
 
-void ConfigSection::get_enum(std::string_view key, std::string& out, std::initializer_list<std::string_view> choices) {
-  if (!scalar(key, out, "a string")) return;
-  if (std::find(choices.begin(), choices.end(), out) == choices.end()) {
-    std::string list;
-    for (auto c : choices) list += (list.empty() ? "" : ", ") + std::string(c);
-    error(key, "'" + out + "' is not one of: " + list);
-  }
-}
-
 void ConfigSection::get_listen(std::string_view key, std::string& host, int& port) {
+  spec(key);
   std::string v = host + ":" + std::to_string(port);
   if (!scalar(key, v, "HOST:PORT")) return;
   auto colon = v.rfind(':');
@@ -177,16 +216,18 @@ void ConfigSection::get_listen(std::string_view key, std::string& host, int& por
 ConfigSection ConfigSection::child(std::string_view key) {
   const std::string k(key);
   std::string path = path_.empty() ? k : path_ + "." + k;
-  if (!node_ || !(node_.IsMap() || node_.IsNull())) return ConfigSection(YAML::Node(YAML::NodeType::Map), file_, path, diag_);
+  std::string schema = schema_.empty() ? k : schema_ + "." + k;
+  if (!node_ || !(node_.IsMap() || node_.IsNull()))
+    return ConfigSection(YAML::Node(YAML::NodeType::Map), file_, path, schema, diag_);
   YAML::Node c = node_[k];
   if (!c || c.IsNull()) {
     node_[k] = YAML::Node(YAML::NodeType::Map);
     c = node_[k];
   } else if (!c.IsMap()) {
     error(key, "expected a mapping");
-    return ConfigSection(YAML::Node(YAML::NodeType::Map), file_, path, diag_);
+    return ConfigSection(YAML::Node(YAML::NodeType::Map), file_, path, schema, diag_);
   }
-  return ConfigSection(c, file_, path, diag_);
+  return ConfigSection(c, file_, path, schema, diag_);
 }
 
 std::vector<ConfigSection> ConfigSection::list(std::string_view key) {
@@ -198,6 +239,7 @@ std::vector<ConfigSection> ConfigSection::list(std::string_view key) {
     error(key, "expected a list");
     return out;
   }
+  const std::string schema = (schema_.empty() ? k : schema_ + "." + k) + "[]";
   std::size_t i = 0;
   for (auto item : v) {
     std::string path = (path_.empty() ? k : path_ + "." + k) + "[" + std::to_string(i++) + "]";
@@ -207,7 +249,7 @@ std::vector<ConfigSection> ConfigSection::list(std::string_view key) {
                 ": expected a mapping");
       continue;
     }
-    out.emplace_back(item, file_, path, diag_);
+    out.push_back(ConfigSection(item, file_, path, schema, diag_));
   }
   return out;
 }

@@ -1,8 +1,7 @@
 #include "app/fingerprint_views.hpp"
 
-#include <charconv>
-
 #include "app/fingerprinting.hpp"
+#include "app/http_util.hpp"
 #include "schema/time_format.hpp"
 
 namespace selfheal::app {
@@ -57,12 +56,6 @@ json per_minute_counts(const std::vector<MinuteCount>& minutes, UnixMs now, int 
   return out;
 }
 
-std::optional<std::int64_t> to_int(const std::string& s) {
-  std::int64_t v = 0;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
-  return v;
-}
 }  // namespace
 
 bool valid_fingerprint_id(const std::string& id) {
@@ -81,45 +74,31 @@ TrendOptions trend_options(const StatsConfig& s) {
 Result<FingerprintQuery> parse_list_params(const std::multimap<std::string, std::string>& params, UnixMs now) {
   FingerprintQuery q;
   q.now = now;
-  for (const auto& [k, v] : params) {
-    if (params.count(k) > 1) return Error{ErrorCode::bad_input, "parameter '" + k + "' given more than once"};
-    if (k == "service") {
-      if (v.size() > 256) return Error{ErrorCode::bad_input, "service: at most 256 characters"};
-      q.service = v;
-    } else if (k == "status") {
-      if (v != "unresolved" && v != "resolved" && v != "ignored" && !v.empty())
-        return Error{ErrorCode::bad_input, "status: one of unresolved, resolved, ignored"};
-      q.status = v;
-    } else if (k == "severity") {
-      if (!v.empty() && !parse_severity(v)) return Error{ErrorCode::bad_input, "severity: one of debug, info, warning, error, critical"};
-      q.min_severity = v;
-    } else if (k == "since") {
-      if (auto d = parse_duration_ms(v)) q.since = now - *d;
-      else if (auto t = parse_time(v)) q.since = *t;
-      else return Error{ErrorCode::bad_input, "since: an RFC 3339 time or a duration like 1h"};
-    } else if (k == "q") {
-      if (v.size() > 256) return Error{ErrorCode::bad_input, "q: at most 256 characters"};
-      q.q = v;
-    } else if (k == "sort") {
-      if (v == "count") q.sort = FingerprintSort::count;
-      else if (v == "last_seen") q.sort = FingerprintSort::last_seen;
-      else if (v == "rate") q.sort = FingerprintSort::rate;
-      else return Error{ErrorCode::bad_input, "sort: one of count, last_seen, rate"};
-    } else if (k == "limit") {
-      auto n = to_int(v);
-      if (!n || *n < 1 || *n > 1000) return Error{ErrorCode::bad_input, "limit: an integer between 1 and 1000"};
-      q.limit = static_cast<std::size_t>(*n);
-    } else if (k == "cursor") {
-      if (v.size() > 128) return Error{ErrorCode::bad_input, "invalid cursor"};
-      q.cursor = v;
-    } else if (k == "include_merged") {
-      q.include_merged = v == "true" || v == "1";
-    } else {
-      return Error{ErrorCode::bad_input, "unknown parameter '" + k +
-                                             "'; accepted: service, status, severity, since, q, sort, limit, cursor, "
-                                             "include_merged"};
-    }
+  QueryParams p(params);
+  p.only({"service", "status", "severity", "since", "q", "sort", "limit", "cursor", "include_merged"});
+  q.service = p.text("service", 256);
+  q.status = p.choice("status", {"unresolved", "resolved", "ignored", ""});
+  q.min_severity = p.text("severity");
+  if (!q.min_severity.empty() && !parse_severity(q.min_severity))
+    p.fail("severity", "one of debug, info, warning, error, critical");
+  if (p.has("since")) {
+    const std::string v = p.text("since");
+    if (auto d = parse_duration_ms(v))
+      q.since = now - *d;
+    else if (auto t = parse_time(v))
+      q.since = *t;
+    else
+      p.fail("since", "an RFC 3339 time or a duration like 1h");
   }
+  q.q = p.text("q", 256);
+  const std::string sort = p.choice("sort", {"count", "last_seen", "rate"}, "count");
+  q.sort = sort == "last_seen" ? FingerprintSort::last_seen
+           : sort == "rate"    ? FingerprintSort::rate
+                               : FingerprintSort::count;
+  q.limit = static_cast<std::size_t>(p.integer("limit", static_cast<std::int64_t>(q.limit), 1, 1000));
+  q.cursor = p.text("cursor", 128);
+  if (p.has("include_merged")) q.include_merged = p.text("include_merged") == "true" || p.text("include_merged") == "1";
+  if (!p.error().empty()) return Error{ErrorCode::bad_input, p.error()};
   return q;
 }
 

@@ -31,12 +31,13 @@ void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx);   // app/ap
 void mount_ui_routes(httplib::Server& svr, AppContext& ctx);           // app/api_ui.cpp         (web UI)
 
 // Background components (called by app/service.cpp after the store and pipeline exist).
-Result<void> add_ingest_components(AppContext& ctx);  // app/api_loki.cpp or app/ingest_components.cpp
+Result<void> add_ingest_components(AppContext& ctx);  // app/api_loki.cpp (Kafka: app/kafka_components.cpp)
 Result<void> add_healer_components(AppContext& ctx);  // app/api_healing.cpp
 Result<void> add_llm_components(AppContext& ctx);     // app/api_suggestions.cpp
 
 // CLI subcommands (called by app/cli.cpp).
 void register_fingerprint_command(CLI::App& app, int& exit_code);        // app/cmd_fingerprint.cpp
+void register_config_commands(CLI::App& app, CliState& st);              // app/cmd_config.cpp (check, keys, example)
 void register_query_commands(CLI::App& app, CliState& st);               // app/cmd_query.cpp (top, show, resolve...)
 void register_ingest_commands(CLI::App& app, CliState& st);              // app/cmd_ingest.cpp (dead-letters replay)
 void register_healer_commands(CLI::App& app, CliState& st);              // app/cmd_healer.cpp (rules, approve, reject)

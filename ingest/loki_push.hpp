@@ -6,8 +6,10 @@
 // Decoding follows Loki (reference/loki-push.md §2): Content-Encoding gzip/deflate is inflated
 // first, snappy/identity/empty is a no-op, anything else is a 400; then `application/json` selects
 // the JSON decoder and any other media type the snappy-block protobuf decoder; a missing
-// Content-Type is a 400. All-or-nothing: a body with one bad stream is rejected whole (and kept as a
-// dead letter), so replaying it later never counts its good streams twice.
+// Content-Type is a 400. A body that does not decode is rejected whole (kept as a dead letter). Streams
+// with invalid labels are refused one by one, as Loki does: the good streams are ingested and the
+// answer is a 400 naming the refused ones, which alone become the dead letter (a replay never counts
+// the accepted streams twice).
 //
 // Events: lines of one stream are stitched with fingerprint::Stitcher within the request (a stack
 // trace pushed one line per entry becomes one event); an entry that already contains newlines

@@ -1,6 +1,6 @@
 #pragma once
-// Injected time. Everything time-based takes a Clock& so tests use FakeClock and never sleep.
-#include <atomic>
+// Injected time. Everything time-based takes a Clock& so tests use FakeClock
+// (tests/support/fake_clock.hpp) and never sleep.
 #include <chrono>
 #include <cstdint>
 
@@ -23,19 +23,6 @@ class SystemClock final : public Clock {
                std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
-};
-
-/// Manually advanced clock for tests. Thread-safe.
-class FakeClock final : public Clock {
- public:
-  explicit FakeClock(UnixMs start = 1'700'000'000'000) : now_(start) {}
-  UnixMs now_ms() const override { return now_.load(); }
-  void set(UnixMs t) { now_.store(t); }
-  void advance_ms(std::int64_t d) { now_.fetch_add(d); }
-  void advance(std::chrono::milliseconds d) { now_.fetch_add(d.count()); }
-
- private:
-  std::atomic<UnixMs> now_;
 };
 
 }  // namespace selfheal

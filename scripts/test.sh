@@ -30,6 +30,8 @@ label=()
 if [[ -n "${SELFHEAL_TEST_LABEL:-}" ]]; then label=(-L "$SELFHEAL_TEST_LABEL"); fi
 step() { echo "test.sh: $1 ($(( $(date +%s) - start ))s so far)"; }
 
+step "lint: clang-format on the C++ files changed against main (scripts/lint.sh runs clang-tidy too)"
+scripts/lint.sh --format-only
 step "build (warnings as errors)"
 scripts/build.sh --werror
 step "tests"

@@ -7,6 +7,7 @@
 
 #include "app/periodic.hpp"
 #include "schema/clock.hpp"
+#include "tests/support/fake_clock.hpp"
 #include "tests/support/support.hpp"
 
 using namespace selfheal;

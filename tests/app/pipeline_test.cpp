@@ -5,6 +5,7 @@
 #include "app/fingerprinting.hpp"
 #include "app/pipeline.hpp"
 #include "schema/sqlite_store.hpp"
+#include "tests/support/fake_clock.hpp"
 #include "tests/support/support.hpp"
 
 using namespace selfheal;

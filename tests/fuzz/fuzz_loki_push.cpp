@@ -7,6 +7,7 @@
 #include "ingest/detail/loki_decode.hpp"
 #include "ingest/loki_push.hpp"
 #include "schema/clock.hpp"
+#include "tests/support/fake_clock.hpp"
 
 namespace ld = selfheal::ingest::detail;
 

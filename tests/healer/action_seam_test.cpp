@@ -12,6 +12,7 @@
 #include "schema/sqlite_healing_store.hpp"
 #include "schema/sqlite_store.hpp"
 #include "schema/write_batch.hpp"
+#include "tests/support/fake_clock.hpp"
 #include "tests/support/support.hpp"
 
 using namespace selfheal;

@@ -7,8 +7,9 @@
 
 #include "healer/policy.hpp"
 #include "healer/strategy.hpp"
-#include "schema/trends.hpp"
 #include "schema/clock.hpp"
+#include "schema/trends.hpp"
+#include "tests/support/fake_clock.hpp"
 
 using namespace selfheal;
 using namespace selfheal::healer;

@@ -13,6 +13,7 @@
 #include "ingest/file_source.hpp"
 #include "schema/clock.hpp"
 #include "schema/metrics.hpp"
+#include "tests/support/fake_clock.hpp"
 #include "tests/support/support.hpp"
 
 using namespace selfheal;

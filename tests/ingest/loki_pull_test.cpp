@@ -11,6 +11,7 @@
 #include "ingest/loki_pull.hpp"
 #include "schema/clock.hpp"
 #include "schema/metrics.hpp"
+#include "tests/support/fake_clock.hpp"
 
 using namespace selfheal;
 using namespace selfheal::ingest;

@@ -8,6 +8,7 @@
 #include "ingest/loki_push.hpp"
 #include "schema/clock.hpp"
 #include "tests/fingerprint/test_data.hpp"
+#include "tests/support/fake_clock.hpp"
 
 using namespace selfheal;
 using namespace selfheal::ingest;

@@ -6,6 +6,7 @@
 
 #include "ingest/loki_push.hpp"
 #include "schema/clock.hpp"
+#include "tests/support/fake_clock.hpp"
 
 using namespace selfheal;
 using namespace selfheal::ingest;

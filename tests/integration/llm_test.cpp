@@ -17,6 +17,7 @@
 #include "schema/sqlite_suggestion_store.hpp"
 #include "schema/write_batch.hpp"
 #include "tests/contract/fake_llm_server.hpp"
+#include "tests/support/fake_clock.hpp"
 #include "tests/support/support.hpp"
 
 using namespace selfheal;

@@ -11,6 +11,7 @@
 #include "schema/migrations.hpp"
 #include "schema/sqlite_store.hpp"
 #include "schema/write_batch.hpp"
+#include "tests/support/fake_clock.hpp"
 #include "tests/support/support.hpp"
 
 using namespace selfheal;

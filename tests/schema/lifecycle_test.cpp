@@ -7,6 +7,7 @@
 
 #include "schema/sqlite_lifecycle.hpp"
 #include "schema/sqlite_store.hpp"
+#include "tests/support/fake_clock.hpp"
 #include "tests/support/support.hpp"
 
 using namespace selfheal;
