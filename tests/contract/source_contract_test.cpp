@@ -617,14 +617,17 @@ TEST_CASE("source contract: nothing is acknowledged to the peer before it is dur
   for_each_source([](Rig& rig) {
     rig.start();
     rig.sink.pause(true);
+    // What became durable before the pause (a first position-only batch) is committed within a poll.
+    std::this_thread::sleep_for(100ms);
+    const int before = rig.harness->commits();
     rig.harness->write(numbered(0, 10));
     std::this_thread::sleep_for(500ms);
     CHECK(rig.sink.event_count() == 0);
-    CHECK(rig.harness->commits() == 0);  // no Kafka commit, no position handed back
+    CHECK(rig.harness->commits() == before);  // no Kafka commit, no position handed back
     if (!rig.harness->pull()) CHECK(rig.harness->last_status() == 503);  // never 204 before durable
     rig.sink.pause(false);
     REQUIRE(rig.wait_events(10));
-    if (rig.harness->pull()) CHECK(test::wait_until([&] { return rig.harness->commits() > 0; }));
+    if (rig.harness->pull()) CHECK(test::wait_until([&] { return rig.harness->commits() > before; }));
     rig.harness->stop();
     check_exactly_once_in_order(rig, 0, 10);
   });
