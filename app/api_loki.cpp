@@ -1,6 +1,6 @@
 // HTTP routes and components of the ingest module. Owned with ingest/.
 //
-//   POST /loki/api/v1/push, /api/prom/push   Loki push (ingest/loki_push.hpp), answers like Loki
+//   POST /loki/api/v1/push, /api/prom/push   Loki push (ingest/loki_push_http.hpp), answers like Loki
 //   GET  /api/v1/dead-letters                 cursor-paginated list (?after=<id>&limit=&source=)
 //   POST /api/v1/dead-letters/{id}/replay     decode a stored Loki push payload again and ingest it
 //
@@ -23,6 +23,7 @@
 #include "ingest/file_source.hpp"
 #include "ingest/loki_pull.hpp"
 #include "ingest/loki_push.hpp"
+#include "ingest/loki_push_http.hpp"
 #include "ingest/runner.hpp"
 #include "schema/log.hpp"
 #include "schema/time_format.hpp"
@@ -30,174 +31,18 @@
 namespace selfheal::app {
 namespace {
 
-using ingest::detail::JsonShape;
-
-class LokiRoutes {
+/// The dead-letter routes; the push routes are ingest::LokiPushEndpoint (ingest/loki_push_http.hpp).
+class DeadLetterRoutes {
  public:
-  explicit LokiRoutes(AppContext& ctx) : ctx_(ctx), handler_(loki_push_options(ctx.config), ctx.clock) {
-    const MetricLabels src = {{"source", handler_.options().source}};
-    received_ = &ctx.metrics.counter("selfheal_ingest_events_received_total",
-                                     "Log entries received by a source (before stitching).", src);
-    bytes_ = &ctx.metrics.counter("selfheal_ingest_bytes_received_total", "Bytes received by a source, as sent.", src);
-    dead_ = &ctx.metrics.counter("selfheal_ingest_dead_letters_total", "Rejected bodies or records kept as dead letters.", src);
-    latency_ = &ctx.metrics.histogram("selfheal_ingest_push_duration_seconds",
-                                      "Loki push requests from body read to answer.", latency_buckets_seconds(), src);
-  }
-
-  void push(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader, JsonShape shape) {
-    const auto t0 = std::chrono::steady_clock::now();
-    serve_push(req, res, reader, shape);
-    latency_->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
-
+  DeadLetterRoutes(AppContext& ctx, std::shared_ptr<const ingest::LokiPushEndpoint> push)
+      : ctx_(ctx), push_(std::move(push)) {}
   void list_dead_letters(const httplib::Request& req, httplib::Response& res);
   void replay_dead_letter(const httplib::Request& req, httplib::Response& res);
 
  private:
-  void serve_push(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader, JsonShape shape);
-  /// Stores the dead letter (waiting for durability) and answers with the rejection.
-  void answer_rejected(httplib::Response& res, ingest::PushOutcome&& out);
-  void rejected(ingest::PushReject reason, std::uint64_t n) {
-    ctx_.metrics
-        .counter("selfheal_ingest_events_rejected_total", "Entries (or whole bodies, when undecodable) a source refused.",
-                 {{"source", handler_.options().source}, {"reason", std::string(to_string(reason))}})
-        .inc(n);
-  }
-  void rejected(std::string_view reason, std::uint64_t n) {
-    ctx_.metrics
-        .counter("selfheal_ingest_events_rejected_total", "Entries (or whole bodies, when undecodable) a source refused.",
-                 {{"source", handler_.options().source}, {"reason", std::string(reason)}})
-        .inc(n);
-  }
-  static void text(httplib::Response& res, int status, const std::string& body) {
-    res.status = status;
-    res.set_content(body + "\n", "text/plain; charset=utf-8");
-  }
-  void overloaded(httplib::Response& res, const std::string& why) {
-    res.set_header("Retry-After", std::to_string(std::max<std::int64_t>(ctx_.config.ingest.loki_push.retry_after_secs, 1)));
-    text(res, 429, "ingest queue is full, retry later: " + why);
-  }
-
   AppContext& ctx_;
-  ingest::LokiPushHandler handler_;
-  Counter* received_;
-  Counter* bytes_;
-  Counter* dead_;
-  Histogram* latency_;
-  log::RateLimit warn_limit_{10};
+  std::shared_ptr<const ingest::LokiPushEndpoint> push_;
 };
-
-void LokiRoutes::serve_push(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader,
-                            JsonShape shape) {
-  if (!require_token(ctx_, req, res)) {
-    rejected("unauthorized", 1);
-    return;
-  }
-  const auto& cfg = ctx_.config.ingest.loki_push;
-  const std::string content_type = req.get_header_value("Content-Type");
-  const std::string encoding = req.get_header_value("Content-Encoding");
-  const std::string tenant = req.get_header_value("X-Scope-OrgID");
-  // cpp-httplib inflates gzip/deflate (and br) bodies itself while reading, so the handler sees them
-  // decoded; the limit below then applies to the inflated size.
-  std::string enc_lower = encoding;
-  for (char& c : enc_lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  const bool inflated_by_http = enc_lower == "gzip" || enc_lower == "deflate" || enc_lower.find("br") != std::string::npos;
-  const auto limit = static_cast<std::size_t>(inflated_by_http ? cfg.max_decompressed_bytes : cfg.max_body_bytes);
-  const std::uint64_t declared = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
-
-  std::string body;
-  bool over = false;
-  // Over the limit: plain bodies are read to the end and discarded so the client gets the 413 instead
-  // of a reset connection; inflated ones are cut off at once (a gzip bomb must not burn CPU).
-  bool read_ok = reader([&](const char* data, std::size_t n) {
-    if (over || body.size() + n > limit) {
-      over = true;
-      return !inflated_by_http;
-    }
-    body.append(data, n);
-    return true;
-  });
-  // cpp-httplib refuses (and skips) bodies over server.max_body_bytes before calling the receiver.
-  if (!read_ok && declared > static_cast<std::uint64_t>(ctx_.config.server.max_body_bytes)) over = true;
-  bytes_->inc(inflated_by_http ? declared : body.size());
-  if (over || !read_ok) {
-    ingest::PushOutcome out;
-    out.status = over ? 413 : 400;
-    out.reject = over ? ingest::PushReject::too_large : ingest::PushReject::bad_compression;
-    out.reason = over ? "body exceeds the limit of " + std::to_string(limit) + " bytes"
-                      : "could not read the request body (" + (inflated_by_http ? enc_lower + " stream corrupt" : "connection") + ")";
-    out.batch.dead_letters.push_back(handler_.dead_letter(content_type, inflated_by_http ? "" : encoding, body,
-                                                          std::max<std::uint64_t>(declared, body.size()),
-                                                          std::string(to_string(out.reject)) + ": " + out.reason, shape));
-    res.set_header("Connection", "close");
-    answer_rejected(res, std::move(out));
-    return;
-  }
-
-  ingest::PushRequest preq;
-  preq.content_type = content_type;
-  preq.content_encoding = inflated_by_http ? std::string_view(enc_lower.find("br") != std::string::npos ? encoding : "")
-                                           : std::string_view(encoding);
-  preq.tenant = tenant;
-  preq.body = body;
-  preq.json_shape = shape;
-  ingest::PushOutcome out = handler_.handle(preq);
-  if (!out.accepted()) {
-    answer_rejected(res, std::move(out));
-    return;
-  }
-  received_->inc(out.entries);
-  if (out.batch.empty()) {  // e.g. only blank lines: nothing to store
-    res.status = 204;
-    return;
-  }
-  auto ticket = ctx_.pipeline.submit(std::move(out.batch));
-  if (!ticket) {
-    rejected(ticket.error().code == ErrorCode::overloaded ? "overloaded" : "unavailable", out.entries);
-    if (ticket.error().code == ErrorCode::overloaded) return overloaded(res, ticket.error().message);
-    return text(res, 503, "store unavailable: " + ticket.error().message);
-  }
-  auto durable = ctx_.pipeline.wait_durable(*ticket, std::chrono::milliseconds(cfg.durable_timeout_ms));
-  if (!durable) {
-    // The batch is queued and will be committed; a client retry may count it twice, which is the
-    // lesser evil compared to answering 2xx before it is durable.
-    rejected("not_durable", out.entries);
-    if (std::uint64_t suppressed = 0; warn_limit_.allow(suppressed))
-      spdlog::warn("Push accepted but not durable in time; the client will retry. error=\"{}\" suppressed={}",
-                   durable.error().message, suppressed);
-    return text(res, 503, "not durable within " + std::to_string(cfg.durable_timeout_ms) + " ms: " + durable.error().message);
-  }
-  res.status = 204;
-}
-
-void LokiRoutes::answer_rejected(httplib::Response& res, ingest::PushOutcome&& out) {
-  const int status = out.status;
-  const bool partial = out.partial();
-  const auto entries = out.entries;
-  const std::string reason = std::move(out.reason);
-  // Keep the body (and, for a partial success, the accepted streams) before answering: a 4xx is
-  // final for the client (Promtail never retries it).
-  auto ticket = ctx_.pipeline.submit(std::move(out.batch));
-  if (!ticket) {  // nothing was taken: the client may retry the whole body
-    if (ticket.error().code == ErrorCode::overloaded) return overloaded(res, "cannot keep the rejected body as a dead letter now");
-    return text(res, 503, "cannot keep the rejected body as a dead letter: " + ticket.error().message);
-  }
-  rejected(out.reject, 1);
-  if (partial) received_->inc(entries);
-  dead_->inc();
-  if (std::uint64_t suppressed = 0; warn_limit_.allow(suppressed))
-    spdlog::warn("Rejected a Loki push. status={} reason=\"{}\" suppressed={}", status, reason.substr(0, 200), suppressed);
-  auto durable = ctx_.pipeline.wait_durable(*ticket, std::chrono::milliseconds(ctx_.config.ingest.loki_push.durable_timeout_ms));
-  if (!durable && partial) {
-    // Queued, not yet durable: as on the accepted path, 503 (a retry may count the good streams twice,
-    // which beats a 400 for lines that a crash could still lose). Never 429: the batch was taken.
-    return text(res, 503, "not durable within " + std::to_string(ctx_.config.ingest.loki_push.durable_timeout_ms) +
-                              " ms: " + durable.error().message);
-  }
-  // A lone dead letter that is queued but not yet durable still gets its 4xx: the body is refused
-  // either way, and a retry would only store a second copy of it.
-  text(res, status, reason);
-}
 
 std::string escaped_text(std::string_view bytes) {
   static constexpr char hex[] = "0123456789abcdef";
@@ -241,7 +86,7 @@ std::string base64(std::string_view bytes) {
 
 constexpr std::size_t preview_bytes = 1024;
 
-void LokiRoutes::list_dead_letters(const httplib::Request& req, httplib::Response& res) {
+void DeadLetterRoutes::list_dead_letters(const httplib::Request& req, httplib::Response& res) {
   DeadLetterQuery q;
   QueryParams p(req);
   q.after_id = p.integer("after", 0, 0, INT64_MAX);  // the last id of the previous page
@@ -273,7 +118,7 @@ void LokiRoutes::list_dead_letters(const httplib::Request& req, httplib::Respons
   res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), "application/json");
 }
 
-void LokiRoutes::replay_dead_letter(const httplib::Request& req, httplib::Response& res) {
+void DeadLetterRoutes::replay_dead_letter(const httplib::Request& req, httplib::Response& res) {
   if (!require_token(ctx_, req, res)) return;
   const QueryParams::Params path_id = {{"id", req.matches[1]}};
   QueryParams p(path_id);
@@ -283,7 +128,7 @@ void LokiRoutes::replay_dead_letter(const httplib::Request& req, httplib::Respon
   if (!rows) return send_error(res, rows.error());
   if (rows->empty() || rows->front().id != id) return json_error(res, 404, "no dead letter " + std::to_string(id));
   const DeadLetter& d = rows->front();
-  auto r = replay_dead_letter_now(ctx_, handler_, d, req.has_param("force"));
+  auto r = replay_dead_letter_now(ctx_, push_->handler(), d, req.has_param("force"));
   if (!r) {
     // A body that still does not decode is 422 (the request was fine, the stored payload is not).
     if (r.error().code == ErrorCode::bad_input) return json_error(res, 422, r.error().message);
@@ -334,15 +179,13 @@ class PullComponent final : public Component {
 };
 
 Result<void> add_pull_components(AppContext& ctx) {
-  const auto& fp = ctx.config.fingerprint;
   for (const auto& c : ctx.config.ingest.loki_pull) {
-    ingest::StitchLimitsPull st{static_cast<std::size_t>(fp.stitch_max_lines), static_cast<std::size_t>(fp.max_event_bytes)};
+    const ingest::StitchLimits st = stitch_limits(ctx.config);
     ctx.components.push_back(std::make_unique<PullComponent>(
         "loki_pull:" + c.name, [c, st, &ctx] { return std::make_unique<ingest::LokiPullSource>(c, ctx.clock, ctx.metrics, st); }, ctx));
   }
   for (const auto& c : ctx.config.ingest.files) {
-    ingest::FileStitchLimits st{static_cast<std::size_t>(fp.stitch_max_lines), static_cast<std::size_t>(fp.max_event_bytes),
-                                fp.stitch_max_wait_ms};
+    const ingest::StitchLimits st = stitch_limits(ctx.config);
     ctx.components.push_back(std::make_unique<PullComponent>(
         "file:" + c.name, [c, st, &ctx] { return std::make_unique<ingest::FileSource>(c, ctx.clock, ctx.metrics, st); }, ctx));
   }
@@ -351,11 +194,18 @@ Result<void> add_pull_components(AppContext& ctx) {
 
 }  // namespace
 
+ingest::StitchLimits stitch_limits(const Config& cfg) {
+  ingest::StitchLimits s;
+  s.max_lines = static_cast<std::size_t>(std::max<std::int64_t>(cfg.fingerprint.stitch_max_lines, 1));
+  s.max_bytes = static_cast<std::size_t>(std::max<std::int64_t>(cfg.fingerprint.max_event_bytes, 1024));
+  s.max_wait_ms = cfg.fingerprint.stitch_max_wait_ms;
+  return s;
+}
+
 ingest::LokiPushOptions loki_push_options(const Config& cfg) {
   ingest::LokiPushOptions o;
   o.config = cfg.ingest.loki_push;
-  o.stitch_max_lines = static_cast<std::size_t>(std::max<std::int64_t>(cfg.fingerprint.stitch_max_lines, 1));
-  o.max_event_bytes = static_cast<std::size_t>(std::max<std::int64_t>(cfg.fingerprint.max_event_bytes, 1024));
+  o.stitch = stitch_limits(cfg);
   return o;
 }
 
@@ -379,15 +229,12 @@ Result<ReplayOutcome> replay_dead_letter_now(AppContext& ctx, const ingest::Loki
 }
 
 void mount_loki_routes(httplib::Server& svr, AppContext& ctx) {
-  auto routes = std::make_shared<LokiRoutes>(ctx);
-  if (ctx.config.ingest.loki_push.enabled) {
-    svr.Post("/loki/api/v1/push", [routes](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
-      routes->push(req, res, reader, JsonShape::v1);
-    });
-    svr.Post("/api/prom/push", [routes](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
-      routes->push(req, res, reader, JsonShape::legacy);
-    });
-  }
+  auto push = std::make_shared<ingest::LokiPushEndpoint>(
+      loki_push_options(ctx.config), ctx.clock, ctx.pipeline, ctx.metrics,
+      static_cast<std::uint64_t>(ctx.config.server.max_body_bytes),
+      [&ctx](const httplib::Request& req, httplib::Response& res) { return require_token(ctx, req, res); });
+  if (ctx.config.ingest.loki_push.enabled) ingest::LokiPushEndpoint::mount(svr, push);
+  auto routes = std::make_shared<DeadLetterRoutes>(ctx, push);
   svr.Get("/api/v1/dead-letters", [routes](const httplib::Request& req, httplib::Response& res) { routes->list_dead_letters(req, res); });
   svr.Post(R"(/api/v1/dead-letters/(\d+)/replay)",
            [routes](const httplib::Request& req, httplib::Response& res) { routes->replay_dead_letter(req, res); });

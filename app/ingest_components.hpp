@@ -25,6 +25,9 @@ struct ReplayOutcome {
 Result<ReplayOutcome> replay_dead_letter_now(AppContext& ctx, const ingest::LokiPushHandler& handler,
                                              const DeadLetter& d, bool force);
 
+/// The stitch limits every source uses, from the fingerprint section of the config.
+ingest::StitchLimits stitch_limits(const Config& cfg);
+
 /// The Loki push handler options `selfheal serve` uses, from the config.
 ingest::LokiPushOptions loki_push_options(const Config& cfg);
 

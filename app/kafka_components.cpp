@@ -19,12 +19,7 @@ class KafkaComponent final : public Component {
 
   Result<void> start() override {
     if (runner_) return make_error(ErrorCode::conflict, name_ + " already started");
-    ingest::StitchLimits stitch;
-    const auto& fp = ctx_.config.fingerprint;
-    stitch.max_lines = static_cast<std::size_t>(fp.stitch_max_lines);
-    stitch.max_wait_ms = fp.stitch_max_wait_ms;
-    stitch.max_bytes = static_cast<std::size_t>(fp.max_event_bytes);
-    auto source = std::make_unique<ingest::KafkaSource>(cfg_, ctx_.store, ctx_.metrics, ctx_.clock, stitch);
+    auto source = std::make_unique<ingest::KafkaSource>(cfg_, ctx_.store, ctx_.metrics, ctx_.clock, stitch_limits(ctx_.config));
     ingest::KafkaSource* kafka = source.get();
     ingest::RunnerOptions opts;
     opts.poll_max_wait = std::chrono::milliseconds(cfg_.poll_timeout_ms);

@@ -2,8 +2,10 @@
 #include "app/pipeline.hpp"
 
 #include "app/fingerprinting.hpp"
+#include "fingerprint/trace_shape.hpp"
 #include "ingest/event_fields.hpp"
 #include "schema/log.hpp"
+#include "schema/retry.hpp"
 
 namespace selfheal::app {
 
@@ -47,10 +49,9 @@ Result<ingest::EventSink::Ticket> Pipeline::submit(ingest::Batch&& batch) {
   std::vector<Prepared> prepared;
   prepared.reserve(batch.events.size());
   for (auto& e : batch.events) {
-    if (e.service.empty() || !e.level) ingest::extract_fields(e);
     const Severity sev = ingest::detect_severity(e);
     const bool kept = static_cast<int>(sev) >= static_cast<int>(min_severity_) ||
-                      (cfg_.pipeline.keep_stack_traces && ingest::has_stack_trace(e.message));
+                      (cfg_.pipeline.keep_stack_traces && fingerprint::contains_stack_trace(e.message));
     Prepared p{kept, sev, {}};
     if (kept) p.info = fp_->compute(e);
     prepared.push_back(std::move(p));
@@ -185,6 +186,8 @@ void Pipeline::start() {
 void Pipeline::flusher_loop() {
   const auto interval = std::chrono::milliseconds(cfg_.storage.flush_interval_ms);
   log::RateLimit limit(6);
+  // After a failed commit: the one backoff (schema/retry.hpp), twice the interval doubling to 2 s.
+  Backoff retry(std::min(interval * 2, std::chrono::milliseconds(2000)), std::chrono::milliseconds(2000));
   auto backoff = interval;
   while (true) {
     {
@@ -202,8 +205,9 @@ void Pipeline::flusher_loop() {
       if (limit.allow(suppressed))
         spdlog::warn("Store commit failed; keeping the batch in memory and retrying. error=\"{}\" suppressed={}",
                      r.error().message, suppressed);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+      backoff = retry.next();
     } else {
+      retry.reset();
       backoff = interval;
     }
   }

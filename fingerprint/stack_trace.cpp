@@ -10,6 +10,8 @@ using sv = std::string_view;
 
 bool starts_with(sv s, sv p) { return s.substr(0, p.size()) == p; }
 bool ends_with(sv s, sv p) { return s.size() >= p.size() && s.substr(s.size() - p.size()) == p; }
+/// `s` starts with a marker of the trace-shape table followed by `then`.
+bool starts_with_then(sv s, sv marker, sv then) { return starts_with(s, marker) && starts_with(s.substr(marker.size()), then); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_ident(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '$';
@@ -128,8 +130,8 @@ struct Parser {
   bool at_frame(sv line) {
     if (indent_of(line) == 0) return false;
     sv s = ltrim(line);
-    if (!starts_with(s, "at ")) return false;
-    s = trim(s.substr(3));
+    if (!starts_with(s, marker::frame_at)) return false;
+    s = trim(s.substr(marker::frame_at.size()));
     Frame f;
     // Node: "fn (loc)" or "loc"
     auto sp = s.find(" (");
@@ -223,7 +225,7 @@ struct Parser {
 
   bool python_frame(sv line) {
     sv s = ltrim(line);
-    if (!starts_with(s, "File \"")) return false;
+    if (!starts_with(s, marker::python_file)) return false;
     auto q = s.find('"', 6);
     if (q == sv::npos) return false;
     Frame f;
@@ -244,11 +246,11 @@ struct Parser {
   bool go_file_line(sv line) {
     if (line.empty() || line[0] != '\t') return false;
     sv s = trim(line);
-    auto go = s.find(".go:");
+    auto go = s.find(marker::go_file);
     if (go == sv::npos) return false;
     if (!go_collect) return true;
     sv fn = trim(prev_line);
-    if (starts_with(fn, "created by ")) return true;
+    if (starts_with(fn, marker::created_by)) return true;
     Frame f;
     auto plus = s.find(" +0x");
     sv loc = (plus != sv::npos && plus > go) ? s.substr(0, plus) : s;
@@ -303,8 +305,8 @@ struct Parser {
 
   bool ruby_line(sv line) {
     sv s = ltrim(line);
-    bool from = starts_with(s, "from ");
-    if (from) s.remove_prefix(5);
+    bool from = starts_with(s, marker::ruby_from);
+    if (from) s.remove_prefix(marker::ruby_from.size());
     Frame f;
     sv rest;
     if (!ruby_location(s, f, rest)) return false;
@@ -375,16 +377,16 @@ struct Parser {
     if (s.empty()) {
       return;
     }
-    if (starts_with(s, "Suppressed: ")) {
+    if (starts_with_then(s, marker::suppressed, " ")) {
       suppress_indent = static_cast<int>(ind);
       return;
     }
-    if (starts_with(s, "... ") && (ends_with(s, " more") || s.find("omitted") != sv::npos)) return;
-    if (starts_with(s, "--- End of inner exception stack trace")) {
+    if (starts_with_then(s, marker::elided, " ") && (ends_with(s, " more") || s.find("omitted") != sv::npos)) return;
+    if (starts_with_then(s, marker::end_of, "inner exception stack trace")) {
       if (dotnet_target > 0) --dotnet_target;
       return;
     }
-    if (starts_with(s, "--- End of stack trace") || starts_with(s, "^") || starts_with(s, "~"))
+    if (starts_with_then(s, marker::end_of, "stack trace") || starts_with(s, "^") || starts_with(s, "~"))
       return;
     if (at_frame(raw)) return;
     if (python_frame(raw)) {
@@ -394,24 +396,23 @@ struct Parser {
     if (out.language == TraceLanguage::none || out.language == TraceLanguage::go) {
       if (go_file_line(raw)) return;
     }
-    if (starts_with(s, "goroutine ") && ends_with(s, ":")) {
+    if (starts_with(s, marker::goroutine) && ends_with(s, ":")) {
       set_lang(TraceLanguage::go);
       if (++go_goroutines > 1) go_collect = false;
       return;
     }
     if (ruby_line(raw)) return;
     if (php_frame(raw)) return;
-    if (starts_with(s, "Traceback (most recent call last)")) {
+    if (starts_with(s, marker::traceback)) {
       python_order = true;
       set_lang(TraceLanguage::python);
       new_exception();
       value_open = false;
       return;
     }
-    if (starts_with(s, "During handling of the above exception") ||
-        starts_with(s, "The above exception was the direct cause"))
+    if (starts_with(s, marker::during_handling) || starts_with(s, marker::direct_cause))
       return;
-    if (starts_with(s, "panic: ") || starts_with(s, "fatal error: ")) {
+    if (starts_with(s, marker::panic) || starts_with(s, marker::fatal_error)) {
       auto& e = new_exception();
       auto c = s.find(": ");
       e.type.assign(s.substr(0, c));
@@ -434,21 +435,21 @@ struct Parser {
     // Java / .NET / JS / PHP exception header lines.
     sv h = s;
     bool caused = false;
-    if (starts_with(h, "Caused by: ")) {
-      h.remove_prefix(11);
+    if (starts_with_then(h, marker::caused_by, " ")) {
+      h.remove_prefix(marker::caused_by.size() + 1);
       caused = true;
-    } else if (starts_with(h, "Exception in thread \"")) {
-      auto q = h.find("\" ", 21);
+    } else if (starts_with_then(h, marker::thread_exception, "\"")) {
+      auto q = h.find("\" ", marker::thread_exception.size() + 1);
       if (q != sv::npos) h = h.substr(q + 2);
-    } else if (starts_with(h, "Unhandled exception. ") || starts_with(h, "Unhandled Exception: ")) {
-      h.remove_prefix(21);
-    } else if (starts_with(h, "Next ")) {
-      h.remove_prefix(5);
+    } else if (starts_with(h, marker::unhandled) || starts_with(h, marker::unhandled_old)) {
+      h.remove_prefix(marker::unhandled.size());  // both are 21 bytes
+    } else if (starts_with(h, marker::php_next)) {
+      h.remove_prefix(marker::php_next.size());
     } else if (auto u = h.find("Uncaught "); u != sv::npos && starts_with(h, "PHP ")) {
       h = h.substr(u + 9);
       python_order = true;
-    } else if (starts_with(h, "[cause]: ")) {
-      h.remove_prefix(9);
+    } else if (starts_with_then(h, marker::cause, " ")) {
+      h.remove_prefix(marker::cause.size() + 1);
       caused = true;
     }
     if (ind == 0 || caused) {

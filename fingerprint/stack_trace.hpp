@@ -7,10 +7,10 @@
 #include <vector>
 
 #include "fingerprint/fingerprint.hpp"
+#include "fingerprint/trace_shape.hpp"  // TraceLanguage and the line shapes the parser reads
 
 namespace selfheal::fingerprint {
 
-enum class TraceLanguage { none, java, python, go, javascript, dotnet, ruby, php };
 std::string_view to_string(TraceLanguage lang);
 
 enum class FrameKind { app, test, library };

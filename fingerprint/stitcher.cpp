@@ -3,63 +3,18 @@
 #include <algorithm>
 
 #include "fingerprint/normalize.hpp"
+#include "fingerprint/trace_shape.hpp"
 
 namespace selfheal::fingerprint {
 namespace {
 
 using sv = std::string_view;
 bool starts_with(sv s, sv p) { return s.substr(0, p.size()) == p; }
-bool ends_with(sv s, sv p) { return s.size() >= p.size() && s.substr(s.size() - p.size()) == p; }
 
 sv trim(sv s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   return s;
-}
-
-bool is_ident(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-         c == '$' || c == '.';
-}
-
-// "pkg.SomeException: msg", "ValueError: x", "TypeError" (type-looking first word).
-bool exception_line(sv s) {
-  auto colon = s.find(':');
-  sv t = colon == sv::npos ? s : s.substr(0, colon);
-  if (t.empty() || t.size() > 200) return false;
-  for (char c : t)
-    if (!is_ident(c)) return false;
-  return ends_with(t, "Exception") || ends_with(t, "Error") || ends_with(t, "Throwable") ||
-         ends_with(t, "Failure") || ends_with(t, "Fault") ||
-         (t.find('.') != sv::npos && t.find("Exception") != sv::npos);  // pkg.Outer$FooException$1
-}
-
-// Go frame function line: "main.main()", "net/http.(*conn).serve(0xc000123)".
-bool go_function_line(sv s) {
-  if (s.size() < 3 || s.back() != ')') return false;
-  auto open = s.find('(');
-  if (open == sv::npos || open == 0) return false;
-  for (std::size_t i = 0; i < open; ++i)
-    if (s[i] == ' ') return false;
-  return s.substr(0, open).find('.') != sv::npos || s.substr(0, open).find('/') != sv::npos;
-}
-
-// An indented line is a trace line by its shape ("at ...", "File \"...\"", "from ...", a Go file
-// line "/src/x.go:27 +0x1d") or only by its indent (code lines of a Python traceback, wrapped
-// messages): the latter continues an event that is already a trace, never a plain line.
-bool frame_shaped(sv s) {
-  return starts_with(s, "at ") || starts_with(s, "File \"") || starts_with(s, "from ") ||
-         (!s.empty() && s[0] == '/' && s.find(':') != sv::npos) || s.find(".go:") != sv::npos;
-}
-
-// Ruby's first trace line: "app/models/cart.rb:6:in 'Integer#/': divided by 0 (ZeroDivisionError)"
-// (3.4 quotes) or "...:in `/': ..." (older).
-bool ruby_head_line(sv s) {
-  auto in = s.find(":in ");
-  if (in == sv::npos || in + 4 >= s.size() || (s[in + 4] != '\'' && s[in + 4] != '`')) return false;
-  std::size_t d = in;
-  while (d > 0 && s[d - 1] >= '0' && s[d - 1] <= '9') --d;
-  return d < in && d > 1 && s[d - 1] == ':' && s.find("': ", in) != sv::npos;
 }
 
 }  // namespace
@@ -70,22 +25,12 @@ LineRole classify_line(std::string_view line) {
   if (s.empty()) return LineRole::blank;
   if (starts_with_timestamp(line)) return LineRole::header;
   bool indented = line[0] == ' ' || line[0] == '\t';
-  if (starts_with(s, "Caused by:") || starts_with(s, "Suppressed:") ||
-      (starts_with(s, "...") && (ends_with(s, "more") || s.find("omitted") != sv::npos)) ||
-      starts_with(s, "During handling of the above exception") ||
-      starts_with(s, "The above exception was the direct cause") ||
-      starts_with(s, "--- End of ") || starts_with(s, "[cause]:") || starts_with(s, "Next ") ||
-      starts_with(s, "Stack trace:") || starts_with(s, "thrown in ") || starts_with(s, "Node.js v") ||
-      (starts_with(s, "goroutine ") && ends_with(s, ":")) || starts_with(s, "[signal ") ||
-      starts_with(s, "created by ") || starts_with(s, "exit status "))
-    return LineRole::continuation;
+  // The line shapes are the table in fingerprint/trace_shape.cpp.
+  if (match_marker(s, TraceMark::link) != nullptr || is_elided_frames(s)) return LineRole::continuation;
   if (indented) return LineRole::continuation;  // frames: \tat, "  File", "    at", "\tfrom"
-  if (starts_with(s, "Traceback (most recent call last)") || starts_with(s, "panic: ") ||
-      starts_with(s, "fatal error: ") || starts_with(s, "Exception in thread ") ||
-      starts_with(s, "Unhandled exception. ") || starts_with(s, "Unhandled Exception: ") ||
-      starts_with(s, "PHP Fatal error:") || exception_line(s) || ruby_head_line(s))
+  if (match_marker(s, TraceMark::start) != nullptr || is_exception_line(s) || is_ruby_head_line(s))
     return LineRole::trace_start;
-  if (s[0] == '#' && s.size() > 1 && s[1] >= '0' && s[1] <= '9') return LineRole::continuation;
+  if (is_numbered_frame(s)) return LineRole::continuation;
   return LineRole::other;
 }
 
@@ -214,7 +159,7 @@ void Stitcher::push(std::string_view stream, std::string_view line, std::int64_t
   if (role == LineRole::header && !opts_.entries) st.seen_header = true;
   // Indented but not shaped like a frame: continues only an event that already is a trace.
   const bool weak = role == LineRole::continuation && (line[0] == ' ' || line[0] == '\t') &&
-                    !frame_shaped(trim(line)) && classify_line(trim(line)) != LineRole::continuation;
+                    !is_frame_shaped(trim(line)) && classify_line(trim(line)) != LineRole::continuation;
 
   // Lines kept back after a header-less exception line: a frame shows a trace follows (all of
   // them join the event), any other decisive shape makes each of them an event of its own.
@@ -267,7 +212,7 @@ void Stitcher::push(std::string_view stream, std::string_view line, std::int64_t
         break;
       case LineRole::other:
         continues = nul_mode || header_mode || (o.python && o.held_blanks == 0) ||
-                    (o.go && go_function_line(trim(line)));
+                    (o.go && is_go_function_line(trim(line)));
         if (!continues && o.exception_head && !limit) {
           // Maybe a multi-line exception message: kept back until a frame or another shape decides.
           hold(st, line, ts_ms);
@@ -292,7 +237,7 @@ void Stitcher::push(std::string_view stream, std::string_view line, std::int64_t
   }
   if (role == LineRole::blank) return;  // blank lines between events are dropped
   start(st, stream, line, ts_ms, role == LineRole::header);
-  st.open.exception_head = role == LineRole::trace_start && !starts_with(trim(line), "Traceback");
+  st.open.exception_head = role == LineRole::trace_start && !starts_with(trim(line), marker::traceback.substr(0, 9));
   st.open.trace = role == LineRole::trace_start || (role == LineRole::continuation && !weak);
   note_appended(st.open, line, role);
 }
@@ -300,25 +245,21 @@ void Stitcher::push(std::string_view stream, std::string_view line, std::int64_t
 void Stitcher::note_appended(Open& o, std::string_view line, LineRole role) {
   sv s = trim(line);
   bool indented = !line.empty() && (line[0] == ' ' || line[0] == '\t');
-  if (starts_with(s, "Traceback (most recent call last)")) {
+  if (starts_with(s, marker::traceback)) {
     o.python = true;
     o.expect_trace = false;
     return;
   }
-  if (starts_with(s, "During handling of the above exception") ||
-      starts_with(s, "The above exception was the direct cause")) {
+  if (starts_with(s, marker::during_handling) || starts_with(s, marker::direct_cause)) {
     o.expect_trace = true;
     return;
   }
   o.expect_trace = false;
-  if (role == LineRole::trace_start || (role == LineRole::continuation && (frame_shaped(s) || !indented)))
+  if (role == LineRole::trace_start || (role == LineRole::continuation && (is_frame_shaped(s) || !indented)))
     o.trace = true;
-  if (role == LineRole::continuation &&
-      (starts_with(s, "at ") || starts_with(s, "File \"") || starts_with(s, "from ") ||
-       starts_with(s, "Caused by:") || starts_with(s, "goroutine ") || starts_with(s, "Stack trace:") ||
-       (s.size() > 1 && s[0] == '#' && s[1] >= '0' && s[1] <= '9')))
+  if (role == LineRole::continuation && ends_exception_message(s))
     o.exception_head = false;  // the first frame ends a multi-line exception message
-  if (starts_with(s, "goroutine ")) o.go = true;
+  if (starts_with(s, marker::goroutine)) o.go = true;
   if (o.python && !indented && role != LineRole::continuation) o.python = false;
 }
 

@@ -246,17 +246,6 @@ BreakerTransition breaker_after(const BreakerState& s, const BreakerConfig& cfg,
   return t;
 }
 
-std::int64_t backoff_ms(int attempt, std::int64_t initial_ms, std::int64_t max_ms, double jitter01) {
-  if (attempt < 1) attempt = 1;
-  initial_ms = std::max<std::int64_t>(initial_ms, 1);
-  max_ms = std::max(max_ms, initial_ms);
-  std::int64_t base = initial_ms;
-  for (int i = 1; i < attempt && base < max_ms; ++i) base *= 2;
-  base = std::min(base, max_ms);
-  jitter01 = std::clamp(jitter01, 0.0, 1.0);
-  const std::int64_t half = base / 2;
-  return half + static_cast<std::int64_t>(std::floor(jitter01 * static_cast<double>(base - half)));
-}
 
 VerificationResult verify_rates(std::int64_t before_count, std::int64_t before_ms, std::int64_t after_count,
                                 std::int64_t after_ms, double min_drop_ratio) {

@@ -98,10 +98,6 @@ struct BreakerTransition {
 /// Applies the outcome of a run (success = ran and verified) to the breaker.
 BreakerTransition breaker_after(const BreakerState& s, const BreakerConfig& cfg, bool success, UnixMs now);
 
-/// Exponential backoff with jitter for retry `attempt` (1 = first retry): the delay lies in
-/// [base/2, base] where base = min(max, initial * 2^(attempt-1)); `jitter01` in [0, 1) picks it.
-std::int64_t backoff_ms(int attempt, std::int64_t initial_ms, std::int64_t max_ms, double jitter01);
-
 /// Verification: the rate after the action compared with the rate before (events per minute).
 struct VerificationResult {
   bool verified = false;

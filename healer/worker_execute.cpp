@@ -7,6 +7,7 @@
 #include "healer/detail/worker_util.hpp"
 #include "healer/history.hpp"
 #include "schema/log.hpp"
+#include "schema/retry.hpp"
 #include "schema/time_format.hpp"
 
 namespace selfheal::healer {
@@ -32,11 +33,12 @@ void Worker::execute(Job job, std::stop_token st) {
       std::lock_guard l(mu_);
       jitter = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
     }
-    const auto delay = backoff_ms(attempt + 1, p.action.backoff_initial_ms, p.action.backoff_max_ms, jitter);
+    const auto delay = backoff_delay(attempt + 1, std::chrono::milliseconds(p.action.backoff_initial_ms),
+                                     std::chrono::milliseconds(p.action.backoff_max_ms), jitter);
     std::mutex m;
     std::unique_lock l(m);
     std::condition_variable_any cv;
-    if (cv.wait_for(l, st, std::chrono::milliseconds(delay), [] { return false; })) break;
+    if (cv.wait_for(l, st, delay, [] { return false; })) break;
     if (st.stop_requested()) break;
   }
   const UnixMs ended = deps_.clock.now_ms();

@@ -7,6 +7,7 @@
 
 #include "fingerprint/normalize.hpp"
 #include "fingerprint/structured.hpp"
+#include "fingerprint/trace_shape.hpp"
 
 namespace selfheal::ingest {
 namespace {
@@ -99,28 +100,21 @@ void extract_fields(LogEvent& e) {
   }
 }
 
-bool has_stack_trace(std::string_view t) {
-  return t.find("\n\tat ") != std::string_view::npos || t.find("\n    at ") != std::string_view::npos ||
-         t.find("\n   at ") != std::string_view::npos || t.find("Traceback (most recent call last)") != std::string_view::npos ||
-         t.find("\ngoroutine ") != std::string_view::npos || t.find("\n\tfrom ") != std::string_view::npos ||
-         t.find("\nCaused by: ") != std::string_view::npos;
-}
-
 Severity detect_severity(const LogEvent& e) {
   if (e.level) return *e.level;
   std::string_view t = e.message;
   if (auto level = fingerprint::header_level(t.substr(0, t.find('\n'))); !level.empty()) {
     if (auto sev = parse_severity(level)) {
       // The level the line was logged at counts; a stack trace below it still makes it an error.
-      if (*sev < Severity::error && has_stack_trace(t)) return Severity::error;
+      if (*sev < Severity::error && fingerprint::contains_stack_trace(t)) return Severity::error;
       return *sev;
     }
   }
-  if (t.size() > 4096 && !has_stack_trace(t)) t = t.substr(0, 4096);
+  if (t.size() > 4096 && !fingerprint::contains_stack_trace(t)) t = t.substr(0, 4096);
   if (t.find("panic:") != std::string_view::npos || has_token(t, "FATAL") || has_token(t, "CRITICAL") ||
       has_token(t, "EMERG") || has_token(t, "ALERT") || has_token(t, "CRIT"))
     return Severity::critical;
-  if (has_stack_trace(t) || has_token(t, "ERROR") || has_token(t, "Error") || has_token(t, "ERR") ||
+  if (fingerprint::contains_stack_trace(t) || has_token(t, "ERROR") || has_token(t, "Error") || has_token(t, "ERR") ||
       has_token(t, "error") || has_token(t, "SEVERE") || has_exception_name(t) ||
       has_token(t, "FAILED") || has_token(t, "failed") || has_token(t, "Failed"))
     return Severity::error;

@@ -26,7 +26,4 @@ void apply_structured(LogEvent& e);
 /// "Exception", ERROR/WARN tokens...). Never throws.
 Severity detect_severity(const LogEvent& e);
 
-/// True if the text contains a stack trace of a known language shape.
-bool has_stack_trace(std::string_view text);
-
 }  // namespace selfheal::ingest

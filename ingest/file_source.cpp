@@ -13,6 +13,7 @@
 
 #include "fingerprint/stitcher.hpp"
 #include "ingest/event_fields.hpp"
+#include "ingest/source_metrics.hpp"
 
 namespace selfheal::ingest {
 namespace {
@@ -30,10 +31,10 @@ std::vector<std::string> expand(const std::string& pattern) {
 
 }  // namespace
 
-FileSource::FileSource(FileConfig cfg, const Clock& clock, Metrics& metrics, FileStitchLimits stitch)
+FileSource::FileSource(FileConfig cfg, const Clock& clock, Metrics& metrics, StitchLimits stitch)
     : cfg_(std::move(cfg)), clock_(clock), stitch_(stitch) {
   const MetricLabels src = {{"source", cfg_.name}};
-  bytes_ = &metrics.counter("selfheal_ingest_bytes_received_total", "Bytes received by a source, as sent.", src);
+  bytes_ = &SourceMetrics(metrics, cfg_.name).bytes;
   rotations_ = &metrics.counter("selfheal_file_rotations_total", "Files rotated away (renamed or removed) and closed.", src);
   truncations_ = &metrics.counter("selfheal_file_truncations_total", "Files truncated under us (copytruncate).", src);
 }
@@ -202,7 +203,24 @@ bool FileSource::read_file(Tracked& f, Batch& batch, std::size_t& budget, bool f
     e.truncated = ev.truncated;
     extract_fields(e);
   };
-  for (const auto& l : lines) stitcher.push("f", l.text, now, ready);
+  for (const auto& l : lines) {
+    if (l.text.find('\0') == std::string_view::npos) {
+      stitcher.push("f", l.text, now, ready);
+      continue;
+    }
+    // NUL bytes are not text (a binary file, or the zeroed tail a crash leaves in a preallocated
+    // log): the line is kept as a dead letter, and it ends whatever event was open before it.
+    stitcher.flush_all(ready);
+    for (auto& ev : ready) emit(ev);
+    ready.clear();
+    DeadLetter& d = batch.dead_letters.emplace_back();
+    d.ts = now;
+    d.source = cfg_.name;
+    d.reason = "binary_line: a line of " + f.path + " at byte " + std::to_string(l.start) + " holds NUL bytes";
+    d.content_type = "application/octet-stream";
+    d.payload.assign(l.text.substr(0, 64 * 1024));
+    d.size = l.text.size();
+  }
   for (auto& ev : ready) emit(ev);
   ready.clear();
   stitcher.flush_all(ready);  // the event still open at the end, if any

@@ -31,15 +31,9 @@
 
 namespace selfheal::ingest {
 
-struct FileStitchLimits {
-  std::size_t max_lines = 500;
-  std::size_t max_bytes = 256 * 1024;
-  std::int64_t max_wait_ms = 3000;
-};
-
 class FileSource final : public PullSource {
  public:
-  FileSource(FileConfig cfg, const Clock& clock, Metrics& metrics, FileStitchLimits stitch = {});
+  FileSource(FileConfig cfg, const Clock& clock, Metrics& metrics, StitchLimits stitch = {});
   ~FileSource() override;
 
   std::string_view name() const override { return cfg_.name; }
@@ -71,7 +65,7 @@ class FileSource final : public PullSource {
 
   FileConfig cfg_;
   const Clock& clock_;
-  FileStitchLimits stitch_;
+  StitchLimits stitch_;
   std::map<std::string, Tracked> files_;           // key "dev:ino"
   std::map<std::string, std::int64_t> stored_;     // positions from the store
   UnixMs next_scan_ms_ = 0;

@@ -37,6 +37,7 @@
 #include "fingerprint/stitcher.hpp"
 #include "ingest/detail/rdkafka_handles.hpp"
 #include "ingest/kafka_record.hpp"
+#include "ingest/source_metrics.hpp"
 #include "schema/log.hpp"
 
 namespace selfheal::ingest {
@@ -88,6 +89,7 @@ struct KafkaSource::Impl {
       return &metrics.counter("selfheal_kafka_records_total", "Kafka records by what the source did with them.",
                               {{"source", cfg.name}, {"outcome", outcome}});
     };
+    bytes = &SourceMetrics(metrics, cfg.name).bytes;
     rec_accepted = records("accepted");
     rec_replay_skipped = records("replay_skipped");
     rec_revoked = records("revoked");
@@ -161,6 +163,7 @@ struct KafkaSource::Impl {
   std::vector<TopicPartition> assignment_snapshot;  // guarded by health_mu (read by other threads)
   log::RateLimit error_log{10};
 
+  Counter* bytes;  // selfheal_source_bytes_received_total: record values decoded
   Counter* rec_accepted;
   Counter* rec_replay_skipped;
   Counter* rec_revoked;
@@ -548,6 +551,7 @@ void KafkaSource::Impl::handle(rd_kafka_message_t* m, UnixMs now) {
     return;
   }
   RecordMeta meta{cfg.name, p->tp.topic, p->tp.partition, m->offset, kts > 0 ? kts : 0, now};
+  bytes->inc(m->len);
   auto decoded = decoder.decode(
       std::string_view(static_cast<const char*>(m->payload), m->payload == nullptr ? 0 : m->len), meta);
   if (auto* dl = std::get_if<DeadLetter>(&decoded)) {

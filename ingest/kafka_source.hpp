@@ -17,13 +17,6 @@
 
 namespace selfheal::ingest {
 
-/// Bounds of one stitched multiline event (from the fingerprint section of the config).
-struct StitchLimits {
-  std::size_t max_lines = 500;
-  std::int64_t max_wait_ms = 3000;
-  std::size_t max_bytes = 256 * 1024;
-};
-
 /// librdkafka properties the source sets after its own managed ones and before the user's
 /// `properties` (which override them): the consumer's local fetch queue. librdkafka 2.0.x stops
 /// fetching once the consumer queue holds queued.min.messages records or queued.max.messages.kbytes,

@@ -11,6 +11,7 @@
 #include "fingerprint/stitcher.hpp"
 #include "ingest/detail/loki_decode.hpp"
 #include "ingest/event_fields.hpp"
+#include "ingest/source_metrics.hpp"
 #include "schema/log.hpp"
 
 namespace selfheal::ingest {
@@ -158,11 +159,8 @@ PageStep advance(const PullCursor& cursor, std::vector<PulledEntry> page, std::s
 }
 
 std::chrono::milliseconds retry_delay(std::string_view retry_after, std::chrono::milliseconds backoff,
-                                      std::chrono::milliseconds max) {
-  std::chrono::milliseconds d = backoff;
-  if (!retry_after.empty() && retry_after.size() <= 9 &&
-      std::all_of(retry_after.begin(), retry_after.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    d = std::chrono::seconds(std::atoll(std::string(retry_after).c_str()));
+                                      std::chrono::milliseconds max, UnixMs now) {
+  const std::chrono::milliseconds d = parse_retry_after(retry_after, now).value_or(backoff);
   return std::clamp(d, std::chrono::milliseconds(0), max);
 }
 
@@ -172,10 +170,14 @@ struct LokiPullSource::Http {
   std::unique_ptr<httplib::Client> client;
 };
 
-LokiPullSource::LokiPullSource(LokiPullConfig cfg, const Clock& clock, Metrics& metrics, StitchLimitsPull stitch)
-    : cfg_(std::move(cfg)), clock_(clock), stitch_(stitch), http_(std::make_unique<Http>()), limit_(cfg_.limit) {
-  const MetricLabels src = {{"source", cfg_.name}};
-  bytes_ = &metrics.counter("selfheal_ingest_bytes_received_total", "Bytes received by a source, as sent.", src);
+LokiPullSource::LokiPullSource(LokiPullConfig cfg, const Clock& clock, Metrics& metrics, StitchLimits stitch)
+    : cfg_(std::move(cfg)),
+      clock_(clock),
+      stitch_(stitch),
+      http_(std::make_unique<Http>()),
+      backoff_(std::chrono::milliseconds(cfg_.backoff_min_ms), std::chrono::milliseconds(cfg_.backoff_max_ms), true),
+      limit_(cfg_.limit) {
+  bytes_ = &SourceMetrics(metrics, cfg_.name).bytes;
   auto req = [&](const char* outcome) {
     return &metrics.counter("selfheal_loki_pull_requests_total", "query_range requests by outcome.",
                             {{"source", cfg_.name}, {"outcome", outcome}});
@@ -248,9 +250,7 @@ Result<Batch> LokiPullSource::fetch_page() {
   auto res = http_->client->Get(target.c_str(), headers);
 
   auto fail = [&](ErrorCode code, const std::string& why, std::string_view retry_after) -> Result<Batch> {
-    backoff_ = backoff_.count() == 0 ? std::chrono::milliseconds(cfg_.backoff_min_ms)
-                                     : std::min(backoff_ * 2, std::chrono::milliseconds(cfg_.backoff_max_ms));
-    auto delay = retry_delay(retry_after, backoff_, std::chrono::milliseconds(cfg_.backoff_max_ms));
+    auto delay = retry_delay(retry_after, backoff_.next(), std::chrono::milliseconds(cfg_.backoff_max_ms), now);
     next_poll_ms_ = now + delay.count();
     set_health({false, why});
     return make_error(code, why);
@@ -271,11 +271,25 @@ Result<Batch> LokiPullSource::fetch_page() {
   }
   auto page = parse_query_range(res->body);
   if (!page) {
+    // A 200 that is not a query_range result (a proxy's login page, another API...): kept as a
+    // dead letter; the cursor stays and the next try waits like any failure (so at most one dead
+    // letter per backoff while the peer answers wrongly).
     requests_failed_->inc();
-    return fail(page.error().code, page.error().message, {});
+    const std::string why = "Loki answered 200 without a query_range result: " + page.error().message;
+    next_poll_ms_ = now + retry_delay({}, backoff_.next(), std::chrono::milliseconds(cfg_.backoff_max_ms), now).count();
+    set_health({false, why});
+    Batch bad;
+    DeadLetter& d = bad.dead_letters.emplace_back();
+    d.ts = now;
+    d.source = cfg_.name;
+    d.reason = "bad_response: " + why;
+    d.content_type = res->get_header_value("Content-Type");
+    d.payload = res->body.substr(0, 64 * 1024);
+    d.size = res->body.size();
+    return bad;
   }
   requests_ok_->inc();
-  backoff_ = std::chrono::milliseconds(0);
+  backoff_.reset();
   set_health({});
 
   PageStep step = advance(cursor_, std::move(*page), static_cast<std::size_t>(limit_));

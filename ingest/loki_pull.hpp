@@ -25,6 +25,7 @@
 #include "ingest/source.hpp"
 #include "schema/clock.hpp"
 #include "schema/metrics.hpp"
+#include "schema/retry.hpp"
 
 namespace selfheal::ingest {
 
@@ -62,19 +63,14 @@ struct PageStep {
 /// The cursor decision, pure: what of `page` is new and where the cursor goes.
 PageStep advance(const PullCursor& cursor, std::vector<PulledEntry> page, std::size_t limit);
 
-/// Delay before retrying after an HTTP status: Retry-After (seconds) when given, else `backoff`,
-/// clamped to [0, max]. Pure.
+/// Delay before retrying after an HTTP status: the Retry-After value (schema/retry.hpp: seconds or an
+/// HTTP date) when it parses, else `backoff`, clamped to [0, max]. Pure.
 std::chrono::milliseconds retry_delay(std::string_view retry_after, std::chrono::milliseconds backoff,
-                                      std::chrono::milliseconds max);
-
-struct StitchLimitsPull {
-  std::size_t max_lines = 500;
-  std::size_t max_bytes = 256 * 1024;
-};
+                                      std::chrono::milliseconds max, UnixMs now);
 
 class LokiPullSource final : public PullSource {
  public:
-  LokiPullSource(LokiPullConfig cfg, const Clock& clock, Metrics& metrics, StitchLimitsPull stitch = {});
+  LokiPullSource(LokiPullConfig cfg, const Clock& clock, Metrics& metrics, StitchLimits stitch = {});
   ~LokiPullSource() override;
 
   std::string_view name() const override { return cfg_.name; }
@@ -91,14 +87,14 @@ class LokiPullSource final : public PullSource {
 
   LokiPullConfig cfg_;
   const Clock& clock_;
-  StitchLimitsPull stitch_;
+  StitchLimits stitch_;
   struct Http;
   std::unique_ptr<Http> http_;
   std::string path_prefix_;
   std::string bearer_;
   PullCursor cursor_;      // Invariant: the position of the last batch handed out by poll()
   UnixMs next_poll_ms_ = 0;
-  std::chrono::milliseconds backoff_{0};
+  Backoff backoff_;  // jittered, from backoff_min_ms to backoff_max_ms
   std::int64_t limit_ = 0;  // raised while stuck on one timestamp
   mutable std::mutex health_mu_;  // health() is read by /readyz from another thread
   SourceHealth health_;           // guarded by health_mu_

@@ -252,8 +252,8 @@ Batch LokiPushHandler::to_batch(detail::DecodedPush&& push, std::string_view ten
   batch.events.reserve(push.entry_count());
   const auto max_line = static_cast<std::size_t>(std::max<std::int64_t>(opts_.config.max_line_bytes, 1));
   fingerprint::StitchOptions so;
-  so.max_lines = opts_.stitch_max_lines;
-  so.max_bytes = opts_.max_event_bytes;
+  so.max_lines = opts_.stitch.max_lines;
+  so.max_bytes = opts_.stitch.max_bytes;
   so.max_wait_ms = 0;
   so.entries = true;  // each entry is one event of its shipper; entries glue only on trace shapes
 

@@ -1,15 +1,15 @@
 #pragma once
 // Loki push receiver, without HTTP: one request (headers + body) in, a Batch or a typed rejection out.
-// app/api_loki.cpp mounts it on POST /loki/api/v1/push and /api/prom/push and answers 204 only after
-// the pipeline said the batch is durable.
+// ingest/loki_push_http.hpp serves it on POST /loki/api/v1/push and /api/prom/push and answers 204
+// only after the sink said the batch is durable.
 //
 // Decoding follows Loki (reference/loki-push.md §2): Content-Encoding gzip/deflate is inflated
 // first, snappy/identity/empty is a no-op, anything else is a 400; then `application/json` selects
 // the JSON decoder and any other media type the snappy-block protobuf decoder; a missing
-// Content-Type is a 400. A body that does not decode is rejected whole (kept as a dead letter). Streams
-// with invalid labels are refused one by one, as Loki does: the good streams are ingested and the
-// answer is a 400 naming the refused ones, which alone become the dead letter (a replay never counts
-// the accepted streams twice).
+// Content-Type is a 400. Wire-level errors refuse the whole body (kept as one dead letter); a stream
+// whose labels Loki would refuse is refused alone (partial success: the other streams are taken,
+// the refused ones are one dead letter re-encoded in the body's format, so a replay never counts
+// the good streams twice).
 //
 // Events: lines of one stream are stitched with fingerprint::Stitcher within the request (a stack
 // trace pushed one line per entry becomes one event); an entry that already contains newlines
@@ -26,7 +26,7 @@
 
 namespace selfheal::ingest {
 
-/// Bounded reason codes for rejections (the `reason` label of selfheal_ingest_events_rejected_total).
+/// Bounded reason codes for rejections (the `reason` label of selfheal_source_events_rejected_total).
 enum class PushReject {
   none,
   bad_content_type,
@@ -64,8 +64,7 @@ struct PushOutcome {
 struct LokiPushOptions {
   LokiPushConfig config;
   std::string source = "loki_push";        // `source` of events and dead letters
-  std::size_t stitch_max_lines = 500;
-  std::size_t max_event_bytes = 256 * 1024;
+  StitchLimits stitch;                     // max_wait_ms unused: a request is stitched whole
   std::size_t max_dead_letter_bytes = 1024 * 1024;  // payload kept per dead letter (store may keep less)
 };
 

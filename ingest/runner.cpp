@@ -1,5 +1,7 @@
 #include "ingest/runner.hpp"
 
+#include "ingest/source_metrics.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -11,19 +13,14 @@ namespace {
 constexpr std::chrono::milliseconds overload_wait_max{200};
 }  // namespace
 
-std::chrono::milliseconds Backoff::next() {
-  current_ = current_.count() == 0 ? initial_ : std::min(max_, current_ * 2);
-  return current_;
-}
-
 SourceRunner::SourceRunner(std::unique_ptr<PullSource> source, EventSink& sink, PositionStore& positions,
                            Metrics& metrics, RunnerOptions opts)
     : source_(std::move(source)), sink_(sink), positions_(positions), opts_(opts), name_(source_->name()) {
   const MetricLabels src{{"source", name_}};
-  m_received_ = &metrics.counter("selfheal_source_events_received_total", "Events a pull source returned.", src);
-  m_accepted_ = &metrics.counter("selfheal_source_events_accepted_total",
-                                 "Events of a pull source that became durable in the store.", src);
-  m_dead_ = &metrics.counter("selfheal_source_dead_letters_total", "Undecodable records a pull source kept.", src);
+  const SourceMetrics common(metrics, name_);
+  m_received_ = &common.received;
+  m_accepted_ = &common.accepted;
+  m_dead_ = &common.dead_letters;
   m_poll_errors_ = &metrics.counter("selfheal_source_poll_errors_total", "Failed polls (retried with backoff).", src);
   m_retries_ = &metrics.counter("selfheal_source_submit_retries_total",
                                 "Submits refused as overloaded and retried with the same batch.", src);
@@ -101,7 +98,7 @@ bool SourceRunner::submit_retrying(Batch&& batch, bool stopping) {
   InFlight f;
   f.events = batch.events.size();
   f.positions.positions = batch.positions;
-  Backoff backoff(opts_.backoff_initial, opts_.backoff_max);
+  Backoff backoff(opts_.backoff_initial, opts_.backoff_max, /*jitter=*/true);
   const auto give_up = std::chrono::steady_clock::now() + opts_.durable_timeout;
   for (;;) {
     // EventSink contract: a refused submit takes nothing, so the same object is submitted again.
@@ -139,7 +136,7 @@ bool SourceRunner::submit_retrying(Batch&& batch, bool stopping) {
 }
 
 void SourceRunner::loop() {
-  Backoff backoff(opts_.backoff_initial, opts_.backoff_max);
+  Backoff backoff(opts_.backoff_initial, opts_.backoff_max, /*jitter=*/true);
   for (;;) {
     {
       std::lock_guard lock(mu_);

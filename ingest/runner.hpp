@@ -3,7 +3,7 @@
 //
 //   start: positions(source) ─► source.start(stored)
 //   loop : commit what became durable ─► poll ─► submit (overloaded: back off, retry the SAME batch)
-//          └─ poll error: back off (50 ms doubling to 5 s), unhealthy until a poll succeeds
+//          └─ poll error: back off (50 ms doubling to 5 s, jittered: schema/retry.hpp), unhealthy until a poll succeeds
 //   stop : source.drain() ─► submit ─► wait until durable ─► commit ─► source.close()
 //
 // Invariants: batches are committed to the source in submission order and only once the sink's
@@ -20,6 +20,7 @@
 
 #include "ingest/source.hpp"
 #include "schema/metrics.hpp"
+#include "schema/retry.hpp"
 #include "schema/store.hpp"
 
 namespace selfheal::ingest {
@@ -29,19 +30,6 @@ struct RunnerOptions {
   std::chrono::milliseconds backoff_initial{50};
   std::chrono::milliseconds backoff_max{5000};
   std::chrono::milliseconds durable_timeout{10'000};  // settle() and stop() wait at most this long
-};
-
-/// Doubling backoff with a cap; pure (the caller waits).
-class Backoff {
- public:
-  Backoff(std::chrono::milliseconds initial, std::chrono::milliseconds max) : initial_(initial), max_(max) {}
-  std::chrono::milliseconds next();
-  void reset() { current_ = std::chrono::milliseconds{0}; }
-
- private:
-  std::chrono::milliseconds initial_;
-  std::chrono::milliseconds max_;
-  std::chrono::milliseconds current_{0};
 };
 
 class SourceRunner {

@@ -18,6 +18,14 @@
 
 namespace selfheal::ingest {
 
+/// Bounds of one stitched multiline event, the same for every source (from the fingerprint section
+/// of the config: stitch_max_lines, max_event_bytes, stitch_max_wait_ms).
+struct StitchLimits {
+  std::size_t max_lines = 500;
+  std::size_t max_bytes = 256 * 1024;
+  std::int64_t max_wait_ms = 3000;  ///< pull sources: an open event waits this long for its next line
+};
+
 struct Batch {
   std::vector<LogEvent> events;
   std::vector<SourcePosition> positions;  // stored atomically with the events

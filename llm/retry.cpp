@@ -1,11 +1,9 @@
 #include "llm/retry.hpp"
 
-#include <time.h>
-
-#include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <cstdlib>
+
+#include "schema/retry.hpp"
 
 namespace selfheal::llm {
 namespace {
@@ -17,13 +15,6 @@ std::optional<double> parse_number(const std::string& s) {
   while (end && *end == ' ') ++end;
   if (end == s.c_str() || (end && *end != '\0') || !std::isfinite(v) || v < 0) return std::nullopt;
   return v;
-}
-
-std::optional<UnixMs> parse_http_date(const std::string& s) {
-  struct tm tm {};
-  const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (!end) return std::nullopt;
-  return static_cast<UnixMs>(timegm(&tm)) * 1000;
 }
 
 std::string find(const std::map<std::string, std::string>& h, const char* name) {
@@ -38,21 +29,11 @@ std::optional<std::chrono::milliseconds> parse_retry_after(const std::map<std::s
   if (auto v = parse_number(find(headers, "retry-after-ms"))) {
     return std::chrono::milliseconds(static_cast<std::int64_t>(*v));
   }
-  std::string ra = find(headers, "retry-after");
-  if (!ra.empty()) {
-    if (auto v = parse_number(ra)) return std::chrono::milliseconds(static_cast<std::int64_t>(*v * 1000.0));
-    if (auto t = parse_http_date(ra)) return std::chrono::milliseconds(std::max<UnixMs>(0, *t - now));
-  }
+  if (auto v = selfheal::parse_retry_after(find(headers, "retry-after"), now)) return v;
   if (auto v = parse_number(find(headers, "x-ratelimit-timeremaining"))) {
     return std::chrono::milliseconds(static_cast<std::int64_t>(*v * 1000.0));
   }
   return std::nullopt;
-}
-
-std::chrono::milliseconds backoff_delay(int retry_index, const RetryPolicy& p) {
-  std::int64_t d = p.base_delay.count();
-  for (int i = 0; i < retry_index && d < p.max_backoff.count(); ++i) d *= 2;
-  return std::chrono::milliseconds(std::min<std::int64_t>(d, p.max_backoff.count()));
 }
 
 RetryDecision decide_retry(int status, std::string_view error_code, const std::map<std::string, std::string>& headers,
@@ -89,7 +70,7 @@ RetryDecision decide_retry(int status, std::string_view error_code, const std::m
   if (retries_done >= p.max_retries) {
     return fail(ErrorCode::unavailable, what + " after " + std::to_string(retries_done + 1) + " attempts");
   }
-  std::chrono::milliseconds delay = backoff_delay(retries_done, p);
+  std::chrono::milliseconds delay = selfheal::backoff_delay(retries_done + 1, p.base_delay, p.max_backoff);
   if (status != 0) {
     if (auto server = parse_retry_after(headers, now)) {
       if (*server > p.max_server_delay) {

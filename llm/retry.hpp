@@ -29,14 +29,11 @@ struct RetryDecision {
   std::string reason;                    // for fail: no URL, no key, no server text
 };
 
-/// Server-requested delay: `retry-after-ms`, then `retry-after` (seconds, fractional allowed, or an
-/// HTTP date relative to `now`), then GitHub's `x-ratelimit-timeremaining` (seconds). Header names
-/// lower-case.
+/// Server-requested delay: `retry-after-ms`, then `retry-after` (schema/retry.hpp: seconds,
+/// fractional allowed, or an HTTP date relative to `now`), then GitHub's `x-ratelimit-timeremaining`
+/// (seconds). Header names lower-case. Without a hint the delay is selfheal::backoff_delay (no jitter).
 std::optional<std::chrono::milliseconds> parse_retry_after(const std::map<std::string, std::string>& headers,
                                                            UnixMs now);
-
-/// Exponential backoff without the server's hint; deterministic.
-std::chrono::milliseconds backoff_delay(int retry_index, const RetryPolicy& p);
 
 /// Decides after one HTTP exchange. `status` 0 means a network error or timeout. `error_code` is
 /// the provider's machine code from the error body (e.g. "insufficient_quota"; "" if none).

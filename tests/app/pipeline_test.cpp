@@ -4,6 +4,7 @@
 
 #include "app/fingerprinting.hpp"
 #include "app/pipeline.hpp"
+#include "ingest/event_fields.hpp"
 #include "schema/sqlite_store.hpp"
 #include "tests/support/fake_clock.hpp"
 #include "tests/support/support.hpp"
@@ -37,6 +38,7 @@ ingest::Batch batch(int n, const std::string& text, const std::string& level = "
     e.message = text + " id=" + std::to_string(i);
     e.labels = {{"level", level}, {"service", "checkout"}};
     e.source = "test";
+    ingest::extract_fields(e);  // as every source does before it submits
     b.events.push_back(std::move(e));
   }
   return b;
@@ -135,6 +137,7 @@ TEST_CASE("a user fingerprint rule wins over the default algorithm, also after a
       e.ts = 1000;
       e.message = m;
       e.source = "t";
+      ingest::extract_fields(e);
       b.events.push_back(e);
     }
     REQUIRE(p.submit(std::move(b)).has_value());

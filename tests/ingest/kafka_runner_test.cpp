@@ -288,13 +288,3 @@ TEST_CASE("abort (a crash) neither drains, nor commits, nor closes") {
   CHECK(s->closes == 0);
 }
 
-TEST_CASE("backoff doubles up to its cap and resets") {
-  Backoff b(50ms, 300ms);
-  CHECK(b.next() == 50ms);
-  CHECK(b.next() == 100ms);
-  CHECK(b.next() == 200ms);
-  CHECK(b.next() == 300ms);
-  CHECK(b.next() == 300ms);
-  b.reset();
-  CHECK(b.next() == 50ms);
-}

@@ -1,9 +1,7 @@
 // Loki pull: the pure cursor decisions (tables) and the source against a local query_range server
 // that pages, throttles (429) and fails (500); a restarted source neither skips nor repeats.
 #include <doctest/doctest.h>
-#include <httplib.h>
 
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -12,6 +10,7 @@
 #include "schema/clock.hpp"
 #include "schema/metrics.hpp"
 #include "tests/support/fake_clock.hpp"
+#include "tests/support/loki_query_server.hpp"
 
 using namespace selfheal;
 using namespace selfheal::ingest;
@@ -37,82 +36,25 @@ std::vector<PulledEntry> keyed(const std::vector<PulledEntry>& in) {
   return *r;
 }
 
-/// A tiny Loki: query_range over an in-memory set, forward, limit across streams; scripted failures.
+/// The shared local Loki (tests/support/loki_query_server.hpp) fed with PulledEntry values.
 class FakeLoki {
  public:
-  FakeLoki() {
-    svr_.Get("/loki/api/v1/query_range", [this](const httplib::Request& req, httplib::Response& res) {
-      std::lock_guard lock(mu_);
-      ++requests_;
-      last_tenant_ = req.get_header_value("X-Scope-OrgID");
-      if (!failures_.empty()) {
-        auto [status, retry_after] = failures_.front();
-        failures_.erase(failures_.begin());
-        res.status = status;
-        if (!retry_after.empty()) res.set_header("Retry-After", retry_after);
-        res.set_content("overloaded", "text/plain");
-        return;
-      }
-      if (req.get_param_value("direction") != "forward") {
-        res.status = 400;
-        return;
-      }
-      const auto start = std::stoll(req.get_param_value("start"));
-      const auto end = std::stoll(req.get_param_value("end"));
-      const auto limit = std::stoul(req.get_param_value("limit"));
-      std::vector<const PulledEntry*> hits;
-      for (const auto& e : data_)
-        if (e.ts_ns >= start && e.ts_ns < end) hits.push_back(&e);
-      std::stable_sort(hits.begin(), hits.end(), [](auto* a, auto* b) { return a->ts_ns < b->ts_ns; });
-      if (hits.size() > limit) hits.resize(limit);
-      std::map<Labels, nlohmann::json> streams;
-      for (auto* e : hits) streams[e->labels].push_back(nlohmann::json::array({std::to_string(e->ts_ns), e->line}));
-      nlohmann::json result = nlohmann::json::array();
-      for (auto& [labels, values] : streams) {
-        nlohmann::json st = nlohmann::json::object();
-        for (const auto& [k, v] : labels) st[k] = v;
-        result.push_back({{"stream", st}, {"values", values}});
-      }
-      res.set_content(nlohmann::json{{"status", "success"},
-                                     {"data", {{"resultType", "streams"}, {"result", result}, {"stats", {}}}}}
-                          .dump(),
-                      "application/json");
-    });
-    port_ = svr_.bind_to_any_port("127.0.0.1");
-    // bind_to_any_port already listens: requests queue until the accept loop runs.
-    thread_ = std::thread([this] { svr_.listen_after_bind(); });
-  }
-  ~FakeLoki() {
-    svr_.stop();
-    thread_.join();
-  }
-  void add(PulledEntry e) {
-    std::lock_guard lock(mu_);
-    data_.push_back(std::move(e));
+  void add(const PulledEntry& e) {
+    test::LokiQueryServer::Entry x;
+    x.labels = {e.labels.begin(), e.labels.end()};
+    x.ts_ns = e.ts_ns;
+    x.line = e.line;
+    loki_.add(std::move(x));
   }
   void fail_next(int status, std::string retry_after = {}) {
-    std::lock_guard lock(mu_);
-    failures_.emplace_back(status, std::move(retry_after));
+    loki_.script_next({status, "overloaded", "text/plain", std::move(retry_after)});
   }
-  int requests() {
-    std::lock_guard lock(mu_);
-    return requests_;
-  }
-  std::string last_tenant() {
-    std::lock_guard lock(mu_);
-    return last_tenant_;
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int requests() { return loki_.requests(); }
+  std::string last_tenant() { return loki_.last_tenant(); }
+  std::string url() const { return loki_.url(); }
 
  private:
-  httplib::Server svr_;
-  std::thread thread_;
-  int port_ = 0;
-  std::mutex mu_;
-  std::vector<PulledEntry> data_;
-  std::vector<std::pair<int, std::string>> failures_;
-  int requests_ = 0;
-  std::string last_tenant_;
+  test::LokiQueryServer loki_;
 };
 
 LokiPullConfig config_for(const FakeLoki& loki) {
@@ -204,12 +146,15 @@ TEST_CASE("advance: entries already delivered at the cursor timestamp are droppe
   }
 }
 
-TEST_CASE("retry_delay honours Retry-After seconds and clamps") {
+TEST_CASE("retry_delay honours Retry-After seconds and dates and clamps") {
   using std::chrono::milliseconds;
-  CHECK(retry_delay("", milliseconds(500), milliseconds(60'000)) == milliseconds(500));
-  CHECK(retry_delay("3", milliseconds(500), milliseconds(60'000)) == milliseconds(3000));
-  CHECK(retry_delay("3600", milliseconds(500), milliseconds(60'000)) == milliseconds(60'000));
-  CHECK(retry_delay("Wed, 21 Oct 2015 07:28:00 GMT", milliseconds(700), milliseconds(60'000)) == milliseconds(700));
+  const UnixMs now = 1'700'000'000'000;  // Tue, 14 Nov 2023 22:13:20 GMT
+  CHECK(retry_delay("", milliseconds(500), milliseconds(60'000), now) == milliseconds(500));
+  CHECK(retry_delay("soon", milliseconds(500), milliseconds(60'000), now) == milliseconds(500));
+  CHECK(retry_delay("3", milliseconds(500), milliseconds(60'000), now) == milliseconds(3000));
+  CHECK(retry_delay("3600", milliseconds(500), milliseconds(60'000), now) == milliseconds(60'000));
+  CHECK(retry_delay("Tue, 14 Nov 2023 22:13:27 GMT", milliseconds(700), milliseconds(60'000), now) == milliseconds(7000));
+  CHECK(retry_delay("Wed, 21 Oct 2015 07:28:00 GMT", milliseconds(700), milliseconds(60'000), now) == milliseconds(0));
 }
 
 TEST_CASE("the pull source pages through query_range, backs off on 429 and 500, and resumes exactly from its cursor") {

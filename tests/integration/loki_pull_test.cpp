@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "tests/support/loki_query_server.hpp"
 #include "tests/support/support.hpp"
 
 using namespace selfheal;
@@ -16,70 +17,18 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct Entry {
-  std::string app;
-  std::int64_t ts_ns;
-  std::string line;
-};
-
-/// query_range over an in-memory set: forward, start inclusive, end exclusive, limit across streams.
+/// The shared local Loki (tests/support/loki_query_server.hpp); every stream also says level=error.
 class LokiStandIn {
  public:
-  LokiStandIn() {
-    svr_.Get("/loki/api/v1/query_range", [this](const httplib::Request& req, httplib::Response& res) {
-      std::lock_guard lock(mu_);
-      ++requests_;
-      if (!failures_.empty()) {
-        res.status = failures_.front();
-        failures_.erase(failures_.begin());
-        if (res.status == 429) res.set_header("Retry-After", "1");
-        res.set_content("try later", "text/plain");
-        return;
-      }
-      const auto start = std::stoll(req.get_param_value("start"));
-      const auto end = std::stoll(req.get_param_value("end"));
-      const auto limit = std::stoul(req.get_param_value("limit"));
-      std::vector<const Entry*> hits;
-      for (const auto& e : data_)
-        if (e.ts_ns >= start && e.ts_ns < end) hits.push_back(&e);
-      std::stable_sort(hits.begin(), hits.end(), [](auto* a, auto* b) { return a->ts_ns < b->ts_ns; });
-      if (hits.size() > limit) hits.resize(limit);
-      std::map<std::string, nlohmann::json> streams;
-      for (auto* e : hits) streams[e->app].push_back(nlohmann::json::array({std::to_string(e->ts_ns), e->line}));
-      nlohmann::json result = nlohmann::json::array();
-      for (auto& [app, values] : streams) result.push_back({{"stream", {{"app", app}, {"level", "error"}}}, {"values", values}});
-      res.set_content(nlohmann::json{{"status", "success"}, {"data", {{"resultType", "streams"}, {"result", result}}}}.dump(),
-                      "application/json");
-    });
-    port_ = svr_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { svr_.listen_after_bind(); });  // already listening: requests queue until then
+  void add(const std::string& app, std::int64_t ts_ns, std::string line) {
+    loki_.add({{{"app", app}, {"level", "error"}}, ts_ns, std::move(line)});
   }
-  ~LokiStandIn() {
-    svr_.stop();
-    thread_.join();
-  }
-  void add(Entry e) {
-    std::lock_guard lock(mu_);
-    data_.push_back(std::move(e));
-  }
-  void fail_next(int status) {
-    std::lock_guard lock(mu_);
-    failures_.push_back(status);
-  }
-  int requests() {
-    std::lock_guard lock(mu_);
-    return requests_;
-  }
-  int port() const { return port_; }
+  void fail_next(int status) { loki_.script_next({status, "try later", "text/plain", status == 429 ? "1" : ""}); }
+  int requests() { return loki_.requests(); }
+  int port() const { return loki_.port(); }
 
  private:
-  httplib::Server svr_;
-  std::thread thread_;
-  int port_ = 0;
-  std::mutex mu_;
-  std::vector<Entry> data_;
-  std::vector<int> failures_;
-  int requests_ = 0;
+  test::LokiQueryServer loki_;
 };
 
 std::int64_t pulled_lines(const std::string& base) {
@@ -97,7 +46,7 @@ TEST_CASE("Loki pull follows query_range through pages, 429 and 500, and resumes
   const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   const std::int64_t t0 = now_ns - 600'000'000'000LL;  // ten minutes ago
   // 700 lines in 3 streams; groups of 5 share a timestamp so pages of 64 cut through them.
-  for (int i = 0; i < 700; ++i) loki.add({"svc-" + std::to_string(i % 3), t0 + (i / 5) * 1'000'000LL, "ERROR pulled " + std::to_string(i)});
+  for (int i = 0; i < 700; ++i) loki.add("svc-" + std::to_string(i % 3), t0 + (i / 5) * 1'000'000LL, "ERROR pulled " + std::to_string(i));
   loki.fail_next(429);
   loki.fail_next(500);
 
@@ -115,9 +64,9 @@ TEST_CASE("Loki pull follows query_range through pages, 429 and 500, and resumes
   }
   // While stopped: more lines, two of them at the last timestamp already delivered.
   const std::int64_t last = t0 + (699 / 5) * 1'000'000LL;
-  loki.add({"svc-0", last, "ERROR late at the cursor 1"});
-  loki.add({"svc-1", last, "ERROR late at the cursor 2"});
-  for (int i = 0; i < 98; ++i) loki.add({"svc-2", last + (i + 1) * 1'000'000LL, "ERROR after restart " + std::to_string(i)});
+  loki.add("svc-0", last, "ERROR late at the cursor 1");
+  loki.add("svc-1", last, "ERROR late at the cursor 2");
+  for (int i = 0; i < 98; ++i) loki.add("svc-2", last + (i + 1) * 1'000'000LL, "ERROR after restart " + std::to_string(i));
   test::ServeProcess serve(dir.file("data"), cfg);
   CHECK(test::wait_until([&] { return pulled_lines(serve.base_url()) >= 800; }, 30s));
   // A few more polls of the caught-up cursor must add nothing.

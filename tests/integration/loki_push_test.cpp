@@ -136,7 +136,7 @@ TEST_CASE("Loki push: the reference vector, snappy protobuf, JSON, gzip JSON and
   CHECK(lines_of_service(serve.base_url(), "checkout") == 1);
   CHECK(lines_of_service(serve.base_url(), "svc-proto") == 250);
   CHECK(lines_of_service(serve.base_url(), "svc-legacy") == 2);
-  CHECK(metric_value(serve.base_url(), "selfheal_ingest_events_received_total{source=\"loki_push\"}") == 453);
+  CHECK(metric_value(serve.base_url(), "selfheal_source_entries_received_total{source=\"loki_push\"}") == 453);
 }
 
 TEST_CASE("malformed push bodies: each a 4xx with a reason, the server survives, accepted lines stay counted, all dead letters") {
@@ -249,7 +249,7 @@ ingest:
   CHECK(reasons.count("bad_json"));
   CHECK(reasons.count("too_large"));
   CHECK(reasons.count("bad_labels"));
-  CHECK(metric_value(serve.base_url(), "selfheal_ingest_dead_letters_total{source=\"loki_push\"}") == malformed.load());
+  CHECK(metric_value(serve.base_url(), "selfheal_source_dead_letters_total{source=\"loki_push\"}") == malformed.load());
   CHECK(serve.stop() == 0);
 }
 
@@ -363,8 +363,8 @@ ingest:
   CHECK(got_429 > 0);
   CHECK(missing_retry_after == 0);
   CHECK(lines_of(serve.base_url()) == clients * batches * per_batch);
-  CHECK(metric_value(serve.base_url(), "selfheal_ingest_events_rejected_total{reason=\"overloaded\",source=\"loki_push\"}") +
-            metric_value(serve.base_url(), "selfheal_ingest_events_rejected_total{source=\"loki_push\",reason=\"overloaded\"}") >=
+  CHECK(metric_value(serve.base_url(), "selfheal_source_events_rejected_total{reason=\"overloaded\",source=\"loki_push\"}") +
+            metric_value(serve.base_url(), "selfheal_source_events_rejected_total{source=\"loki_push\",reason=\"overloaded\"}") >=
         got_429 * per_batch);
 }
 

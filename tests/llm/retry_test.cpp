@@ -87,11 +87,13 @@ TEST_CASE("without a hint the backoff doubles and is capped") {
   RetryPolicy p;
   p.base_delay = 500ms;
   p.max_backoff = 3000ms;
-  CHECK(backoff_delay(0, p) == 500ms);
-  CHECK(backoff_delay(1, p) == 1000ms);
-  CHECK(backoff_delay(2, p) == 2000ms);
-  CHECK(backoff_delay(3, p) == 3000ms);
-  CHECK(backoff_delay(10, p) == 3000ms);
+  p.max_retries = 20;
+  // The schema/retry.hpp backoff without jitter: retry n waits base * 2^n, capped.
+  CHECK(decide_retry(503, "", {}, 0, p, now).delay == 500ms);
+  CHECK(decide_retry(503, "", {}, 1, p, now).delay == 1000ms);
+  CHECK(decide_retry(503, "", {}, 2, p, now).delay == 2000ms);
+  CHECK(decide_retry(503, "", {}, 3, p, now).delay == 3000ms);
+  CHECK(decide_retry(503, "", {}, 10, p, now).delay == 3000ms);
   CHECK(decide_retry(503, "", {}, 1, RetryPolicy{}, now).delay == 1000ms);
 }
 
