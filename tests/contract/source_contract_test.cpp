@@ -528,7 +528,7 @@ TEST_CASE("source contract: every line is one event, counted exactly once, in or
   });
 }
 
-TEST_CASE("source contract: a stack trace sent one line per entry is one event; the line after it is another") {
+TEST_CASE("source contract: a stack trace sent one line per entry is one event and the line after it another") {
   const std::vector<Line> trace = {
       {"a", "java.lang.IllegalStateException: cart is closed"},
       {"a", "\tat com.acme.shop.Cart.add(Cart.java:42)"},
@@ -575,7 +575,7 @@ TEST_CASE("source contract: structured lines give the same message, level, servi
   });
 }
 
-TEST_CASE("source contract: malformed input becomes one counted dead letter with a reason; good input around it counts") {
+TEST_CASE("source contract: malformed input becomes one counted dead letter with a reason while good input around it counts") {
   for_each_source([](Rig& rig) {
     rig.start();
     rig.harness->write(numbered(0, 4));
