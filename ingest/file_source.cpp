@@ -182,7 +182,6 @@ bool FileSource::read_file(Tracked& f, Batch& batch, std::size_t& budget, bool f
   }
   if (lines.empty()) return false;
   const std::int64_t end = f.offset + static_cast<std::int64_t>(pos);
-  bytes_->inc(static_cast<std::uint64_t>(end - f.offset));
 
   Labels labels(cfg_.labels.begin(), cfg_.labels.end());
   labels.emplace_back("filename", f.path);
@@ -247,6 +246,7 @@ bool FileSource::read_file(Tracked& f, Batch& batch, std::size_t& budget, bool f
     for (auto& ev : ready) emit(ev);
   }
   budget -= std::min(budget, lines.size());
+  bytes_->inc(static_cast<std::uint64_t>(new_offset - f.offset));  // what is handed out, not what is held back
   f.offset = new_offset;
   batch.positions.push_back({cfg_.name, file_key(f.dev, f.ino), std::to_string(f.offset)});
   return true;
