@@ -8,6 +8,10 @@
 #include <bit>
 #include <unordered_map>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "fingerprint/hash.hpp"
 #include "fingerprint/normalize.hpp"
 #include "fingerprint/stack_trace.hpp"
@@ -198,15 +202,27 @@ class EngineState {
       event = event.substr(0, opts_.max_event_bytes);
       fp.truncated = true;
     }
+    const bool plain_line = !fp.truncated && masks_.empty() && !w.explaining && event.find('\n') == sv::npos;
+    // A plain line of a shape seen before: its template and id are known (the shape memo).
+    ShapeEntry* shape_entry = nullptr;
+    const LineFormat sniffed = sniff_format(event);
+    if (!shapes_.empty() && plain_line && sniffed != LineFormat::json) {
+      shape_entry = &shape_slot(event);
+      if (shape_entry->used && shape_entry->shape == shape_) {
+        fp.template_text.assign(shape_entry->template_text);
+        fp.id.assign(shape_entry->id);
+        return;
+      }
+    }
     // One line seen a moment ago, as it came: its result is known (the recent-message cache).
     RecentEntry* line_entry = nullptr;
-    if (!recent_.empty() && !fp.truncated && masks_.empty() && !w.explaining && event.find('\n') == sv::npos) {
+    if (!recent_.empty() && plain_line && shape_entry == nullptr) {
       line_entry = &recent_slot(event, RecentKind::line);
       if (recent_hit(*line_entry, event, RecentKind::line, fp)) return;
     }
     // A structured line (JSON object, logfmt) counts by what a person reads first: its message
     // and its error; a stack trace held in a string field is parsed as a trace.
-    if (sniff_format(event) != LineFormat::plain) {
+    if (sniffed != LineFormat::plain) {
       StructuredLine s = parse_structured(event);
       if (s.format != LineFormat::plain) {
         w.format = s.format;
@@ -263,6 +279,7 @@ class EngineState {
       }
       compute_message(text, fp);
       if (line_entry != nullptr) recent_store(*line_entry, event, RecentKind::line, fp);
+      if (shape_entry != nullptr && !multi_line) shape_store(*shape_entry, fp);
       return;
     }
     id_into(enc_, fp.id);
@@ -397,6 +414,50 @@ class EngineState {
     fp.id.assign(e.id);
     return true;
   }
+  // Shape memo (keep_values off): direct-mapped by XXH3 of the line's shape, the shape kept to
+  // compare, so a hit is exact. The scanner, the header parser and the id read digits by class
+  // (is_digit, is_hex, how many in a row), never by value, so lines of one shape have one template
+  // and one id; a template that holds a digit (copied from the line) is not kept. Structured lines
+  // JSON lines (a number's value decides whether the line parses), multi-line events, user masks,
+  // cut events and --explain bypass it; a logfmt line (read by character class too) is kept when
+  // its message is one line.
+  struct ShapeEntry {
+    bool used = false;
+    std::string shape, template_text, id;
+  };
+  std::vector<ShapeEntry> shapes_ = std::vector<ShapeEntry>(opts_.keep_values ? 0 : std::bit_floor(opts_.shape_memo));
+  std::string shape_;  // the current line's shape
+  ShapeEntry& shape_slot(sv line) {
+    shape_.resize(line.size());
+    char* to = shape_.data();
+    const char* from = line.data();
+    std::size_t left = line.size();
+#if defined(__SSE2__)
+    // 16 bytes at a time: bytes in '0'..'9' become '0'.
+    const __m128i below = _mm_set1_epi8('0' - 1), above = _mm_set1_epi8('9' + 1), zero = _mm_set1_epi8('0');
+    for (; left >= 16; left -= 16, from += 16, to += 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from));
+      const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, below), _mm_cmplt_epi8(v, above));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(to),
+                       _mm_or_si128(_mm_and_si128(digit, zero), _mm_andnot_si128(digit, v)));
+    }
+#endif
+    for (; left > 0; --left) {
+      const char c = *from++;
+      *to++ = (c >= '0' && c <= '9') ? '0' : c;
+    }
+    const std::uint64_t h = XXH3_64bits(shape_.data(), shape_.size());
+    return shapes_[h & (shapes_.size() - 1)];
+  }
+  void shape_store(ShapeEntry& e, const Fingerprint& fp) {
+    for (char c : fp.template_text)
+      if (c >= '0' && c <= '9') return;
+    e.used = true;
+    e.shape.swap(shape_);
+    e.template_text.assign(fp.template_text);
+    e.id.assign(fp.id);
+  }
+
   void recent_store(RecentEntry& e, sv text, RecentKind kind, const Fingerprint& fp) const {
     e.kind = kind;
     e.text.assign(text);
