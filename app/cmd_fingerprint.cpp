@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -47,6 +48,20 @@ struct FingerprintFlags {
 };
 
 constexpr std::size_t iov_batch = 1024;  // IOV_MAX on Linux
+
+/// Hash of an id for the per-line tables: ids are 16 hex characters (fingerprint.hpp), already
+/// the output of a cryptographic hash, so their 16 bytes, mixed once, serve; other strings
+/// take std::hash.
+struct IdHash {
+  std::size_t operator()(const std::string& id) const noexcept {
+    if (id.size() != 16) return std::hash<std::string>{}(id);
+    std::uint64_t a = 0, b = 0;
+    std::memcpy(&a, id.data(), 8);
+    std::memcpy(&b, id.data() + 8, 8);
+    std::uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
+    return static_cast<std::size_t>(h ^ (h >> 32));
+  }
+};
 
 bool printable_ascii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -221,7 +236,7 @@ int run_lines(const FingerprintFlags& flags) {
         o.keep_values = false;  // ids and templates only
         return o;
       }()};
-      std::unordered_map<std::string, std::uint32_t> local;  // id -> local slot
+      std::unordered_map<std::string, std::uint32_t, IdHash> local;  // id -> local slot
       std::vector<Distinct> seen;                            // local slot -> first fingerprint
       std::vector<std::uint32_t> global;                     // local slot -> distinct slot
     };

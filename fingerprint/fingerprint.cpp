@@ -207,12 +207,19 @@ class EngineState {
     ShapeEntry* shape_entry = nullptr;
     const LineFormat sniffed = sniff_format(event);
     if (!shapes_.empty() && plain_line && sniffed != LineFormat::json) {
-      shape_entry = &shape_slot(event);
-      if (shape_entry->used && shape_entry->shape == shape_) {
-        fp.template_text.assign(shape_entry->template_text);
-        fp.id.assign(shape_entry->id);
-        return;
+      ShapeEntry* bucket = shape_bucket(event);
+      for (int k = 0; k < 2; ++k) {
+        if (bucket[k].used && bucket[k].shape == shape_) {
+          bucket[k].recent = true;
+          bucket[1 - k].recent = false;
+          fp.template_text.assign(bucket[k].template_text);
+          fp.id.assign(bucket[k].id);
+          return;
+        }
       }
+      // The way not used last gives way (an unused one first).
+      shape_entry = !bucket[0].used ? &bucket[0] : !bucket[1].used ? &bucket[1] : bucket[0].recent ? &bucket[1] : &bucket[0];
+      (shape_entry == bucket ? bucket[1] : bucket[0]).recent = false;
     }
     // One line seen a moment ago, as it came: its result is known (the recent-message cache).
     RecentEntry* line_entry = nullptr;
@@ -414,8 +421,8 @@ class EngineState {
     fp.id.assign(e.id);
     return true;
   }
-  // Shape memo (keep_values off): direct-mapped by XXH3 of the line's shape, the shape kept to
-  // compare, so a hit is exact. The scanner, the header parser and the id read digits by class
+  // Shape memo (keep_values off): two-way set-associative by XXH3 of the line's shape (the way not
+  // used last is replaced), the shape kept to compare, so a hit is exact. The scanner, the header parser and the id read digits by class
   // (is_digit, is_hex, how many in a row), never by value, so lines of one shape have one template
   // and one id; a template that holds a digit (copied from the line) is not kept. Structured lines
   // JSON lines (a number's value decides whether the line parses), multi-line events, user masks,
@@ -423,11 +430,12 @@ class EngineState {
   // its message is one line.
   struct ShapeEntry {
     bool used = false;
+    bool recent = false;  // of the two ways of its bucket, the one used last
     std::string shape, template_text, id;
   };
-  std::vector<ShapeEntry> shapes_ = std::vector<ShapeEntry>(opts_.keep_values ? 0 : std::bit_floor(opts_.shape_memo));
+  std::vector<ShapeEntry> shapes_ = std::vector<ShapeEntry>(opts_.keep_values || opts_.shape_memo < 2 ? 0 : std::bit_floor(opts_.shape_memo));
   std::string shape_;  // the current line's shape
-  ShapeEntry& shape_slot(sv line) {
+  ShapeEntry* shape_bucket(sv line) {
     shape_.resize(line.size());
     char* to = shape_.data();
     const char* from = line.data();
@@ -447,12 +455,13 @@ class EngineState {
       *to++ = (c >= '0' && c <= '9') ? '0' : c;
     }
     const std::uint64_t h = XXH3_64bits(shape_.data(), shape_.size());
-    return shapes_[h & (shapes_.size() - 1)];
+    return &shapes_[h & (shapes_.size() - 2)];  // a bucket is two adjacent slots
   }
   void shape_store(ShapeEntry& e, const Fingerprint& fp) {
     for (char c : fp.template_text)
       if (c >= '0' && c <= '9') return;
     e.used = true;
+    e.recent = true;
     e.shape.swap(shape_);
     e.template_text.assign(fp.template_text);
     e.id.assign(fp.id);
