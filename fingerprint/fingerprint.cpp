@@ -186,7 +186,10 @@ class EngineState {
   }
 
   struct Work {
-    Fingerprint fp;
+    Work() : fp(own) {}
+    explicit Work(Fingerprint& into) : fp(into) {}  // fills `into` in place (compute_into)
+    Fingerprint own;
+    Fingerprint& fp;
     ParsedTrace trace;
     FrameChoice choice;
     std::string message;
@@ -312,8 +315,7 @@ class EngineState {
   }
 
   void compute_into(sv event, Fingerprint& out) {
-    Work w;
-    w.fp = std::move(out);  // keeps the buffers' capacity
+    Work w(out);  // out's buffers keep their capacity
     w.fp.id.clear();
     w.fp.template_text.clear();
     w.fp.exception_type.clear();
@@ -321,7 +323,6 @@ class EngineState {
     w.fp.values.clear();
     w.fp.truncated = false;
     run(event, w);
-    out = std::move(w.fp);
   }
 
   std::string template_id(sv tmpl) {
