@@ -206,24 +206,10 @@ class EngineState {
       fp.truncated = true;
     }
     const bool plain_line = !fp.truncated && masks_.empty() && !w.explaining && event.find('\n') == sv::npos;
-    // A plain line of a shape seen before: its template and id are known (the shape memo).
-    ShapeEntry* shape_entry = nullptr;
+    // The slot the shape memo chose for this line on a miss (shape_lookup, just before), if any.
+    ShapeEntry* shape_entry = w.explaining ? nullptr : pending_shape_;
+    pending_shape_ = nullptr;
     const LineFormat sniffed = sniff_format(event);
-    if (!shapes_.empty() && plain_line && sniffed != LineFormat::json) {
-      ShapeEntry* bucket = shape_bucket(event);
-      for (int k = 0; k < 2; ++k) {
-        if (bucket[k].used && bucket[k].shape == shape_) {
-          bucket[k].recent = true;
-          bucket[1 - k].recent = false;
-          fp.template_text.assign(bucket[k].template_text);
-          fp.id.assign(bucket[k].id);
-          return;
-        }
-      }
-      // The way not used last gives way (an unused one first).
-      shape_entry = !bucket[0].used ? &bucket[0] : !bucket[1].used ? &bucket[1] : bucket[0].recent ? &bucket[1] : &bucket[0];
-      (shape_entry == bucket ? bucket[1] : bucket[0]).recent = false;
-    }
     // One line seen a moment ago, as it came: its result is known (the recent-message cache).
     RecentEntry* line_entry = nullptr;
     if (!recent_.empty() && plain_line && shape_entry == nullptr) {
@@ -308,20 +294,44 @@ class EngineState {
     id_into(enc_, fp.id);
   }
 
+  // A single plain or logfmt line of a shape seen before: its template and id are known (the shape
+  // memo); true then, with fp filled. On a miss, pending_shape_ is the slot run() fills.
+  bool shape_lookup(sv event, Fingerprint& fp) {
+    pending_shape_ = nullptr;
+    if (shapes_.empty() || event.size() > opts_.max_event_bytes || !masks_.empty() ||
+        event.find('\n') != sv::npos || sniff_format(event) == LineFormat::json)
+      return false;
+    ShapeEntry* bucket = shape_bucket(event);
+    for (int k = 0; k < 2; ++k) {
+      if (bucket[k].used && bucket[k].shape == shape_) {
+        bucket[k].recent = true;
+        bucket[1 - k].recent = false;
+        fp.template_text.assign(bucket[k].template_text);
+        fp.id.assign(bucket[k].id);
+        return true;
+      }
+    }
+    // The way not used last gives way (an unused one first).
+    pending_shape_ = !bucket[0].used ? &bucket[0] : !bucket[1].used ? &bucket[1] : bucket[0].recent ? &bucket[1] : &bucket[0];
+    (pending_shape_ == bucket ? bucket[1] : bucket[0]).recent = false;
+    return false;
+  }
+
   Fingerprint compute(sv event) {
     Work w;
-    run(event, w);
+    if (!shape_lookup(event, w.fp)) run(event, w);
     return std::move(w.fp);
   }
 
   void compute_into(sv event, Fingerprint& out) {
-    Work w(out);  // out's buffers keep their capacity
-    w.fp.id.clear();
-    w.fp.template_text.clear();
-    w.fp.exception_type.clear();
-    w.fp.frames.clear();
-    w.fp.values.clear();
-    w.fp.truncated = false;
+    out.id.clear();  // out's buffers keep their capacity
+    out.template_text.clear();
+    out.exception_type.clear();
+    out.frames.clear();
+    out.values.clear();
+    out.truncated = false;
+    if (shape_lookup(event, out)) return;  // before building a Work: the hot path of the CLI
+    Work w(out);
     run(event, w);
   }
 
@@ -436,6 +446,7 @@ class EngineState {
   };
   std::vector<ShapeEntry> shapes_ = std::vector<ShapeEntry>(opts_.keep_values || opts_.shape_memo < 2 ? 0 : std::bit_floor(opts_.shape_memo));
   std::string shape_;  // the current line's shape
+  ShapeEntry* pending_shape_ = nullptr;  // set by a missing shape_lookup, taken by the next run()
   ShapeEntry* shape_bucket(sv line) {
     shape_.resize(line.size());
     char* to = shape_.data();
@@ -449,6 +460,14 @@ class EngineState {
       const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, below), _mm_cmplt_epi8(v, above));
       _mm_storeu_si128(reinterpret_cast<__m128i*>(to),
                        _mm_or_si128(_mm_and_si128(digit, zero), _mm_andnot_si128(digit, v)));
+    }
+    if (left > 0 && line.size() >= 16) {  // the last 16 bytes again (the mapping is idempotent)
+      const std::size_t back = 16 - left;
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from - back));
+      const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, below), _mm_cmplt_epi8(v, above));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(to - back),
+                       _mm_or_si128(_mm_and_si128(digit, zero), _mm_andnot_si128(digit, v)));
+      left = 0;
     }
 #endif
     for (; left > 0; --left) {
