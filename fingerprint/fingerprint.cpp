@@ -453,20 +453,17 @@ class EngineState {
     const char* from = line.data();
     std::size_t left = line.size();
 #if defined(__SSE2__)
-    // 16 bytes at a time: bytes in '0'..'9' become '0'.
+    // 16 bytes at a time: bytes in '0'..'9' become '0'; the last 16 bytes once more for the rest
+    // (the mapping is idempotent).
     const __m128i below = _mm_set1_epi8('0' - 1), above = _mm_set1_epi8('9' + 1), zero = _mm_set1_epi8('0');
-    for (; left >= 16; left -= 16, from += 16, to += 16) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from));
+    auto map16 = [&](const char* in, char* out) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
       const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, below), _mm_cmplt_epi8(v, above));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(to),
-                       _mm_or_si128(_mm_and_si128(digit, zero), _mm_andnot_si128(digit, v)));
-    }
-    if (left > 0 && line.size() >= 16) {  // the last 16 bytes again (the mapping is idempotent)
-      const std::size_t back = 16 - left;
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(from - back));
-      const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, below), _mm_cmplt_epi8(v, above));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(to - back),
-                       _mm_or_si128(_mm_and_si128(digit, zero), _mm_andnot_si128(digit, v)));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_or_si128(_mm_and_si128(digit, zero), _mm_andnot_si128(digit, v)));
+    };
+    for (; left >= 16; left -= 16, from += 16, to += 16) map16(from, to);
+    if (left > 0 && line.size() >= 16) {
+      map16(from + left - 16, to + left - 16);
       left = 0;
     }
 #endif
