@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -47,6 +48,25 @@ struct FingerprintFlags {
 };
 
 constexpr std::size_t iov_batch = 1024;  // IOV_MAX on Linux
+
+/// An id as a key of the per-line tables: the engine's ids are 16 hex characters (fingerprint.hpp),
+/// held as two integers, so a lookup compares two words; being the output of a cryptographic hash,
+/// they hash with one multiply.
+struct IdKey {
+  std::uint64_t a = 0, b = 0;
+  bool operator==(const IdKey&) const = default;
+  explicit IdKey(std::string_view id) {
+    if (id.size() != 16) throw std::logic_error("fingerprint id of " + std::to_string(id.size()) + " characters");
+    std::memcpy(&a, id.data(), 8);
+    std::memcpy(&b, id.data() + 8, 8);
+  }
+};
+struct IdKeyHash {
+  std::size_t operator()(const IdKey& k) const noexcept {
+    const std::uint64_t h = (k.a ^ (k.b * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
+    return static_cast<std::size_t>(h ^ (h >> 32));
+  }
+};
 
 bool printable_ascii(std::string_view s) {
   return std::all_of(s.begin(), s.end(), [](char c) {
@@ -221,7 +241,7 @@ int run_lines(const FingerprintFlags& flags) {
         o.keep_values = false;  // ids and templates only
         return o;
       }()};
-      std::unordered_map<std::string, std::uint32_t> local;  // id -> local slot
+      std::unordered_map<IdKey, std::uint32_t, IdKeyHash> local;  // id -> local slot
       std::vector<Distinct> seen;                            // local slot -> first fingerprint
       std::vector<std::uint32_t> global;                     // local slot -> distinct slot
     };
@@ -245,10 +265,11 @@ int run_lines(const FingerprintFlags& flags) {
           piece.worker = w;
           for_each_line_of(piece.text, flags.max_line_bytes, [&](std::string_view line) {
             wk.engine.compute_into(line, f);
-            auto it = wk.local.find(f.id);
+            const IdKey key(f.id);
+            auto it = wk.local.find(key);
             if (it == wk.local.end()) {
               const bool message = f.exception_type.empty() && f.frames.empty();
-              it = wk.local.emplace(f.id, static_cast<std::uint32_t>(wk.seen.size())).first;
+              it = wk.local.emplace(key, static_cast<std::uint32_t>(wk.seen.size())).first;
               wk.seen.push_back({f.id, f.template_text, message});
             }
             piece.slots.push_back(it->second);

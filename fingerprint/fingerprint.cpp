@@ -8,6 +8,10 @@
 #include <bit>
 #include <unordered_map>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "fingerprint/hash.hpp"
 #include "fingerprint/normalize.hpp"
 #include "fingerprint/stack_trace.hpp"
@@ -182,7 +186,10 @@ class EngineState {
   }
 
   struct Work {
-    Fingerprint fp;
+    Work() : fp(own) {}
+    explicit Work(Fingerprint& into) : fp(into) {}  // fills `into` in place (compute_into)
+    Fingerprint own;
+    Fingerprint& fp;
     ParsedTrace trace;
     FrameChoice choice;
     std::string message;
@@ -198,15 +205,20 @@ class EngineState {
       event = event.substr(0, opts_.max_event_bytes);
       fp.truncated = true;
     }
+    const bool plain_line = !fp.truncated && masks_.empty() && !w.explaining && event.find('\n') == sv::npos;
+    // The slot the shape memo chose for this line on a miss (shape_lookup, just before), if any.
+    ShapeEntry* shape_entry = w.explaining ? nullptr : pending_shape_;
+    pending_shape_ = nullptr;
+    const LineFormat sniffed = sniff_format(event);
     // One line seen a moment ago, as it came: its result is known (the recent-message cache).
     RecentEntry* line_entry = nullptr;
-    if (!recent_.empty() && !fp.truncated && masks_.empty() && !w.explaining && event.find('\n') == sv::npos) {
+    if (!recent_.empty() && plain_line && shape_entry == nullptr) {
       line_entry = &recent_slot(event, RecentKind::line);
       if (recent_hit(*line_entry, event, RecentKind::line, fp)) return;
     }
     // A structured line (JSON object, logfmt) counts by what a person reads first: its message
     // and its error; a stack trace held in a string field is parsed as a trace.
-    if (sniff_format(event) != LineFormat::plain) {
+    if (sniffed != LineFormat::plain) {
       StructuredLine s = parse_structured(event);
       if (s.format != LineFormat::plain) {
         w.format = s.format;
@@ -263,6 +275,7 @@ class EngineState {
       }
       compute_message(text, fp);
       if (line_entry != nullptr) recent_store(*line_entry, event, RecentKind::line, fp);
+      if (shape_entry != nullptr && !multi_line) shape_store(*shape_entry, fp);
       return;
     }
     id_into(enc_, fp.id);
@@ -281,23 +294,45 @@ class EngineState {
     id_into(enc_, fp.id);
   }
 
+  // A single plain or logfmt line of a shape seen before: its template and id are known (the shape
+  // memo); true then, with fp filled. On a miss, pending_shape_ is the slot run() fills.
+  bool shape_lookup(sv event, Fingerprint& fp) {
+    pending_shape_ = nullptr;
+    if (shapes_.empty() || event.size() > opts_.max_event_bytes || !masks_.empty() ||
+        event.find('\n') != sv::npos || sniff_format(event) == LineFormat::json)
+      return false;
+    ShapeEntry* bucket = shape_bucket(event);
+    for (int k = 0; k < 2; ++k) {
+      if (bucket[k].used && bucket[k].shape == shape_) {
+        bucket[k].recent = true;
+        bucket[1 - k].recent = false;
+        fp.template_text.assign(bucket[k].template_text);
+        fp.id.assign(bucket[k].id);
+        return true;
+      }
+    }
+    // The way not used last gives way (an unused one first).
+    pending_shape_ = !bucket[0].used ? &bucket[0] : !bucket[1].used ? &bucket[1] : bucket[0].recent ? &bucket[1] : &bucket[0];
+    (pending_shape_ == bucket ? bucket[1] : bucket[0]).recent = false;
+    return false;
+  }
+
   Fingerprint compute(sv event) {
     Work w;
-    run(event, w);
+    if (!shape_lookup(event, w.fp)) run(event, w);
     return std::move(w.fp);
   }
 
   void compute_into(sv event, Fingerprint& out) {
-    Work w;
-    w.fp = std::move(out);  // keeps the buffers' capacity
-    w.fp.id.clear();
-    w.fp.template_text.clear();
-    w.fp.exception_type.clear();
-    w.fp.frames.clear();
-    w.fp.values.clear();
-    w.fp.truncated = false;
+    out.id.clear();  // out's buffers keep their capacity
+    out.template_text.clear();
+    out.exception_type.clear();
+    out.frames.clear();
+    out.values.clear();
+    out.truncated = false;
+    if (shape_lookup(event, out)) return;  // before building a Work: the hot path of the CLI
+    Work w(out);
     run(event, w);
-    out = std::move(w.fp);
   }
 
   std::string template_id(sv tmpl) {
@@ -397,6 +432,58 @@ class EngineState {
     fp.id.assign(e.id);
     return true;
   }
+  // Shape memo (keep_values off): two-way set-associative by XXH3 of the line's shape (the way not
+  // used last is replaced), the shape kept to compare, so a hit is exact. The scanner, the header parser and the id read digits by class
+  // (is_digit, is_hex, how many in a row), never by value, so lines of one shape have one template
+  // and one id; a template that holds a digit (copied from the line) is not kept. Structured lines
+  // JSON lines (a number's value decides whether the line parses), multi-line events, user masks,
+  // cut events and --explain bypass it; a logfmt line (read by character class too) is kept when
+  // its message is one line.
+  struct ShapeEntry {
+    bool used = false;
+    bool recent = false;  // of the two ways of its bucket, the one used last
+    std::string shape, template_text, id;
+  };
+  std::vector<ShapeEntry> shapes_ = std::vector<ShapeEntry>(opts_.keep_values || opts_.shape_memo < 2 ? 0 : std::bit_floor(opts_.shape_memo));
+  std::string shape_;  // the current line's shape
+  ShapeEntry* pending_shape_ = nullptr;  // set by a missing shape_lookup, taken by the next run()
+  ShapeEntry* shape_bucket(sv line) {
+    shape_.resize(line.size());
+    char* to = shape_.data();
+    const char* from = line.data();
+    std::size_t left = line.size();
+#if defined(__SSE2__)
+    // 16 bytes at a time: bytes in '0'..'9' become '0'; the last 16 bytes once more for the rest
+    // (the mapping is idempotent).
+    const __m128i below = _mm_set1_epi8('0' - 1), above = _mm_set1_epi8('9' + 1), zero = _mm_set1_epi8('0');
+    auto map16 = [&](const char* in, char* out) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in));
+      const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(v, below), _mm_cmplt_epi8(v, above));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out), _mm_or_si128(_mm_and_si128(digit, zero), _mm_andnot_si128(digit, v)));
+    };
+    for (; left >= 16; left -= 16, from += 16, to += 16) map16(from, to);
+    if (left > 0 && line.size() >= 16) {
+      map16(from + left - 16, to + left - 16);
+      left = 0;
+    }
+#endif
+    for (; left > 0; --left) {
+      const char c = *from++;
+      *to++ = (c >= '0' && c <= '9') ? '0' : c;
+    }
+    const std::uint64_t h = XXH3_64bits(shape_.data(), shape_.size());
+    return &shapes_[h & (shapes_.size() - 2)];  // a bucket is two adjacent slots
+  }
+  void shape_store(ShapeEntry& e, const Fingerprint& fp) {
+    for (char c : fp.template_text)
+      if (c >= '0' && c <= '9') return;
+    e.used = true;
+    e.recent = true;
+    e.shape.swap(shape_);
+    e.template_text.assign(fp.template_text);
+    e.id.assign(fp.id);
+  }
+
   void recent_store(RecentEntry& e, sv text, RecentKind kind, const Fingerprint& fp) const {
     e.kind = kind;
     e.text.assign(text);

@@ -50,6 +50,13 @@ struct Options {
   /// after its header, seen among the last few thousand gets its result again without the
   /// scanner. Not part of the algorithm: the result is the same either way.
   std::size_t recent_messages = 4096;
+  /// Slots of the shape memo (a power of two, two ways per bucket; below 2 turns it off), used only
+  /// when keep_values is off. A single plain or logfmt line whose shape (the line with every digit
+  /// written as '0') was seen before gets that shape's template and id without the scanner: no rule
+  /// reads a digit's value, only that it is a digit, and templates hold no digits (a result that
+  /// does is not kept); JSON lines bypass it. Not part of the algorithm: the result is the same
+  /// either way (tests/fingerprint/fingerprint_test.cpp, fingerprint/README.md).
+  std::size_t shape_memo = 1 << 15;
 };
 
 namespace detail {
