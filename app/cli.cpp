@@ -11,6 +11,7 @@
 #include "fingerprint/fingerprint.hpp"
 #include "schema/log.hpp"
 #include "schema/sqlite_db.hpp"
+#include "schema/text.hpp"
 
 namespace selfheal::app {
 
@@ -59,6 +60,17 @@ int run_cli(int argc, char** argv) {
   register_healer_commands(app, st);
   register_llm_commands(app, st);
 
+  // An unknown first word is an unknown subcommand, not "a subcommand is required" (issue 19).
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    for (const auto* sub : app.get_subcommands([](CLI::App*) { return true; }))
+      known = known || sub->check_name(argv[1]);
+    if (!known) {
+      std::cerr << "selfheal: unknown subcommand '" << escape_control(argv[1])
+                << "'; run `selfheal --help` for the list\n";
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -4,10 +4,9 @@
 //   selfheal approve ID [--by NAME] [--note TEXT]
 //   selfheal reject ID  [--by NAME] [--note TEXT]
 // They talk to a running server (--server URL, else the config's listen address if it answers) and
-// fall back to the database file when no server runs. Every call sends the API token ($SELFHEAL_TOKEN,
-// app/cli_client.hpp cli_token); the server records the token's name as the approver (--by applies
-// only to the database file).
-#include <httplib.h>
+// fall back to the database file when no server runs (never creating one). Server, token and CA are
+// found as for every command (app/cli_client.hpp); the server records the token's name as the approver
+// (--by applies only to the database file).
 
 #include <CLI/CLI.hpp>
 #include <cstdlib>
@@ -29,74 +28,32 @@ namespace {
 
 using nlohmann::json;
 
+/// Server, token and CA are found as every CLI command finds them (app/cli_client.hpp).
 struct HealerCliOptions {
-  std::string config_file;
-  std::string data_dir;
-  std::string server;
+  CliState target;
   bool json_out = false;
 };
 
 void add_common(CLI::App* cmd, HealerCliOptions& o) {
-  cmd->add_option("-c,--config", o.config_file, "YAML config file")->envname("SELFHEAL_CONFIG");
-  cmd->add_option("-d,--data-dir", o.data_dir, "Directory holding the SQLite database");
-  cmd->add_option("--server", o.server, "Base URL of a running server (default: the config's listen address)");
+  add_target_options(cmd, o.target, false);
   cmd->add_flag("--json", o.json_out, "Print JSON");
 }
-
-struct Target {
-  Config cfg;
-  std::string server;  // "" → use the database file
-};
 
 int fail(const std::string& msg, int code = 1) {
   std::cerr << "selfheal: " << terminal_safe(msg, Newlines::keep) << "\n";
   return code;
 }
 
-/// Loads the config and decides where to go: an explicit --server, else the configured listen address
-/// when /healthz answers there, else the DB file.
-Result<Target> resolve(HealerCliOptions o, const CliState& st) {
-  if (o.config_file.empty()) o.config_file = st.config_file;
-  if (o.data_dir.empty()) o.data_dir = st.data_dir;
-  if (o.server.empty()) o.server = st.server;
-  CliOverrides flags;
-  if (!o.data_dir.empty()) flags.data_dir = o.data_dir;
-  flags.tokens_need_env = false;  // the server's token variables; the CLI sends its own (cli_token)
-  auto cfg = load_config(o.config_file, flags);
-  if (!cfg) return cfg.error();
-  Target t{std::move(*cfg), o.server};
-  if (t.server.empty() && t.cfg.server.port > 0 && o.data_dir.empty()) {
-    std::string host = t.cfg.server.host == "0.0.0.0" ? "127.0.0.1" : t.cfg.server.host;
-    std::string url = "http://" + host + ":" + std::to_string(t.cfg.server.port);
-    httplib::Client cli(url);
-    cli.set_connection_timeout(0, 300'000);
-    cli.set_read_timeout(1, 0);
-    if (auto r = cli.Get("/healthz"); r && r->status == 200) t.server = url;
-  }
-  return t;
+/// An explicit --server (or $SELFHEAL_SERVER), else the configured listen address when /healthz answers
+/// there, else the DB file.
+Result<CliTarget> resolve(const HealerCliOptions& o, const CliState&) { return resolve_target(o.target); }
+int resolve_failed(const Error& e) { return fail(e.code == ErrorCode::config ? "config error:\n" + e.message : e.message, e.code == ErrorCode::config ? 2 : 1); }
+
+ApiReply call(const CliTarget& t, const std::string& method, const std::string& path, const std::string& body = {}) {
+  return method == "GET" ? api_get(t, path) : api_post_raw(t, path, body);
 }
 
-struct HttpResult {
-  int status = 0;
-  std::string body;
-};
-
-HttpResult call(const Target& t, const std::string& method, const std::string& path, const std::string& body = {}) {
-  httplib::Client cli(t.server);
-  cli.set_connection_timeout(5, 0);
-  cli.set_read_timeout(30, 0);
-  httplib::Headers h;
-  if (std::string tok = cli_token(t.cfg); !tok.empty()) h.emplace("Authorization", "Bearer " + tok);
-  auto r = method == "GET" ? cli.Get(path.c_str(), h) : cli.Post(path.c_str(), h, body, "application/json");
-  if (!r) return {0, "cannot reach " + t.server + ": " + httplib::to_string(r.error())};
-  return {r->status, r->body};
-}
-
-std::string error_text(const HttpResult& r) {
-  auto j = json::parse(r.body, nullptr, false);
-  if (j.is_object() && j.contains("error") && j["error"].is_string()) return j["error"].get<std::string>();
-  return r.body;
-}
+std::string error_text(const ApiReply& r) { return r.error_text(); }
 
 int print_rules(const json& rules_doc, bool as_json) {
   if (as_json) {
@@ -147,8 +104,8 @@ void print_approval(const json& raw) {
   std::cout << "\n";
 }
 
-Result<std::shared_ptr<SqliteHealingStore>> open_store(const Config& cfg) {
-  auto db = SqliteDb::open({cfg.storage.db_path()});
+Result<std::shared_ptr<SqliteHealingStore>> open_store(const CliTarget& t) {
+  auto db = open_existing_db(t);  // a read never creates a database
   if (!db) return db.error();
   return std::make_shared<SqliteHealingStore>(*db);
 }
@@ -156,7 +113,7 @@ Result<std::shared_ptr<SqliteHealingStore>> open_store(const Config& cfg) {
 int decide(const HealerCliOptions& o, const CliState& st, std::int64_t id, bool approve, std::string by,
            const std::string& note) {
   auto t = resolve(o, st);
-  if (!t) return fail("config error:\n" + t.error().message, 2);
+  if (!t) return resolve_failed(t.error());
   if (by.empty()) by = default_user();
   if (auto e = name_error("--by", by); !e.empty()) return fail(e, 2);
   if (!t->server.empty()) {
@@ -164,15 +121,15 @@ int decide(const HealerCliOptions& o, const CliState& st, std::int64_t id, bool 
     auto r =
         call(*t, "POST", "/api/v1/approvals/" + std::to_string(id) + (approve ? "/approve" : "/reject"), body.dump());
     if (r.status != 200)
-      return fail(r.status == 0 ? r.body : error_text(r), r.status == 404 || r.status == 409 ? 1 : 1);
-    auto j = json::parse(r.body, nullptr, false);
+      return fail(error_text(r));
+    const json& j = r.body;
     if (o.json_out)
-      std::cout << r.body << "\n";
+      std::cout << r.raw << "\n";
     else
       print_approval(j);
     return 0;
   }
-  auto store = open_store(t->cfg);
+  auto store = open_store(*t);
   if (!store) return fail(store.error().message);
   SystemClock clock;
   auto r = (*store)->decide_approval(id, approve, by, clock.now_ms(), note);
@@ -193,19 +150,19 @@ void register_healer_commands(CLI::App& app, CliState& st) {
   rules->callback([rules_opts, &st] {
     auto t = resolve(*rules_opts, st);
     if (!t) {
-      st.exit_code = fail("config error:\n" + t.error().message, 2);
+      st.exit_code = resolve_failed(t.error());
       return;
     }
     if (!t->server.empty()) {
       auto r = call(*t, "GET", "/api/v1/healing/rules");
       if (r.status != 200) {
-        st.exit_code = fail(r.status == 0 ? r.body : error_text(r));
+        st.exit_code = fail(error_text(r));
         return;
       }
-      st.exit_code = print_rules(json::parse(r.body), rules_opts->json_out || st.json);
+      st.exit_code = print_rules(r.body, rules_opts->json_out || st.json);
       return;
     }
-    auto doc = local_rules(t->cfg);
+    auto doc = local_rules(t->config);
     if (doc.contains("error")) {
       st.exit_code = fail(doc["error"].get<std::string>(), 2);
       return;
@@ -221,19 +178,19 @@ void register_healer_commands(CLI::App& app, CliState& st) {
   list->callback([list_opts, status, &st] {
     auto t = resolve(*list_opts, st);
     if (!t) {
-      st.exit_code = fail("config error:\n" + t.error().message, 2);
+      st.exit_code = resolve_failed(t.error());
       return;
     }
     json arr = json::array();
     if (!t->server.empty()) {
       auto r = call(*t, "GET", "/api/v1/approvals?status=" + *status);
       if (r.status != 200) {
-        st.exit_code = fail(r.status == 0 ? r.body : error_text(r));
+        st.exit_code = fail(error_text(r));
         return;
       }
-      arr = json::parse(r.body)["approvals"];
+      arr = r.body.value("approvals", json::array());
     } else {
-      auto store = open_store(t->cfg);
+      auto store = open_store(*t);
       if (!store) {
         st.exit_code = fail(store.error().message);
         return;

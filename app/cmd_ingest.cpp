@@ -3,8 +3,8 @@
 //   selfheal dead-letters list   [--source S] [--after ID] [--limit N] [--json]
 //   selfheal dead-letters replay (--id N | --all) [--force]
 //
-// Both work on the database file of the config (offline: `selfheal serve` need not run), or on a
-// running server with --server URL (GET /api/v1/dead-letters, POST /api/v1/dead-letters/{id}/replay).
+// Both work on a running server (found as for every command, app/cli_client.hpp), or on the existing
+// database file of the config when none answers (`selfheal serve` need not run) (GET /api/v1/dead-letters, POST /api/v1/dead-letters/{id}/replay).
 // Replay re-decodes the stored Loki push payload, ingests it through a Pipeline and marks it replayed.
 #include <httplib.h>
 
@@ -27,9 +27,7 @@ namespace selfheal::app {
 namespace {
 
 struct DeadLetterArgs {
-  std::string config_file;
-  std::string data_dir;
-  std::string server;
+  CliState target;  // server, token and CA as for every command (app/cli_client.hpp)
   std::string source;
   std::int64_t after = 0;
   std::int64_t limit = 50;
@@ -39,11 +37,7 @@ struct DeadLetterArgs {
   bool json = false;
 };
 
-void add_common(CLI::App* cmd, DeadLetterArgs& a) {
-  cmd->add_option("-c,--config", a.config_file, "YAML config file (for the data dir)")->envname("SELFHEAL_CONFIG");
-  cmd->add_option("-d,--data-dir", a.data_dir, "Directory holding the SQLite database");
-  cmd->add_option("--server", a.server, "Base URL of a running selfheal (use its API instead of the file)");
-}
+void add_common(CLI::App* cmd, DeadLetterArgs& a) { add_target_options(cmd, a.target, false); }
 
 /// Everything an offline command needs: config, store and a running pipeline on the DB file.
 struct Offline {
@@ -59,14 +53,10 @@ struct Offline {
   }
 };
 
-Result<std::unique_ptr<Offline>> open_offline(const DeadLetterArgs& a, bool with_pipeline) {
-  CliOverrides flags;
-  if (!a.data_dir.empty()) flags.data_dir = a.data_dir;
-  auto cfg = load_config(a.config_file, flags);
-  if (!cfg) return cfg.error();
+Result<std::unique_ptr<Offline>> open_offline(const CliTarget& t, bool with_pipeline) {
   auto o = std::make_unique<Offline>();
-  o->cfg = std::move(*cfg);
-  auto db = SqliteDb::open({o->cfg.storage.db_path(), 5000, o->cfg.storage.synchronous_full});
+  o->cfg = t.config;
+  auto db = open_existing_db(t);  // never creates a database
   if (!db) return db.error();
   o->db = *db;
   StoreOptions sopts;
@@ -80,15 +70,6 @@ Result<std::unique_ptr<Offline>> open_offline(const DeadLetterArgs& a, bool with
   return o;
 }
 
-/// Reads and replays need the API token once the server has any (app/cli_client.hpp cli_token).
-httplib::Headers token_headers(const DeadLetterArgs& a) {
-  CliOverrides flags;
-  flags.tokens_need_env = false;
-  auto cfg = load_config(a.config_file, flags);
-  httplib::Headers h;
-  if (std::string t = cfg ? cli_token(*cfg) : cli_token(Config{}); !t.empty()) h.emplace("Authorization", "Bearer " + t);
-  return h;
-}
 
 void print_rows(const nlohmann::json& raw, bool as_json) {
   if (as_json) {
@@ -103,8 +84,8 @@ void print_rows(const nlohmann::json& raw, bool as_json) {
   }
 }
 
-int list_offline(const DeadLetterArgs& a) {
-  auto o = open_offline(a, false);
+int list_offline(const DeadLetterArgs& a, const CliTarget& t) {
+  auto o = open_offline(t, false);
   if (!o) {
     std::cerr << "selfheal: " << terminal_safe(o.error().message, Newlines::keep) << "\n";
     return o.error().code == ErrorCode::config ? 2 : 1;
@@ -123,18 +104,16 @@ int list_offline(const DeadLetterArgs& a) {
   return 0;
 }
 
-int list_remote(const DeadLetterArgs& a) {
-  httplib::Client cli(a.server);
-  cli.set_read_timeout(std::chrono::seconds(30));
+int list_remote(const DeadLetterArgs& a, const CliTarget& t) {
   std::string path = "/api/v1/dead-letters?limit=" + std::to_string(a.limit) + "&after=" + std::to_string(a.after);
   if (!a.source.empty()) path += "&source=" + httplib::detail::encode_query_param(a.source);
-  auto r = cli.Get(path.c_str(), token_headers(a));
-  if (!r || r->status != 200) {
-    std::cerr << "selfheal: " << terminal_safe(r ? r->body : httplib::to_string(r.error())) << "\n";
+  auto r = api_get(t, path);
+  if (r.status != 200) {
+    std::cerr << "selfheal: " << terminal_safe(r.error_text()) << "\n";
     return 1;
   }
-  auto body = nlohmann::json::parse(r->body, nullptr, false);
-  if (body.is_discarded() || !body.contains("items")) {
+  const auto& body = r.body;
+  if (!body.is_object() || !body.contains("items")) {
     std::cerr << "selfheal: unexpected answer from the server\n";
     return 1;
   }
@@ -142,8 +121,8 @@ int list_remote(const DeadLetterArgs& a) {
   return 0;
 }
 
-int replay_offline(const DeadLetterArgs& a) {
-  auto o = open_offline(a, true);
+int replay_offline(const DeadLetterArgs& a, const CliTarget& t) {
+  auto o = open_offline(t, true);
   if (!o) {
     std::cerr << "selfheal: " << terminal_safe(o.error().message, Newlines::keep) << "\n";
     return o.error().code == ErrorCode::config ? 2 : 1;
@@ -180,21 +159,18 @@ int replay_offline(const DeadLetterArgs& a) {
   return failures ? 1 : 0;
 }
 
-int replay_remote(const DeadLetterArgs& a) {
-  httplib::Client cli(a.server);
-  cli.set_read_timeout(std::chrono::seconds(60));
-  const httplib::Headers headers = token_headers(a);
+int replay_remote(const DeadLetterArgs& a, const CliTarget& t) {
   std::vector<std::int64_t> ids;
   if (a.all) {
     std::int64_t after = 0;
     for (;;) {
-      auto r = cli.Get(("/api/v1/dead-letters?limit=1000&after=" + std::to_string(after)).c_str(), headers);
-      if (!r || r->status != 200) {
-        std::cerr << "selfheal: cannot list dead letters: " << terminal_safe(r ? r->body : httplib::to_string(r.error())) << "\n";
+      auto r = api_get(t, "/api/v1/dead-letters?limit=1000&after=" + std::to_string(after));
+      if (r.status != 200) {
+        std::cerr << "selfheal: cannot list dead letters: " << terminal_safe(r.error_text()) << "\n";
         return 1;
       }
-      auto body = nlohmann::json::parse(r->body, nullptr, false);
-      if (body.is_discarded()) return 1;
+      const auto& body = r.body;
+      if (!body.is_object() || !body.contains("items")) return 1;
       for (const auto& d : body["items"]) {
         after = d["id"].get<std::int64_t>();
         if ((!d["replayed"].get<bool>() || a.force) && (a.source.empty() || d["source"] == a.source)) ids.push_back(after);
@@ -207,16 +183,27 @@ int replay_remote(const DeadLetterArgs& a) {
   int failures = 0;
   for (auto id : ids) {
     std::string path = "/api/v1/dead-letters/" + std::to_string(id) + "/replay" + (a.force ? "?force=1" : "");
-    auto r = cli.Post(path.c_str(), headers, "", "application/json");
-    if (r && r->status == 200) {
-      std::cout << "replayed " << id << ": " << terminal_safe(r->body) << "\n";
+    auto r = api_post_raw(t, path, "");
+    if (r.status == 200) {
+      std::cout << "replayed " << id << ": " << terminal_safe(r.raw) << "\n";
     } else {
       ++failures;
-      std::cerr << "not replayed " << id << ": " << terminal_safe(r ? r->body : httplib::to_string(r.error())) << "\n";
+      std::cerr << "not replayed " << id << ": " << terminal_safe(r.error_text()) << "\n";
     }
   }
   std::cout << ids.size() - static_cast<std::size_t>(failures) << " replayed, " << failures << " failed\n";
   return failures ? 1 : 0;
+}
+
+/// Finds the server (or the database file) as every command does, then runs the matching half.
+int run_on_target(const DeadLetterArgs& a, int (*offline)(const DeadLetterArgs&, const CliTarget&),
+                  int (*remote)(const DeadLetterArgs&, const CliTarget&)) {
+  auto t = resolve_target(a.target);
+  if (!t) {
+    std::cerr << "selfheal: " << terminal_safe(t.error().message, Newlines::keep) << "\n";
+    return t.error().code == ErrorCode::config ? 2 : 1;
+  }
+  return t->server.empty() ? offline(a, *t) : remote(a, *t);
 }
 
 }  // namespace
@@ -232,7 +219,7 @@ void register_ingest_commands(CLI::App& app, CliState& st) {
   list->add_option("--after", args->after, "Start after this id (cursor)");
   list->add_option("--limit", args->limit, "At most this many")->check(CLI::Range(1, 1000));
   list->add_flag("--json", args->json, "Print JSON");
-  list->callback([args, &st] { st.exit_code = args->server.empty() ? list_offline(*args) : list_remote(*args); });
+  list->callback([args, &st] { st.exit_code = run_on_target(*args, list_offline, list_remote); });
 
   auto* replay = dl->add_subcommand("replay", "Decode stored Loki push payloads again and ingest them.");
   add_common(replay, *args);
@@ -247,7 +234,7 @@ void register_ingest_commands(CLI::App& app, CliState& st) {
       st.exit_code = 2;
       return;
     }
-    st.exit_code = args->server.empty() ? replay_offline(*args) : replay_remote(*args);
+    st.exit_code = run_on_target(*args, replay_offline, replay_remote);
   });
 }
 

@@ -29,50 +29,23 @@ namespace {
 
 using nlohmann::json;
 
+/// Where the commands go: server, token and CA found as every CLI command finds them
+/// (app/cli_client.hpp: flag > environment > config).
 struct LlmCliOptions {
-  std::string config_file;
-  std::string data_dir;
-  std::string server;
+  CliState target;
   bool json_out = false;
 };
 
 void add_common(CLI::App* cmd, LlmCliOptions& o) {
-  cmd->add_option("-c,--config", o.config_file, "YAML config file")->envname("SELFHEAL_CONFIG");
-  cmd->add_option("-d,--data-dir", o.data_dir, "Directory holding the SQLite database");
-  cmd->add_option("--server", o.server,
-                  "Base URL of a running server (e.g. http://127.0.0.1:8080); default: the DB file");
+  add_target_options(cmd, o.target, false);
   cmd->add_flag("--json", o.json_out, "Print JSON");
 }
 
-Result<Config> load(const LlmCliOptions& o) {
-  CliOverrides flags;
-  if (!o.data_dir.empty()) flags.data_dir = o.data_dir;
-  flags.tokens_need_env = false;  // the server's token variables; the CLI sends its own (cli_token)
-  return load_config(o.config_file, flags);
-}
+using HttpResult = ApiReply;
 
-/// The API token of every call (app/cli_client.hpp cli_token).
-std::string api_token(const LlmCliOptions& o) {
-  if (!o.config_file.empty())
-    if (auto cfg = load(o)) return cli_token(*cfg);
-  return cli_token(Config{});
-}
-
-struct HttpResult {
-  int status = 0;
-  std::string body;
-};
-
-HttpResult http_call(const LlmCliOptions& o, const std::string& method, const std::string& path,
+HttpResult http_call(const CliTarget& t, const std::string& method, const std::string& path,
                      const std::string& body = {}) {
-  httplib::Client cli(o.server);
-  cli.set_connection_timeout(5, 0);
-  cli.set_read_timeout(30, 0);
-  httplib::Headers h;
-  if (std::string t = api_token(o); !t.empty()) h.emplace("Authorization", "Bearer " + t);
-  auto r = method == "GET" ? cli.Get(path.c_str(), h) : cli.Post(path.c_str(), h, body, "application/json");
-  if (!r) return {0, "cannot reach " + o.server + ": " + httplib::to_string(r.error())};
-  return {r->status, r->body};
+  return method == "GET" ? api_get(t, path) : api_post_raw(t, path, body);
 }
 
 int fail(const std::string& msg, int code = 1) {
@@ -80,11 +53,7 @@ int fail(const std::string& msg, int code = 1) {
   return code;
 }
 
-std::string error_text(const HttpResult& r) {
-  json j = json::parse(r.body, nullptr, false);
-  if (!j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_string()) return j["error"];
-  return "HTTP " + std::to_string(r.status) + " " + r.body;
-}
+std::string error_text(const HttpResult& r) { return r.error_text(); }
 
 void print_suggestion(const json& raw, bool as_json) {
   if (as_json) {
@@ -118,11 +87,10 @@ struct LocalStack {
   std::unique_ptr<llm::SuggestionService> service;
 };
 
-Result<std::unique_ptr<LocalStack>> open_local(const Config& cfg, bool with_provider) {
+Result<std::unique_ptr<LocalStack>> open_local(const CliTarget& t, bool with_provider) {
+  const Config& cfg = t.config;
   auto st = std::make_unique<LocalStack>();
-  SqliteOptions so;
-  so.path = cfg.storage.db_path();
-  auto db = SqliteDb::open(so);
+  auto db = open_existing_db(t);  // a read never creates a database
   if (!db) return db.error();
   st->db = *db;
   st->store = std::make_unique<SqliteStore>(st->db, st->clock);
@@ -142,20 +110,23 @@ Result<std::unique_ptr<LocalStack>> open_local(const Config& cfg, bool with_prov
 }
 
 int run_suggest(const LlmCliOptions& o, const std::string& id, bool preview, bool force) {
-  if (!o.server.empty()) {
+  auto target = resolve_target(o.target);
+  if (!target) return fail(target.error().message, target.error().code == ErrorCode::config ? 2 : 1);
+  const CliTarget& t = *target;
+  if (!t.server.empty()) {
     if (preview) {
-      auto r = http_call(o, "GET", "/api/v1/fingerprints/" + id + "/suggest/preview");
+      auto r = http_call(t, "GET", "/api/v1/fingerprints/" + id + "/suggest/preview");
       if (r.status != 200) return fail(error_text(r));
-      std::cout << r.body << "\n";
+      std::cout << r.raw << "\n";
       return 0;
     }
-    auto before = http_call(o, "GET", "/api/v1/suggestions?limit=1&fingerprint=" + id);
+    auto before = http_call(t, "GET", "/api/v1/suggestions?limit=1&fingerprint=" + id);
     std::int64_t newest_before = 0;
     if (before.status == 200) {
-      json j = json::parse(before.body, nullptr, false);
+      const json& j = before.body;
       if (!j.is_discarded() && !j["items"].empty()) newest_before = j["items"][0].value("id", 0);
     }
-    auto r = http_call(o, "POST", "/api/v1/fingerprints/" + id + "/suggest",
+    auto r = http_call(t, "POST", "/api/v1/fingerprints/" + id + "/suggest",
                        json{{"force", force}, {"requested_by", "cli"}}.dump());
     if (r.status != 202) return fail(error_text(r));
     // Wait for the worker: the newest suggestion of this fingerprint changes, or one already existed
@@ -165,9 +136,9 @@ int run_suggest(const LlmCliOptions& o, const std::string& id, bool preview, boo
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     json last;
     while (std::chrono::steady_clock::now() < deadline) {
-      auto list = http_call(o, "GET", "/api/v1/suggestions?limit=1&fingerprint=" + id);
+      auto list = http_call(t, "GET", "/api/v1/suggestions?limit=1&fingerprint=" + id);
       if (list.status == 200) {
-        json j = json::parse(list.body, nullptr, false);
+        const json& j = list.body;
         if (!j.is_discarded() && !j["items"].empty()) {
           last = j["items"][0];
           if (last.value("id", 0) != newest_before || (!force && newest_before != 0)) {
@@ -181,9 +152,7 @@ int run_suggest(const LlmCliOptions& o, const std::string& id, bool preview, boo
     }
     return fail("no suggestion within 120 s; see GET /api/v1/suggestions/{id} attempts or the server log");
   }
-  auto cfg = load(o);
-  if (!cfg) return fail("config error:\n" + cfg.error().message, 2);
-  auto st = open_local(*cfg, true);
+  auto st = open_local(t, true);
   if (!st) return fail(st.error().message, st.error().code == ErrorCode::config ? 2 : 1);
   if (preview) {
     auto body = (*st)->service->preview(id);
@@ -204,18 +173,23 @@ int run_suggest(const LlmCliOptions& o, const std::string& id, bool preview, boo
 
 int run_review(const LlmCliOptions& o, const std::string& action, const std::string& id, const std::string& who,
                const std::string& comment, const std::string& status_filter) {
+  if (action != "list") {
+    if (id.empty()) return fail("review " + action + " needs a suggestion ID", 2);
+    if (auto e = name_error("--who", who); !e.empty()) return fail(e, 2);
+  }
+  auto target = resolve_target(o.target);
+  if (!target) return fail(target.error().message, target.error().code == ErrorCode::config ? 2 : 1);
+  const CliTarget& t = *target;
   if (action == "list") {
     json items;
-    if (!o.server.empty()) {
+    if (!t.server.empty()) {
       std::string path = "/api/v1/suggestions?limit=100";
       if (!status_filter.empty()) path += "&status=" + status_filter;
-      auto r = http_call(o, "GET", path);
+      auto r = http_call(t, "GET", path);
       if (r.status != 200) return fail(error_text(r));
-      items = json::parse(r.body, nullptr, false)["items"];
+      items = r.body.value("items", json::array());
     } else {
-      auto cfg = load(o);
-      if (!cfg) return fail("config error:\n" + cfg.error().message, 2);
-      auto st = open_local(*cfg, false);
+      auto st = open_local(t, false);
       if (!st) return fail(st.error().message);
       SuggestionQuery q;
       q.limit = 100;
@@ -235,18 +209,14 @@ int run_review(const LlmCliOptions& o, const std::string& action, const std::str
     }
     return 0;
   }
-  if (id.empty()) return fail("review " + action + " needs a suggestion ID", 2);
-  if (auto e = name_error("--who", who); !e.empty()) return fail(e, 2);
   json result;
-  if (!o.server.empty()) {
-    auto r = http_call(o, "POST", "/api/v1/suggestions/" + id + "/" + action,
+  if (!t.server.empty()) {
+    auto r = http_call(t, "POST", "/api/v1/suggestions/" + id + "/" + action,
                        json{{"who", who}, {"comment", comment}}.dump());
     if (r.status != 200) return fail(error_text(r));
-    result = json::parse(r.body, nullptr, false);
+    result = r.body;
   } else {
-    auto cfg = load(o);
-    if (!cfg) return fail("config error:\n" + cfg.error().message, 2);
-    auto st = open_local(*cfg, false);
+    auto st = open_local(t, false);
     if (!st) return fail(st.error().message);
     std::int64_t sid = 0;
     try {
@@ -286,8 +256,7 @@ void register_llm_commands(CLI::App& app, CliState& st) {
   suggest->add_flag("--force", force, "Ask again even if a recent or cached suggestion exists");
   add_common(suggest, suggest_opts);
   suggest->callback([&st] {
-    if (suggest_opts.config_file.empty()) suggest_opts.config_file = st.config_file;
-    if (suggest_opts.server.empty()) suggest_opts.server = st.server;
+    suggest_opts.json_out = suggest_opts.json_out || st.json;
     st.exit_code = run_suggest(suggest_opts, suggest_id, preview, force);
   });
 
@@ -295,19 +264,21 @@ void register_llm_commands(CLI::App& app, CliState& st) {
   add_common(review, review_opts);
   review->add_option("--who", who, "Reviewer name, offline only (default: $USER); a server records the token's name");
   review->add_option("--comment", comment, "Review comment");
-  review->add_option("--status", status_filter, "list: only this status (proposed, accepted, rejected, applied)");
+  review->add_option("--status", status_filter, "list: only this status (proposed, accepted, rejected, applied)")
+      ->check(CLI::IsMember({"proposed", "accepted", "rejected", "applied"}));
   review->require_subcommand(0, 1);
-  auto* list = review->add_subcommand("list", "List suggestions, newest first.");
-  (void)list;
-  for (const char* action : {"accept", "reject", "apply"}) {
-    auto* sub = review->add_subcommand(action, std::string("Mark a suggestion as ") + action + "ed.");
+  // Options of `review` parse after its subcommand too: `review list --json`, `review accept 2 --server URL`.
+  review->add_subcommand("list", "List suggestions, newest first.")->fallthrough();
+  for (const auto& [action, done] : {std::pair<const char*, const char*>{"accept", "accepted"}, {"reject", "rejected"},
+                                     {"apply", "applied"}}) {
+    auto* sub = review->add_subcommand(action, std::string("Mark a suggestion as ") + done + ".");
+    sub->fallthrough();
     sub->add_option("ID", review_id, "Suggestion id")->required();
     sub->add_option("--comment", comment, "Review comment");
     sub->add_option("--who", who, "Reviewer name, offline only (default: $USER); a server records the token's name");
   }
   review->callback([&st, review] {
-    if (review_opts.config_file.empty()) review_opts.config_file = st.config_file;
-    if (review_opts.server.empty()) review_opts.server = st.server;
+    review_opts.json_out = review_opts.json_out || st.json;
     std::string action = "list";
     for (auto* sub : review->get_subcommands()) action = sub->get_name();
     st.exit_code = run_review(review_opts, action, review_id, who, comment, status_filter);

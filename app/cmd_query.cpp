@@ -17,44 +17,15 @@ namespace selfheal::app {
 namespace {
 using nlohmann::json;
 
-const char* colour_for(const std::string& sev, bool tty) {
-  if (!tty) return "";
-  if (sev == "critical") return "\033[1;31m";
-  if (sev == "error") return "\033[31m";
-  if (sev == "warning") return "\033[33m";
-  return "\033[2m";
-}
-const char* reset(bool tty) { return tty ? "\033[0m" : ""; }
-
-std::string fit(std::string s, std::size_t w) {
-  for (auto& c : s)
-    if (c == '\n' || c == '\t' || c == '\r') c = ' ';
-  if (s.size() <= w) return s + std::string(w - s.size(), ' ');
-  if (w <= 1) return s.substr(0, w);
-  return s.substr(0, w - 1) + "~";
-}
-
-std::string sparkline(const json& series) {
-  static const char* bars[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
-  std::int64_t max = 0;
-  for (const auto& p : series) max = std::max<std::int64_t>(max, p.value("count", 0));
-  std::string out;
-  for (const auto& p : series) {
-    std::int64_t c = p.value("count", 0);
-    if (c == 0) out += " ";
-    else out += bars[max ? std::min<std::int64_t>(7, c * 7 / max) : 0];
-  }
-  return out;
-}
-
 struct Offline {
   SystemClock clock;
   std::shared_ptr<SqliteDb> db;
   std::unique_ptr<SqliteStore> store;
 };
+/// The database of an offline target; never created by a read (app/cli_client.hpp open_existing_db).
 Result<std::unique_ptr<Offline>> open_offline(const CliTarget& t) {
   auto o = std::make_unique<Offline>();
-  auto db = SqliteDb::open({t.config.storage.db_path()});
+  auto db = open_existing_db(t);
   if (!db) return db.error();
   o->db = *db;
   o->store = std::make_unique<SqliteStore>(o->db, o->clock);
@@ -64,83 +35,6 @@ Result<std::unique_ptr<Offline>> open_offline(const CliTarget& t) {
 int fail(const std::string& msg, int code = 1) {
   std::cerr << "selfheal: " << terminal_safe(msg, Newlines::keep) << "\n";
   return code;
-}
-
-void print_table(const json& raw, bool tty) {
-  const json list = terminal_safe_json(raw);
-  const int width = terminal_width();
-  const auto& fps = list["fingerprints"];
-  std::cout << (tty ? "\033[1m" : "") << fit("ID", 16) << "  " << fit("COUNT", 9) << " " << fit("RATE/m", 7) << " "
-            << fit("STATUS", 10) << " " << fit("SEV", 8) << " " << fit("FLAGS", 5) << " " << fit("SERVICES", 16) << " "
-            << "TEMPLATE" << reset(tty) << "\n";
-  const int used = 16 + 2 + 9 + 1 + 7 + 1 + 10 + 1 + 8 + 1 + 5 + 1 + 16 + 1;
-  const std::size_t tw = static_cast<std::size_t>(std::max(20, width - used));
-  for (const auto& f : fps) {
-    std::string flags;
-    flags += f.value("is_new", false) ? "N" : "-";
-    flags += f.value("regressed", false) ? "R" : "-";
-    flags += f.value("escalating", false) ? "E" : "-";
-    flags += f["forecast"].is_null() ? "-" : "F";
-    std::string services;
-    for (const auto& s : f["services"]) services += (services.empty() ? "" : ",") + s.value("name", "");
-    char rate[32];
-    std::snprintf(rate, sizeof rate, "%.1f", f.value("rate_per_min", 0.0));
-    const std::string sev = f.value("severity", "");
-    std::cout << fit(f.value("id", ""), 16) << "  " << fit(std::to_string(f.value("count", 0)), 9) << " " << fit(rate, 7)
-              << " " << fit(f.value("status", ""), 10) << " " << colour_for(sev, tty) << fit(sev, 8) << reset(tty)
-              << " " << fit(flags, 5) << " " << fit(services, 16) << " " << fit(f.value("template", ""), tw) << "\n";
-  }
-  if (fps.empty()) std::cout << "(no fingerprints yet)\n";
-  std::cout << (tty ? "\033[2m" : "") << "flags: N new, R regressed, E escalating, F forecast to cross the threshold"
-            << reset(tty) << "\n";
-}
-
-void print_detail(const json& raw, bool tty) {
-  const json f = terminal_safe_json(raw);
-  std::cout << (tty ? "\033[1m" : "") << f.value("id", "") << reset(tty) << "  " << colour_for(f.value("severity", ""), tty)
-            << f.value("severity", "") << reset(tty) << "  " << f.value("status", "") << "\n";
-  std::cout << "template:   " << f.value("template", "") << "\n";
-  if (!f.value("exception_type", "").empty()) std::cout << "exception:  " << f.value("exception_type", "") << "\n";
-  std::cout << "count:      " << f.value("count", 0) << "   rate: " << f.value("rate_per_min", 0.0)
-            << "/min   baseline: " << f.value("baseline_per_min", 0.0) << "/min\n";
-  std::cout << "first seen: " << f.value("first_seen", "") << "   last seen: " << f.value("last_seen", "") << "\n";
-  std::string flags;
-  if (f.value("is_new", false)) flags += " new";
-  if (f.value("regressed", false)) flags += " regressed";
-  if (f.value("escalating", false)) flags += " escalating";
-  if (!flags.empty()) std::cout << "flags:     " << flags << "\n";
-  if (!f["forecast"].is_null())
-    std::cout << "forecast:   crosses " << f["forecast"].value("threshold_per_min", 0.0) << "/min at "
-              << f["forecast"].value("crosses_at", "") << "\n";
-  std::string services;
-  for (const auto& s : f["services"]) services += (services.empty() ? "" : ", ") + s.value("name", "") + " (" + std::to_string(s.value("count", 0)) + ")";
-  std::cout << "services:   " << services << "\n";
-  std::cout << "last hour:  |" << sparkline(f["series"]) << "|\n";
-  if (f.contains("values"))
-    for (const auto& v : f["values"]) {
-      std::cout << "<*>#" << v.value("position", 0) << " (~" << v.value("distinct_estimate", 0) << " distinct):";
-      int n = 0;
-      for (const auto& t : v["top"]) {
-        if (n++ == 5) break;
-        std::cout << " " << t.value("value", "") << "×" << t.value("count", 0);
-      }
-      std::cout << "\n";
-    }
-  if (f.contains("frames") && f["frames"].is_array() && !f["frames"].empty()) {
-    std::cout << "frames:\n";
-    int n = 0;
-    for (const auto& fr : f["frames"]) {
-      if (n++ == 8) break;
-      std::cout << "  " << (fr.value("in_app", false) ? "* " : "  ") << fr.value("module", "")
-                << (fr.value("module", "").empty() ? "" : ".") << fr.value("function", "") << "\n";
-    }
-  }
-  if (f.contains("samples"))
-    for (const auto& s : f["samples"]) {
-      std::string m = s.value("message", "");
-      if (m.size() > 300) m = m.substr(0, 300) + "…";
-      std::cout << "sample " << s.value("kind", "") << " " << s.value("ts", "") << ": " << m << "\n";
-    }
 }
 
 std::string query_string(const std::multimap<std::string, std::string>& params) {
@@ -154,14 +48,18 @@ int lifecycle(CliState& st, const std::string& id, const std::string& action, co
   if (!t) return fail(t.error().message, t.error().code == ErrorCode::config ? 2 : 1);
   if (!t->server.empty()) {
     auto r = api_post(*t, "/api/v1/fingerprints/" + id + "/" + action, body);
-    if (r.status != 200) return fail(r.status == 0 ? "server unreachable" : r.body.value("error", "request failed"));
-    std::cout << (st.json ? r.body.dump(2) : terminal_safe(action + " " + id + ": ok")) << "\n";
+    if (r.status != 200) return fail(r.error_text());
+    std::cout << (st.json ? r.body.dump(2)
+                          : terminal_safe(action + " " + id + ": ok, by " + r.body.value("by", "?") + " (" + source_of(*t) + ")"))
+              << "\n";
     return 0;
   }
   auto o = open_offline(*t);
   if (!o) return fail(o.error().message);
   SqliteLifecycle lc((*o)->db, (*o)->clock);
-  std::string actor = std::string("cli:") + (std::getenv("USER") ? std::getenv("USER") : "unknown");
+  const char* user = std::getenv("SELFHEAL_USER") && *std::getenv("SELFHEAL_USER") ? std::getenv("SELFHEAL_USER")
+                                                                                   : std::getenv("USER");
+  std::string actor = std::string("cli:") + (user && *user ? user : "unknown");
   Result<void> r;
   if (action == "resolve") r = lc.resolve(id, actor);
   else if (action == "unresolve") r = lc.unresolve(id, actor);
@@ -175,7 +73,8 @@ int lifecycle(CliState& st, const std::string& id, const std::string& action, co
     r = lc.ignore(id, spec, actor);
   }
   if (!r) return fail(r.error().message);
-  std::cout << terminal_safe(action + " " + id + ": ok (database " + t->config.storage.db_path() + ")") << "\n";
+  if (st.json) std::cout << json{{"id", id}, {"action", action}, {"by", actor}}.dump(2) << "\n";
+  else std::cout << terminal_safe(action + " " + id + ": ok, by " + actor + " (" + source_of(*t) + ")") << "\n";
   return 0;
 }
 }  // namespace
@@ -185,10 +84,13 @@ void register_query_commands(CLI::App& app, CliState& st) {
   auto* top = app.add_subcommand("top", "Ranked list of fingerprints (what is breaking now).");
   add_target_options(top, st);
   static int limit = 0;
+  static bool all = false;
   static std::string sort = "count", status, service, severity, since, q;
-  top->add_option("-n,--limit", limit, "Rows (default: fits the terminal)");
+  top->add_option("-n,--limit", limit, "Rows, 1-1000 (default: 25 on a terminal, else 50)")->check(CLI::Range(1, 1000));
   top->add_option("--sort", sort, "count, last_seen or rate")->check(CLI::IsMember({"count", "last_seen", "rate"}));
-  top->add_option("--status", status, "unresolved, resolved or ignored");
+  auto* status_opt = top->add_option("--status", status, "unresolved (the default), resolved or ignored")
+                         ->check(CLI::IsMember({"unresolved", "resolved", "ignored"}));
+  top->add_flag("--all", all, "Every status: resolved and ignored too (default: unresolved only)")->excludes(status_opt);
   top->add_option("--service", service, "Only this service");
   top->add_option("--severity", severity, "Minimum severity");
   top->add_option("--since", since, "Last seen since (RFC 3339 or a duration like 1h)");
@@ -203,7 +105,7 @@ void register_query_commands(CLI::App& app, CliState& st) {
     int rows = limit > 0 ? limit : (stdout_is_tty() ? 25 : 50);
     params.emplace("limit", std::to_string(std::min(rows, 1000)));
     params.emplace("sort", sort);
-    if (!status.empty()) params.emplace("status", status);
+    if (!all) params.emplace("status", status.empty() ? "unresolved" : status);
     if (!service.empty()) params.emplace("service", service);
     if (!severity.empty()) params.emplace("severity", severity);
     if (!since.empty()) params.emplace("since", since);
@@ -212,7 +114,7 @@ void register_query_commands(CLI::App& app, CliState& st) {
     if (!t->server.empty()) {
       auto r = api_get(*t, "/api/v1/fingerprints" + query_string(params));
       if (r.status != 200) {
-        st.exit_code = fail(r.status == 0 ? "server unreachable" : r.body.value("error", "request failed"));
+        st.exit_code = fail(r.error_text());
         return;
       }
       list = r.body;
@@ -234,8 +136,13 @@ void register_query_commands(CLI::App& app, CliState& st) {
       }
       list = *j;
     }
-    if (st.json) std::cout << list.dump(2) << "\n";
-    else print_table(list, stdout_is_tty());
+    if (st.json) {
+      std::cout << list.dump(2) << "\n";
+      return;
+    }
+    const std::string shown = all ? "fingerprints" : (status.empty() ? "unresolved" : status) + " fingerprints";
+    std::cout << render_top(list, terminal_width(), stdout_is_tty(), source_of(*t),
+                            "(no " + shown + (all ? "" : "; --all lists every status") + ")");
   });
 
   // show
@@ -253,14 +160,15 @@ void register_query_commands(CLI::App& app, CliState& st) {
       st.exit_code = fail(t.error().message, t.error().code == ErrorCode::config ? 2 : 1);
       return;
     }
-    json detail;
+    json detail, audit = json::array();
     if (!t->server.empty()) {
       auto r = api_get(*t, "/api/v1/fingerprints/" + show_id);
       if (r.status != 200) {
-        st.exit_code = fail(r.status == 0 ? "server unreachable" : r.body.value("error", "request failed"));
+        st.exit_code = fail(r.error_text());
         return;
       }
       detail = r.body;
+      if (auto a = api_get(*t, "/api/v1/audit?subject=" + show_id); a.status == 200) audit = a.body.value("entries", json::array());
     } else {
       auto o = open_offline(*t);
       if (!o) {
@@ -278,9 +186,13 @@ void register_query_commands(CLI::App& app, CliState& st) {
         return;
       }
       detail = **j;
+      SqliteLifecycle lc((*o)->db, (*o)->clock);
+      if (auto entries = lc.audit_of(show_id, 100))
+        for (const auto& e : *entries)
+          audit.push_back({{"ts", format_rfc3339(e.ts)}, {"actor", e.actor}, {"action", e.action}, {"detail", e.detail}});
     }
     if (st.json) std::cout << detail.dump(2) << "\n";
-    else print_detail(detail, stdout_is_tty());
+    else std::cout << render_detail(detail, audit, stdout_is_tty());
   });
 
   // lifecycle

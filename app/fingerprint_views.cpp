@@ -37,10 +37,13 @@ json summary_json(const FingerprintSummary& s, std::int64_t total, const Trend& 
   if (s.regressed_at > 0) j["regressed_at"] = format_rfc3339(s.regressed_at);
   if (s.resolved_at > 0) j["resolved_at"] = format_rfc3339(s.resolved_at);
   if (!s.merged_into.empty()) j["merged_into"] = s.merged_into;
-  if (t.forecast_cross_at)
+  // A forecast only with evidence (schema/trends.hpp); "above threshold" when the rate is there already.
+  if (t.above_threshold || t.forecast_cross_at)
     j["forecast"] = {{"threshold_per_min", cfg.forecast_threshold_per_min},
-                     {"crosses_at", format_rfc3339(*t.forecast_cross_at)},
-                     {"slope_per_min", t.slope_per_min}};
+                     {"above_threshold", t.above_threshold},
+                     {"crosses_at", t.forecast_cross_at ? json(format_rfc3339(*t.forecast_cross_at)) : json(nullptr)},
+                     {"slope_per_min", t.slope_per_min},
+                     {"fit_r2", t.fit_r2}};
   return j;
 }
 
@@ -103,7 +106,10 @@ Result<FingerprintQuery> parse_list_params(const std::multimap<std::string, std:
 }
 
 Result<json> list_json(SqliteStore& store, const FingerprintQuery& q, const StatsConfig& stats) {
-  auto page = store.list(q);
+  // sort=rate ranks by the events since rate_window_start: the numerator of the shown rate.
+  FingerprintQuery fq = q;
+  fq.rate_window_ms = q.now - rate_window_start(q.now, trend_options(stats).short_window_min);
+  auto page = store.list(fq);
   if (!page) return page.error();
   std::vector<std::string> ids;
   for (const auto& r : page->rows) ids.push_back(r.summary.id);
@@ -175,14 +181,17 @@ Result<std::optional<json>> detail_json(SqliteStore& store, Fingerprinting* fp, 
   if (auto vs = store.values(id, 10))
     for (const auto& v : *vs) {
       auto& slot = by_pos[v.position];
-      if (slot.is_null()) slot = {{"position", v.position}, {"top", json::array()}, {"distinct_estimate", 0}};
-      slot["top"].push_back({{"value", v.value}, {"count", v.count}});
+      if (slot.is_null()) slot = {{"position", v.position}, {"top", json::array()}, {"distinct_estimate", 0}, {"estimate", false}};
+      // Exact counts while nothing was evicted; after that Space-Saving counts are upper bounds.
+      slot["top"].push_back({{"value", v.value}, {"count", v.count}, {"upper_bound", v.upper_bound}});
+      if (v.upper_bound) slot["estimate"] = true;
     }
   if (auto ds = store.distinct_values(id))
     for (const auto& d : *ds) {
       auto& slot = by_pos[d.position];
       if (slot.is_null()) slot = {{"position", d.position}, {"top", json::array()}};
       slot["distinct_estimate"] = d.distinct;
+      slot["estimate"] = d.estimated;
     }
   for (auto& [pos, v] : by_pos) values.push_back(v);
   j["values"] = values;

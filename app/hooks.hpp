@@ -19,6 +19,7 @@ struct CliState {
   std::string config_file;
   std::string data_dir;    // overrides storage.data_dir
   std::string server;      // base URL of a running server, e.g. http://127.0.0.1:8080 ("" = auto)
+  std::string token_file;  // file holding the API token (else $SELFHEAL_TOKEN; app/cli_client.hpp)
   bool json = false;
   int exit_code = 0;
 };

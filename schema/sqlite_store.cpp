@@ -408,7 +408,7 @@ Result<std::vector<ValueCount>> SqliteStore::values(std::string_view id, std::si
     std::vector<ValueCount> out;
     for (std::size_t pos = 0; pos < dims.positions.size(); ++pos)
       for (auto& [v, c] : top_counts(dims.positions[pos].values, per_position))
-        out.push_back({static_cast<int>(pos), v, c});
+        out.push_back({static_cast<int>(pos), v, c, dims.positions[pos].evicted});
     return out;
   });
 }
@@ -584,7 +584,7 @@ Result<std::vector<DistinctEstimate>> SqliteStore::distinct_values(std::string_v
     std::vector<DistinctEstimate> out;
     for (std::size_t pos = 0; pos < dims.positions.size(); ++pos)
       if (!dims.positions[pos].values.empty() || dims.positions[pos].evicted)
-        out.push_back({static_cast<int>(pos), dims.distinct(static_cast<int>(pos))});
+        out.push_back({static_cast<int>(pos), dims.distinct(static_cast<int>(pos)), dims.positions[pos].evicted});
     return out;
   });
 }

@@ -107,12 +107,14 @@ struct ValueCount {
   int position = 0;
   std::string value;
   std::int64_t count = 0;
+  bool upper_bound = false;  // values of this position were evicted (Space-Saving): count is an upper bound
 };
 
 /// Distinct values seen behind one <*> (HyperLogLog estimate, exact below the stored cap).
 struct DistinctEstimate {
   int position = 0;
   std::int64_t distinct = 0;
+  bool estimated = false;  // the HyperLogLog estimate (values were evicted); else exact
 };
 
 enum class FingerprintSort { count, last_seen, rate };

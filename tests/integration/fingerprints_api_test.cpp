@@ -112,7 +112,7 @@ TEST_CASE("the eight Loghub logs pushed through Loki push are listed ranked, sum
   CHECK(d.contains("samples"));
   CHECK(d.contains("values"));
   REQUIRE(serve.stop() == 0);
-  auto offline = test::run({test::selfheal_binary(), "top", "--data-dir", dir.file("data"), "--json", "-n", "10"});
+  auto offline = test::run({test::selfheal_binary(), "top", "--all", "--data-dir", dir.file("data"), "--json", "-n", "10"});
   REQUIRE_MESSAGE(offline.exit_code == 0, offline.err);
   auto oj = json::parse(offline.out);
   for (std::size_t i = 1; i < 10; ++i) CHECK(oj["fingerprints"][i]["id"] == all[i]["id"]);

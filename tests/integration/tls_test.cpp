@@ -165,6 +165,19 @@ TEST_CASE("the CLI reaches a TLS server with SELFHEAL_CA_FILE and its token; a c
   auto untrusted = test::run({test::selfheal_binary(), "top", "--server", https_url(serve.port()), "--json"}, "",
                              {{"SELFHEAL_CA_FILE", ""}, {"SELFHEAL_TOKEN", "view-cli-secret"}});
   CHECK(untrusted.exit_code != 0);
+  // Issue 19: every command finds the server, the token and the CA the same way.
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"approvals", "--json"}, {"review", "list", "--json"}, {"dead-letters", "list", "--json"}, {"rules", "--json"}}) {
+    CAPTURE(args[0]);
+    std::vector<std::string> argv = {test::selfheal_binary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto ok = test::run(argv, "", {{"SELFHEAL_SERVER", https_url(serve.port())}, {"SELFHEAL_CA_FILE", pki.ca},
+                                   {"SELFHEAL_TOKEN", "view-cli-secret"}});
+    CHECK_MESSAGE(ok.exit_code == 0, ok.out << ok.err);
+    auto refused = test::run(argv, "", {{"SELFHEAL_SERVER", https_url(serve.port())}, {"SELFHEAL_CA_FILE", ""},
+                                        {"SELFHEAL_TOKEN", "view-cli-secret"}});
+    CHECK(refused.exit_code != 0);
+  }
 
   test::write_file(cfg, "server:\n  tls: {cert_file: " + pki.cert + "}\n");
   auto half = test::run({test::selfheal_binary(), "config", "check", "--config", cfg});
