@@ -54,7 +54,8 @@ void pipeline_fingerprint_stats_log(Rows& r) {
   r.in("fingerprint")
       .integer("stitch_max_lines", 500, 1, 100'000, "lines", "multiline events are cut (and flagged) here");
   r.duration("stitch_max_wait_ms", 3'000, 0, 600'000, "ms", "an event is closed after this much silence on its stream");
-  r.integer("max_event_bytes", 256LL * 1024, 256, 64.0 * 1024 * 1024, "bytes", "longer events are truncated and flagged");
+  r.integer("max_event_bytes", 256LL * 1024, 256, 64.0 * 1024 * 1024, "bytes",
+            "longer events are truncated and flagged");
   r.duration("learn_interval_ms", 60'000, 0, kDayMs, "ms",
              "learned template merges (a position with many values becomes <*>); 0: off");
   r.integer("learn_min_distinct", 5, 2, 1'000'000, "values", "distinct values at one position that make it a variable");
@@ -129,7 +130,8 @@ void ingest(Rows& r) {
              "on revoke or stop, wait this long for batches to be durable");
   r.duration("poll_timeout_ms", 100, 1, 10'000, "ms", "one poll collects records for at most this long");
   r.integer("max_batch_records", 20'000, 1, 1'000'000, "records", "records per batch");
-  r.integer("max_record_bytes", 1024LL * 1024, 1024, 256.0 * 1024 * 1024, "bytes", "larger records become dead letters");
+  r.integer("max_record_bytes", 1024LL * 1024, 1024, 256.0 * 1024 * 1024, "bytes",
+            "larger records become dead letters");
   r.flag("multiline", true, "stitch records per (topic, partition, key) stream");
   r.integer("max_pending_streams", 256, 1, 1'000'000, "streams",
             "per partition; the oldest pending stream is flushed above");
