@@ -37,7 +37,10 @@ std::string explain(const Config& cfg) {
     if (k.type != KeyType::section && k.type != KeyType::items && k.path.find("[]") == std::string::npos) {
       const std::string v = value_at(root, k.path);
       const bool same = v == k.dflt || (k.dflt.empty() && (v == "\"\"" || v == "[]" || v == "{}"));
-      line += " = " + v + (same || k.derived ? "" : " *");
+      if (v.empty())  // in a section that is not written (server.tls, healer.notify.levels)
+        line += " (unset, default " + (k.dflt.empty() ? std::string("\"\"") : k.dflt) + ")";
+      else
+        line += " = " + v + (same || k.derived ? "" : " *");
     }
     std::string extra = k.unit;
     if (auto r = describe_range(k); !r.empty()) extra += (extra.empty() ? "" : ", ") + r;

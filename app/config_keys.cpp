@@ -13,7 +13,7 @@ void server_storage_api(Rows& r) {
   r.in("server").listen("listen", "127.0.0.1:8080",
                         "HOST:PORT to listen on; port 0 picks a free port (the bound port is logged)");
   r.integer("threads", 256, 1, 4096, "", "HTTP worker threads; each keep-alive connection holds one while open");
-  r.integer("max_body_bytes", 16 * 1024 * 1024, 1024, 2147483648.0, "bytes", "request bodies above this get 413");
+  r.integer("max_body_bytes", 16LL * 1024 * 1024, 1024, 2147483648.0, "bytes", "request bodies above this get 413");
   r.duration("read_timeout_ms", 10'000, 100, 600'000, "ms", "a request must arrive within this");
   r.section("tls", "HTTPS (OpenSSL) for the API and the push endpoints; plaintext is then refused");
   r.derived();  // present or not: shown commented out
@@ -54,7 +54,8 @@ void pipeline_fingerprint_stats_log(Rows& r) {
   r.in("fingerprint")
       .integer("stitch_max_lines", 500, 1, 100'000, "lines", "multiline events are cut (and flagged) here");
   r.duration("stitch_max_wait_ms", 3'000, 0, 600'000, "ms", "an event is closed after this much silence on its stream");
-  r.integer("max_event_bytes", 256 * 1024, 256, 64.0 * 1024 * 1024, "bytes", "longer events are truncated and flagged");
+  r.integer("max_event_bytes", 256LL * 1024, 256, 64.0 * 1024 * 1024, "bytes",
+            "longer events are truncated and flagged");
   r.duration("learn_interval_ms", 60'000, 0, kDayMs, "ms",
              "learned template merges (a position with many values becomes <*>); 0: off");
   r.integer("learn_min_distinct", 5, 2, 1'000'000, "values", "distinct values at one position that make it a variable");
@@ -93,10 +94,10 @@ void ingest(Rows& r) {
   r.in("").section("ingest", "Log sources (ingest/README.md).");
   r.in("ingest").section("loki_push", "POST /loki/api/v1/push for Promtail, Alloy and Loki clients");
   r.in("ingest.loki_push").flag("enabled", true, "mount the push endpoints");
-  r.integer("max_body_bytes", 16 * 1024 * 1024, 1024, 2147483648.0, "bytes", "compressed bodies above this get 413");
-  r.integer("max_line_bytes", 256 * 1024, 256, 16.0 * 1024 * 1024, "bytes", "longer lines are truncated and flagged");
+  r.integer("max_body_bytes", 16LL * 1024 * 1024, 1024, 2147483648.0, "bytes", "compressed bodies above this get 413");
+  r.integer("max_line_bytes", 256LL * 1024, 256, 16.0 * 1024 * 1024, "bytes", "longer lines are truncated and flagged");
   r.duration("durable_timeout_ms", 10'000, 100, 600'000, "ms", "wait this long for the commit before answering 503");
-  r.integer("max_decompressed_bytes", 64 * 1024 * 1024, 1024, 8.0 * 1024 * 1024 * 1024, "bytes",
+  r.integer("max_decompressed_bytes", 64LL * 1024 * 1024, 1024, 8.0 * 1024 * 1024 * 1024, "bytes",
             "bodies above this after gzip/snappy get 413");
   r.duration("retry_after_secs", 1, 1, 3600, "s", "Retry-After of a 429 (the pipeline is overloaded)");
 
@@ -129,7 +130,8 @@ void ingest(Rows& r) {
              "on revoke or stop, wait this long for batches to be durable");
   r.duration("poll_timeout_ms", 100, 1, 10'000, "ms", "one poll collects records for at most this long");
   r.integer("max_batch_records", 20'000, 1, 1'000'000, "records", "records per batch");
-  r.integer("max_record_bytes", 1024 * 1024, 1024, 256.0 * 1024 * 1024, "bytes", "larger records become dead letters");
+  r.integer("max_record_bytes", 1024LL * 1024, 1024, 256.0 * 1024 * 1024, "bytes",
+            "larger records become dead letters");
   r.flag("multiline", true, "stitch records per (topic, partition, key) stream");
   r.integer("max_pending_streams", 256, 1, 1'000'000, "streams",
             "per partition; the oldest pending stream is flushed above");
@@ -160,7 +162,7 @@ void ingest(Rows& r) {
   r.choice("start_at", "beginning", "beginning|end", "where a file without a stored position starts");
   r.duration("poll_interval_ms", 250, 10, 60'000, "ms", "how often files are read");
   r.duration("glob_interval_ms", 2'000, 10, 3'600'000, "ms", "how often globs are rescanned for new files");
-  r.integer("max_line_bytes", 256 * 1024, 256, 16.0 * 1024 * 1024, "bytes", "longer lines are truncated and flagged");
+  r.integer("max_line_bytes", 256LL * 1024, 256, 16.0 * 1024 * 1024, "bytes", "longer lines are truncated and flagged");
   r.integer("max_batch_lines", 10'000, 1, 1'000'000, "lines", "lines per batch");
   r.flag("multiline", true, "stitch lines per file");
 }

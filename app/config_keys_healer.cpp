@@ -14,7 +14,7 @@ void delivery_keys(Rows& r, const std::string& parent) {
              "exec: 30000 by default (at most 1 h); http: 10000 by default (at most 10 min)");
   r.derived();
   r.list("env_allow", "", "exec: names of environment variables passed on from the server");
-  r.integer("max_output_bytes", 16 * 1024, 0, 16.0 * 1024 * 1024, "bytes", "exec: output kept in the history");
+  r.integer("max_output_bytes", 16LL * 1024, 0, 16.0 * 1024 * 1024, "bytes", "exec: output kept in the history");
   r.choice("method", "POST", "GET|POST|PUT|PATCH|DELETE", "http: request method");
   r.str("url", "", "http: http(s) URL; placeholders only as whole path segments or query values");
   r.map("headers_env", "http: header name -> environment variable holding its value");

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-
 namespace selfheal::app {
 namespace {
 
@@ -38,7 +37,7 @@ std::string Diagnostics::joined() const {
 }
 
 ConfigSection::ConfigSection(YAML::Node node, std::string file, std::string path, Diagnostics& diag)
-    : ConfigSection(std::move(node), std::move(file), path, path, diag) {}
+    : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)), schema_(path_), diag_(diag) {}
 
 ConfigSection::ConfigSection(YAML::Node node, std::string file, std::string path, std::string schema, Diagnostics& diag)
     : node_(std::move(node)), file_(std::move(file)), path_(std::move(path)), schema_(std::move(schema)), diag_(diag) {}

@@ -93,7 +93,9 @@ void emit(std::ostringstream& out, const std::string& parent, int indent, const 
   const auto& kids = config_child_keys(parent);
   bool first_in_item = parent.ends_with("[]");
   for (const auto& name : kids) {
-    const std::string path = parent.empty() ? name : parent + "." + name;
+    std::string path = parent;
+    if (!path.empty()) path += '.';
+    path += name;
     const KeySpec* k = find_config_key(path);
     std::string pad(static_cast<std::size_t>(indent), ' ');
     std::string lead;

@@ -56,7 +56,7 @@ std::string QueryParams::text(std::string_view name, std::string dflt) const {
 std::string QueryParams::choice(std::string_view name, std::initializer_list<std::string_view> choices,
                                 std::string dflt) {
   if (!has(name)) return dflt;
-  const std::string v = raw(name);
+  std::string v = raw(name);
   std::string list;
   for (auto c : choices) {
     if (c == v) return v;

@@ -3,6 +3,7 @@
 // accepted as 5 by the suggestions API).
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/support.hpp"

@@ -2,6 +2,8 @@
 // SELFHEAL_HEALER_* used to be ignored, so SELFHEAL_HEALER_DRY_RUN=true still ran actions).
 #include <doctest/doctest.h>
 
+#include <csignal>
+
 #include "tests/integration/healer_support.hpp"
 #include "tests/support/support.hpp"
 
