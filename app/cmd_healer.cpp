@@ -20,7 +20,7 @@
 #include "app/human_output.hpp"
 #include "healer/strategy.hpp"
 #include "schema/sqlite_db.hpp"
-#include "schema/sqlite_healing_store.hpp"
+#include "app/storage.hpp"
 #include "schema/time_format.hpp"
 
 namespace selfheal::app {
@@ -195,10 +195,9 @@ json approval_row_json(const ApprovalRow& a) {
       {"note", a.note}};
 }
 
-Result<std::shared_ptr<SqliteHealingStore>> open_store(const Config& cfg) {
-  auto db = SqliteDb::open({cfg.storage.db_path()});
-  if (!db) return db.error();
-  return std::make_shared<SqliteHealingStore>(*db);
+Result<std::unique_ptr<Stores>> open_store(const Config& cfg) {
+  static const SystemClock clock;
+  return open_stores(cfg, clock);
 }
 
 int decide(const HealerCliOptions& o, const CliState& st, std::int64_t id, bool approve, std::string by,
@@ -223,7 +222,7 @@ int decide(const HealerCliOptions& o, const CliState& st, std::int64_t id, bool 
   auto store = open_store(t->cfg);
   if (!store) return fail(store.error().message);
   SystemClock clock;
-  auto r = (*store)->decide_approval(id, approve, by, clock.now_ms(), note);
+  auto r = (*store)->approvals().decide_approval(id, approve, by, clock.now_ms(), note);
   if (!r) return fail(r.error().message);
   if (o.json_out)
     std::cout << approval_row_json(*r).dump() << "\n";
@@ -286,7 +285,7 @@ void register_healer_commands(CLI::App& app, CliState& st) {
         st.exit_code = fail(store.error().message);
         return;
       }
-      auto rows = (*store)->approvals(*status == "all" ? "" : *status, 100);
+      auto rows = (*store)->approvals().approvals(*status == "all" ? "" : *status, 100);
       if (!rows) {
         st.exit_code = fail(rows.error().message);
         return;

@@ -9,8 +9,7 @@
 #include "app/fingerprint_views.hpp"
 #include "app/fingerprinting.hpp"
 #include "app/human_output.hpp"
-#include "schema/sqlite_lifecycle.hpp"
-#include "schema/sqlite_store.hpp"
+#include "app/storage.hpp"
 #include "schema/time_format.hpp"
 
 namespace selfheal::app {
@@ -49,15 +48,13 @@ std::string sparkline(const json& series) {
 
 struct Offline {
   SystemClock clock;
-  std::shared_ptr<SqliteDb> db;
-  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<Stores> stores;
 };
 Result<std::unique_ptr<Offline>> open_offline(const CliTarget& t) {
   auto o = std::make_unique<Offline>();
-  auto db = SqliteDb::open({t.config.storage.db_path()});
-  if (!db) return db.error();
-  o->db = *db;
-  o->store = std::make_unique<SqliteStore>(o->db, o->clock);
+  auto stores = open_stores(t.config, o->clock);
+  if (!stores) return stores.error();
+  o->stores = std::move(*stores);
   return o;
 }
 
@@ -160,7 +157,7 @@ int lifecycle(CliState& st, const std::string& id, const std::string& action, co
   }
   auto o = open_offline(*t);
   if (!o) return fail(o.error().message);
-  SqliteLifecycle lc((*o)->db, (*o)->clock);
+  LifecycleStore& lc = (*o)->stores->lifecycle();
   std::string actor = std::string("cli:") + (std::getenv("USER") ? std::getenv("USER") : "unknown");
   Result<void> r;
   if (action == "resolve") r = lc.resolve(id, actor);
@@ -175,7 +172,7 @@ int lifecycle(CliState& st, const std::string& id, const std::string& action, co
     r = lc.ignore(id, spec, actor);
   }
   if (!r) return fail(r.error().message);
-  std::cout << terminal_safe(action + " " + id + ": ok (database " + t->config.storage.db_path() + ")") << "\n";
+  std::cout << terminal_safe(action + " " + id + ": ok (" + storage_location(*(*o)->stores) + ")") << "\n";
   return 0;
 }
 }  // namespace
@@ -227,7 +224,7 @@ void register_query_commands(CLI::App& app, CliState& st) {
         st.exit_code = fail(fq.error().message, 2);
         return;
       }
-      auto j = list_json(*(*o)->store, *fq, t->config.stats);
+      auto j = list_json((*o)->stores->store(), *fq, t->config.stats);
       if (!j) {
         st.exit_code = fail(j.error().message);
         return;
@@ -268,7 +265,7 @@ void register_query_commands(CLI::App& app, CliState& st) {
         return;
       }
       Fingerprinting fp(t->config.fingerprint);
-      auto j = detail_json(*(*o)->store, &fp, show_id, (*o)->clock.now_ms(), t->config.stats);
+      auto j = detail_json((*o)->stores->store(), &fp, show_id, (*o)->clock.now_ms(), t->config.stats);
       if (!j) {
         st.exit_code = fail(j.error().message);
         return;

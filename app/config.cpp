@@ -85,13 +85,18 @@ void parse_core(ConfigSection& root, Config& c, const CliOverrides& flags) {
 
   auto storage = root.child("storage");
   storage.allow_only({"data_dir", "flush_interval_ms", "queue_max_events", "regression_grace_ms", "retention_days",
-                      "synchronous_full"});
+                      "synchronous_full", "type", "dsn_env", "pool"});
   storage.get("data_dir", c.storage.data_dir);
   storage.get("flush_interval_ms", c.storage.flush_interval_ms, 1, 250);
   storage.get("queue_max_events", c.storage.queue_max_events, 100, 100'000'000);
   storage.get("regression_grace_ms", c.storage.regression_grace_ms, 0, 86'400'000);
   storage.get("retention_days", c.storage.retention_days, 1, 3650);
   storage.get("synchronous_full", c.storage.synchronous_full);
+  storage.get_enum("type", c.storage.type, {"sqlite", "postgres"});
+  storage.get("dsn_env", c.storage.dsn_env);
+  storage.get("pool", c.storage.pool, 1, 64);
+  if (c.storage.type == "postgres" && c.storage.dsn_env.empty())
+    storage.error("dsn_env", "type postgres needs dsn_env: the environment variable holding the connection string");
   if (c.storage.data_dir.empty()) storage.error("data_dir", "must not be empty");
 
   auto api = root.child("api");

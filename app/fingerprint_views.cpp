@@ -123,7 +123,7 @@ Result<FingerprintQuery> parse_list_params(const std::multimap<std::string, std:
   return q;
 }
 
-Result<json> list_json(SqliteStore& store, const FingerprintQuery& q, const StatsConfig& stats) {
+Result<json> list_json(QueryStore& store, const FingerprintQuery& q, const StatsConfig& stats) {
   auto page = store.list(q);
   if (!page) return page.error();
   std::vector<std::string> ids;
@@ -144,7 +144,7 @@ Result<json> list_json(SqliteStore& store, const FingerprintQuery& q, const Stat
   return out;
 }
 
-Result<std::optional<json>> detail_json(SqliteStore& store, Fingerprinting* fp, const std::string& id, UnixMs now,
+Result<std::optional<json>> detail_json(QueryStore& store, Fingerprinting* fp, const std::string& id, UnixMs now,
                                         const StatsConfig& stats) {
   auto s = store.fingerprint(id);
   if (!s) return s.error();
