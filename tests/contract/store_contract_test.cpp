@@ -489,3 +489,41 @@ TEST_CASE("store contract: both backends store the same rows for the same batche
   CHECK(!dumps[0].empty());
   CHECK(dumps[0] == dumps[1]);
 }
+
+TEST_CASE("store contract: a healer decision lock excludes every other holder sharing the store") {
+  test::TempDir dir;
+  for (const auto& b : backends(dir)) {
+    FakeClock clock(t0);
+    INFO("backend: " << b.name);
+    auto one = b.open(clock, "decision_lock");
+    // A second instance on the same PostgreSQL database; SQLite is one process (the data dir lock),
+    // so its second holder is another thread of the same instance.
+    std::unique_ptr<Stores> other;
+    if (b.name == "postgres") {
+      StorageOptions o;
+      o.type = "postgres";
+      o.postgres_dsn = postgres().dsn("decision_lock");
+      auto opened = Stores::open(o, clock);
+      REQUIRE(opened.has_value());
+      other = std::move(*opened);
+    }
+    Stores& second = other ? *other : *one;
+    auto held = one->policy_state().lock_decision("restart");
+    REQUIRE(held.has_value());
+    std::atomic<bool> got{false};
+    std::thread contender([&second, &got] {
+      auto l = second.policy_state().lock_decision("restart");
+      got = l.has_value();
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK_FALSE(got.load());  // still waiting
+    held->reset();            // released
+    contender.join();
+    CHECK(got.load());
+    if (other) {  // PostgreSQL locks per strategy: another strategy's decision goes ahead meanwhile
+      auto a = one->policy_state().lock_decision("restart");
+      auto c = other->policy_state().lock_decision("page");
+      CHECK((a.has_value() && c.has_value()));
+    }
+  }
+}
