@@ -9,8 +9,8 @@
 #   scripts/fuzz.sh                 # 600 s per target (the acceptance run)
 #   FUZZ_SECONDS=20 scripts/fuzz.sh # smoke
 #   scripts/fuzz.sh normalize       # one target
-#   scripts/fuzz.sh --build-only    # build, run nothing (FUZZ_BUILD_ALL=1: also the unit tests, which
-#                                   # scripts/test.sh then runs under ASan+UBSan in the same tree)
+#   scripts/fuzz.sh --build-only    # build, run nothing (FUZZ_BUILD_ALL=1: every target of the tree, the
+#                                   # binary and all tests, which scripts/test.sh then runs under ASan+UBSan)
 #
 # Builds with CMake into build-fuzz/ (ccache shared). Seeds: tests/data/fuzz/<target>/ (must exist) plus
 # the fixtures named below. Crashes land in build-fuzz/crashes/<target>/; corpora grow in build-fuzz/corpus/.
@@ -38,11 +38,11 @@ if [[ ! -f "$OUT/CMakeCache.txt" ]]; then
     -DCMAKE_C_COMPILER="$CC" -DSELFHEAL_FUZZ=ON -DSELFHEAL_SANITIZE=ON -DSELFHEAL_BENCH=OFF \
     -DSELFHEAL_WERROR=ON >/dev/null
 fi
-build_targets=("${TARGETS[@]/#/fuzz_}")
-if [[ ${FUZZ_BUILD_ALL:-0} == 1 ]]; then build_targets+=(selfheal_unit_tests); fi
-echo "fuzz: building ${build_targets[*]} with $CXX" >&2
+build_targets=(--target "${TARGETS[@]/#/fuzz_}")
+if [[ ${FUZZ_BUILD_ALL:-0} == 1 ]]; then build_targets=(); fi  # no --target: everything
+echo "fuzz: building ${build_targets[*]:-every target} with $CXX" >&2
 # Quiet when it works; the compiler's words when it does not.
-if ! cmake --build "$OUT" -j"${FUZZ_JOBS:-$(nproc)}" --target "${build_targets[@]}" > "$OUT/build.log" 2>&1; then
+if ! cmake --build "$OUT" -j"${FUZZ_JOBS:-$(nproc)}" "${build_targets[@]}" > "$OUT/build.log" 2>&1; then
   tail -60 "$OUT/build.log" >&2
   echo "fuzz: build failed, full log in $OUT/build.log" >&2
   exit 1

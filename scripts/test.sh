@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # README command 2 (and .ci/run): install dependencies, build with warnings as errors, run ALL tests
 # (unit + integration) with CTest, then the sanitizer stage: one clang tree (build-fuzz/) with
-# ASan+UBSan and libFuzzer coverage in every library runs the unit suites under the sanitizers and
-# every libFuzzer target for 10 s (scripts/fuzz.sh). clang, promtool, kcat, node and chromium are required: a missing one
+# ASan+UBSan and libFuzzer coverage in every library runs the whole suite again (unit and
+# integration: the binary the integration tests start is the sanitized one) and every libFuzzer
+# target for 10 s (scripts/fuzz.sh). clang, promtool, kcat, node and chromium are required: a missing one
 # fails here instead of skipping. SELFHEAL_TEST_LABEL=unit runs only one label (every build).
 #   --quick     skip the sanitizer stage (a developer's inner loop; CI never passes it)
 #   --sanitize  also the whole suite, integration included, under gcc ASan+UBSan (build-asan/)
@@ -41,9 +42,9 @@ if [[ $quick == 0 ]]; then
   # One clang tree serves both: ASan+UBSan everywhere, libFuzzer coverage in the libraries.
   step "build with clang, ASan+UBSan (build-fuzz/)"
   FUZZ_BUILD_ALL=1 scripts/fuzz.sh --build-only
-  step "unit tests under ASan+UBSan"
+  step "all tests (unit and integration) under ASan+UBSan"
   (cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --output-on-failure -j"$(nproc)" --timeout 900 -L unit)
+    ctest --output-on-failure -j"$(nproc)" --timeout 900 "${label[@]}")
   step "fuzz smoke: every libFuzzer target for 10 s"
   FUZZ_SECONDS=10 scripts/fuzz.sh
 else
