@@ -24,6 +24,9 @@ const OUT = path.resolve(args.out || path.join(here, '../../build/ui-artifacts')
 const SHARED = path.resolve(args.shared || path.join(here, '../../../shared'));
 const CHROMIUM = args.chromium || '/usr/bin/chromium';
 const FIRST_PAGE_BUDGET_MS = 1000;
+// The sanitizer tree (build-fuzz/) runs this test against an ASan+UBSan server several times slower:
+// the figure is still printed there, the 1 s budget is held by the optimised build.
+const TIMED = args.timed !== 'off';
 const SYNTHETIC = 10_000;
 
 const TOKENS = { operator: 'op-' + rand(), viewer: 'view-' + rand(), ingest: 'ship-' + rand() };
@@ -237,7 +240,8 @@ async function run() {
   const firstPage = times.map((t) => t.page).sort((a, b) => a - b)[1];
   figure('first page of the list (navigation start -> 50 rows painted)', `${firstPage.toFixed(0)} ms median with ${stats.fingerprints} fingerprints ` +
     `(runs: ${times.map((t) => `${t.page.toFixed(0)} ms: API call from ${t.apiStart.toFixed(0)} ms, ${t.api.toFixed(0)} ms long, rows built ${t.data.toFixed(0)}-${t.drawn.toFixed(0)} ms`).join('; ')})`);
-  check(firstPage < FIRST_PAGE_BUDGET_MS, `the first page renders in under ${FIRST_PAGE_BUDGET_MS} ms`);
+  if (TIMED) check(firstPage < FIRST_PAGE_BUDGET_MS, `the first page renders in under ${FIRST_PAGE_BUDGET_MS} ms`);
+  else console.log(`ui_test: not held here (--timed off, sanitized server): the ${FIRST_PAGE_BUDGET_MS} ms budget`);
   const cls = await page.evaluate(() => new Promise((resolve) => {
     let sum = 0;
     new PerformanceObserver((l) => { for (const e of l.getEntries()) if (!e.hadRecentInput) sum += e.value; }).observe({ type: 'layout-shift', buffered: true });
