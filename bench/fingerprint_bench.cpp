@@ -16,58 +16,11 @@
 
 #include "fingerprint/fingerprint.hpp"
 #include "fingerprint/normalize.hpp"
+#include "tests/support/csv.hpp"
 
 namespace {
 
 namespace fp = selfheal::fingerprint;
-
-// Minimal RFC 4180 reader: returns the values of column `name` (quoted fields may hold commas,
-// quotes and newlines).
-std::vector<std::string> csv_column(const std::string& path, const std::string& name) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string data = ss.str();
-  std::vector<std::vector<std::string>> rows(1);
-  std::string field;
-  bool quoted = false;
-  std::size_t i = 0;
-  if (data.rfind("\xEF\xBB\xBF", 0) == 0) i = 3;
-  for (; i < data.size(); ++i) {
-    char c = data[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < data.size() && data[i + 1] == '"') {
-        field.push_back('"');
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        field.push_back(c);
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      rows.back().push_back(std::move(field));
-      field.clear();
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < data.size() && data[i + 1] == '\n') ++i;
-      rows.back().push_back(std::move(field));
-      field.clear();
-      rows.emplace_back();
-    } else {
-      field.push_back(c);
-    }
-  }
-  if (!field.empty() || !rows.back().empty()) rows.back().push_back(std::move(field));
-  std::vector<std::string> out;
-  if (rows.empty()) return out;
-  std::size_t col = 0;
-  for (; col < rows[0].size() && rows[0][col] != name; ++col) {
-  }
-  for (std::size_t r = 1; r < rows.size(); ++r)
-    if (col < rows[r].size()) out.push_back(rows[r][col]);
-  return out;
-}
 
 struct Corpus {
   std::vector<std::string> lines;
@@ -81,8 +34,8 @@ const Corpus& corpus() {
     const char* names[] = {"BGL", "HDFS", "Hadoop", "HealthApp", "Mac", "OpenSSH", "Spark", "Zookeeper"};
     for (const char* n : names) {
       std::string dir = std::string(SELFHEAL_SHARED_DIR) + "/data/loghub-2k/" + n + "/";
-      auto col = csv_column(dir + n + "_2k.log_structured_corrected.csv", "Content");
-      for (auto& s : col) {
+      auto col = selfheal::test::csv_column(dir + n + "_2k.log_structured_corrected.csv", "Content");
+      for (auto& s : col.value_or(std::vector<std::string>{})) {
         for (char& ch : s)
           if (ch == '\n' || ch == '\r') ch = ' ';
         c.lines.push_back(std::move(s));

@@ -46,6 +46,7 @@
 #include "ingest/runner.hpp"
 #include "schema/log.hpp"
 #include "schema/sqlite_store.hpp"
+#include "tests/support/kafka_progress.hpp"
 
 using namespace selfheal;
 using Steady = std::chrono::steady_clock;
@@ -283,20 +284,7 @@ int main(int argc, char** argv) {
     ingest::SourceRunner runner(std::move(src), pipeline, store, metrics);
     kafka->set_before_revoke([&runner] { return runner.settle(); });
 
-    auto done = [&] {
-      auto ps = store.positions("kafka");
-      if (!ps) return false;
-      std::map<int, std::int64_t> seen;
-      for (const auto& p : *ps) {
-        auto tp = ingest::kafka::parse_position_key(p.key);
-        auto pos = ingest::kafka::decode_position(p.value);
-        if (tp && pos && pos->pending.empty()) seen[tp->partition] = pos->next_offset;
-      }
-      for (const auto& [part, n] : produced) {
-        if (seen[part] != n) return false;
-      }
-      return true;
-    };
+    auto done = [&] { return test::positions_at_end(store, "kafka", produced); };
     if (auto r = runner.start(); !r) {
       std::cerr << r.error().message << "\n";
       std::exit(1);

@@ -34,6 +34,33 @@ Result<std::shared_ptr<const Action>> ActionRegistry::create(const ActionConfig&
   return f->create(cfg, where);
 }
 
+namespace {
+
+class StatelessFactory final : public ActionFactory {
+ public:
+  StatelessFactory(std::shared_ptr<const Action> action, std::vector<ConfigKey> schema, ConfigCheck check)
+      : action_(std::move(action)), schema_(std::move(schema)), check_(std::move(check)) {}
+  std::string_view type() const override { return action_->type(); }
+  std::vector<ConfigKey> config_schema() const override { return schema_; }
+  Result<std::shared_ptr<const Action>> create(const ActionConfig& cfg, const std::string& where) const override {
+    if (check_)
+      if (auto r = check_(cfg, where); !r) return r.error();
+    return action_;
+  }
+
+ private:
+  std::shared_ptr<const Action> action_;
+  std::vector<ConfigKey> schema_;
+  ConfigCheck check_;
+};
+
+}  // namespace
+
+std::unique_ptr<ActionFactory> stateless_action_factory(std::shared_ptr<const Action> action,
+                                                        std::vector<ConfigKey> schema, ConfigCheck check) {
+  return std::make_unique<StatelessFactory>(std::move(action), std::move(schema), std::move(check));
+}
+
 void add_builtin_actions(ActionRegistry& reg) {
   // One line per action type.
   (void)reg.add(exec_action_factory());

@@ -1,49 +1,41 @@
 #include "healer/history.hpp"
 
+#include "healer/detail/enum_names.hpp"
+
 namespace selfheal::healer {
+namespace {
+
+constexpr detail::EnumName<RunDecision> kRunDecisionNames[] = {
+    {RunDecision::ran, "ran"},
+    {RunDecision::skipped, "skipped"},
+    {RunDecision::approval_requested, "approval_requested"},
+};
+
+constexpr detail::EnumName<RunOutcome> kRunOutcomeNames[] = {
+    {RunOutcome::none, ""},           {RunOutcome::running, "running"}, {RunOutcome::success, "success"},
+    {RunOutcome::failure, "failure"}, {RunOutcome::error, "error"},
+};
+
+constexpr detail::EnumName<RunVerification> kRunVerificationNames[] = {
+    {RunVerification::none, ""},
+    {RunVerification::pending, "pending"},
+    {RunVerification::verified, "verified"},
+    {RunVerification::not_verified, "not_verified"},
+    {RunVerification::skipped, "skipped"},
+};
+
+}  // namespace
 
 std::string_view to_string(RunDecision d) {
-  switch (d) {
-    case RunDecision::ran:
-      return "ran";
-    case RunDecision::skipped:
-      return "skipped";
-    case RunDecision::approval_requested:
-      return "approval_requested";
-  }
-  return "skipped";
+  return detail::name_of<RunDecision>(kRunDecisionNames, d, "skipped");
 }
 
 std::string_view to_string(RunOutcome o) {
-  switch (o) {
-    case RunOutcome::none:
-      return "";
-    case RunOutcome::running:
-      return "running";
-    case RunOutcome::success:
-      return "success";
-    case RunOutcome::failure:
-      return "failure";
-    case RunOutcome::error:
-      return "error";
-  }
-  return "";
+  return detail::name_of<RunOutcome>(kRunOutcomeNames, o, "");
 }
 
 std::string_view to_string(RunVerification v) {
-  switch (v) {
-    case RunVerification::none:
-      return "";
-    case RunVerification::pending:
-      return "pending";
-    case RunVerification::verified:
-      return "verified";
-    case RunVerification::not_verified:
-      return "not_verified";
-    case RunVerification::skipped:
-      return "skipped";
-  }
-  return "";
+  return detail::name_of<RunVerification>(kRunVerificationNames, v, "");
 }
 
 HealingRun history_row(std::string strategy, std::string fingerprint_id, std::string target, std::string action,

@@ -4,11 +4,44 @@
 #include <cmath>
 
 #include "healer/actions/exec_action.hpp"
+#include "healer/detail/enum_names.hpp"
 
 namespace selfheal::healer {
 
 namespace {
 constexpr std::int64_t minute_ms = 60'000;
+
+constexpr detail::EnumName<BreakerPhase> kBreakerPhaseNames[] = {
+    {BreakerPhase::closed, "closed"},
+    {BreakerPhase::open, "open"},
+    {BreakerPhase::half_open, "half_open"},
+};
+
+constexpr detail::EnumName<ApprovalStatus> kApprovalStatusNames[] = {
+    {ApprovalStatus::none, "none"},         {ApprovalStatus::pending, "pending"},
+    {ApprovalStatus::approved, "approved"}, {ApprovalStatus::rejected, "rejected"},
+    {ApprovalStatus::expired, "expired"},   {ApprovalStatus::consumed, "consumed"},
+};
+
+constexpr detail::EnumName<Verdict> kVerdictNames[] = {
+    {Verdict::run, "run"},
+    {Verdict::skip, "skip"},
+    {Verdict::request_approval, "request_approval"},
+};
+
+constexpr detail::EnumName<SkipReason> kSkipReasonNames[] = {
+    {SkipReason::none, ""},
+    {SkipReason::disabled, "disabled"},
+    {SkipReason::breaker_open, "breaker_open"},
+    {SkipReason::concurrency, "concurrency"},
+    {SkipReason::cooldown, "cooldown"},
+    {SkipReason::rate_limited, "rate_limited"},
+    {SkipReason::dry_run, "dry_run"},
+    {SkipReason::awaiting_approval, "awaiting_approval"},
+    {SkipReason::approval_rejected, "approval_rejected"},
+    {SkipReason::approval_expired, "approval_expired"},
+    {SkipReason::unsafe_argument, "unsafe_argument"},
+};
 
 Decision skip(SkipReason r, UnixMs not_before, std::string detail) {
   Decision d;
@@ -21,88 +54,27 @@ Decision skip(SkipReason r, UnixMs not_before, std::string detail) {
 }  // namespace
 
 std::string_view to_string(BreakerPhase p) {
-  switch (p) {
-    case BreakerPhase::closed:
-      return "closed";
-    case BreakerPhase::open:
-      return "open";
-    case BreakerPhase::half_open:
-      return "half_open";
-  }
-  return "closed";
+  return detail::name_of<BreakerPhase>(kBreakerPhaseNames, p, "closed");
 }
 
 BreakerPhase parse_breaker_phase(std::string_view s) {
-  if (s == "open") return BreakerPhase::open;
-  if (s == "half_open") return BreakerPhase::half_open;
-  return BreakerPhase::closed;
+  return detail::value_of<BreakerPhase>(kBreakerPhaseNames, s, BreakerPhase::closed);
 }
 
 std::string_view to_string(ApprovalStatus s) {
-  switch (s) {
-    case ApprovalStatus::none:
-      return "none";
-    case ApprovalStatus::pending:
-      return "pending";
-    case ApprovalStatus::approved:
-      return "approved";
-    case ApprovalStatus::rejected:
-      return "rejected";
-    case ApprovalStatus::expired:
-      return "expired";
-    case ApprovalStatus::consumed:
-      return "consumed";
-  }
-  return "none";
+  return detail::name_of<ApprovalStatus>(kApprovalStatusNames, s, "none");
 }
 
 ApprovalStatus parse_approval_status(std::string_view s) {
-  if (s == "pending") return ApprovalStatus::pending;
-  if (s == "approved") return ApprovalStatus::approved;
-  if (s == "rejected") return ApprovalStatus::rejected;
-  if (s == "expired") return ApprovalStatus::expired;
-  if (s == "consumed") return ApprovalStatus::consumed;
-  return ApprovalStatus::none;
+  return detail::value_of<ApprovalStatus>(kApprovalStatusNames, s, ApprovalStatus::none);
 }
 
 std::string_view to_string(Verdict v) {
-  switch (v) {
-    case Verdict::run:
-      return "run";
-    case Verdict::skip:
-      return "skip";
-    case Verdict::request_approval:
-      return "request_approval";
-  }
-  return "skip";
+  return detail::name_of<Verdict>(kVerdictNames, v, "skip");
 }
 
 std::string_view to_string(SkipReason r) {
-  switch (r) {
-    case SkipReason::none:
-      return "";
-    case SkipReason::disabled:
-      return "disabled";
-    case SkipReason::breaker_open:
-      return "breaker_open";
-    case SkipReason::concurrency:
-      return "concurrency";
-    case SkipReason::cooldown:
-      return "cooldown";
-    case SkipReason::rate_limited:
-      return "rate_limited";
-    case SkipReason::dry_run:
-      return "dry_run";
-    case SkipReason::awaiting_approval:
-      return "awaiting_approval";
-    case SkipReason::approval_rejected:
-      return "approval_rejected";
-    case SkipReason::approval_expired:
-      return "approval_expired";
-    case SkipReason::unsafe_argument:
-      return "unsafe_argument";
-  }
-  return "";
+  return detail::name_of<SkipReason>(kSkipReasonNames, r, "");
 }
 
 BreakerPhase effective_phase(const BreakerState& s, const BreakerConfig& cfg, UnixMs now) {

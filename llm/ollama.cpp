@@ -6,15 +6,6 @@
 #include "llm/suggestion.hpp"
 
 namespace selfheal::llm {
-namespace {
-
-std::int64_t int_or_zero(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
-}
-
-}  // namespace
-
 std::string build_ollama_body(const SuggestionRequest& req, const OllamaConfig& cfg) {
   nlohmann::ordered_json body;
   body["model"] = cfg.model;
@@ -61,8 +52,8 @@ Result<Completion> parse_ollama_body(std::string_view body) {
     if (auto d = j.find("done"); d != j.end() && d->is_boolean() && d->get<bool>()) {
       done = true;
       if (auto r = j.find("done_reason"); r != j.end() && r->is_string()) c.finish_reason = *r;
-      c.usage.prompt_tokens = int_or_zero(j, "prompt_eval_count");
-      c.usage.completion_tokens = int_or_zero(j, "eval_count");
+      c.usage.prompt_tokens = json_int_or_zero(j, "prompt_eval_count");
+      c.usage.completion_tokens = json_int_or_zero(j, "eval_count");
       c.usage.total_tokens = c.usage.prompt_tokens + c.usage.completion_tokens;
     }
   }
@@ -89,14 +80,8 @@ OllamaProvider::OllamaProvider(OllamaConfig cfg, std::shared_ptr<HttpClient> htt
 }
 
 Result<Completion> OllamaProvider::complete(const SuggestionRequest& req, std::chrono::milliseconds deadline) {
-  HttpRequest http;
-  std::string base = cfg_.base_url;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  http.url = base + "/api/chat";
-  http.headers.emplace_back("Content-Type", "application/json");
-  if (!cfg_.api_key.empty()) http.headers.emplace_back("Authorization", "Bearer " + cfg_.api_key);
-  http.body = build_ollama_body(req, cfg_);
-  return post_with_retries(*http_, std::move(http), deadline, cfg_.transport, parse_ollama_body, ollama_error_code);
+  return post_with_retries(*http_, json_post(cfg_.base_url, "/api/chat", cfg_.api_key, build_ollama_body(req, cfg_)),
+                           deadline, cfg_.transport, parse_ollama_body, ollama_error_code);
 }
 
 }  // namespace selfheal::llm

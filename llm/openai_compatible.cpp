@@ -5,21 +5,6 @@
 #include "llm/suggestion.hpp"
 
 namespace selfheal::llm {
-namespace {
-
-std::string join_url(const std::string& base, std::string_view path) {
-  std::string b = base;
-  while (!b.empty() && b.back() == '/') b.pop_back();
-  return b + std::string(path);
-}
-
-std::int64_t int_or_zero(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
-}
-
-}  // namespace
-
 OpenAiCompatibleConfig openai_config(std::string base_url, std::string model, std::string api_key) {
   OpenAiCompatibleConfig c;
   c.provider_name = "openai";
@@ -80,9 +65,9 @@ Result<Completion> parse_openai_body(std::string_view body) {
   }
   if (auto m = j.find("model"); m != j.end() && m->is_string()) c.model = *m;
   if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
-    c.usage.prompt_tokens = int_or_zero(*u, "prompt_tokens");
-    c.usage.completion_tokens = int_or_zero(*u, "completion_tokens");
-    c.usage.total_tokens = int_or_zero(*u, "total_tokens");
+    c.usage.prompt_tokens = json_int_or_zero(*u, "prompt_tokens");
+    c.usage.completion_tokens = json_int_or_zero(*u, "completion_tokens");
+    c.usage.total_tokens = json_int_or_zero(*u, "total_tokens");
     if (c.usage.total_tokens == 0) c.usage.total_tokens = c.usage.prompt_tokens + c.usage.completion_tokens;
   }
   return c;
@@ -105,12 +90,8 @@ OpenAiCompatibleProvider::OpenAiCompatibleProvider(OpenAiCompatibleConfig cfg, s
 
 Result<Completion> OpenAiCompatibleProvider::complete(const SuggestionRequest& req,
                                                       std::chrono::milliseconds deadline) {
-  HttpRequest http;
-  http.url = join_url(cfg_.base_url, "/chat/completions");
-  http.headers.emplace_back("Content-Type", "application/json");
-  if (!cfg_.api_key.empty()) http.headers.emplace_back("Authorization", "Bearer " + cfg_.api_key);
+  HttpRequest http = json_post(cfg_.base_url, "/chat/completions", cfg_.api_key, build_openai_body(req, cfg_));
   for (const auto& h : cfg_.extra_headers) http.headers.push_back(h);
-  http.body = build_openai_body(req, cfg_);
   return post_with_retries(*http_, std::move(http), deadline, cfg_.transport, parse_openai_body, openai_error_code);
 }
 

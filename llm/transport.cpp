@@ -1,6 +1,7 @@
 #include "llm/transport.hpp"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 namespace selfheal::llm {
 
@@ -16,6 +17,21 @@ void CancellableWaiter::cancel() {
     cancelled_ = true;
   }
   cv_.notify_all();
+}
+
+HttpRequest json_post(std::string_view base_url, std::string_view path, const std::string& api_key, std::string body) {
+  while (!base_url.empty() && base_url.back() == '/') base_url.remove_suffix(1);
+  HttpRequest http;
+  http.url = std::string(base_url) + std::string(path);
+  http.headers.emplace_back("Content-Type", "application/json");
+  if (!api_key.empty()) http.headers.emplace_back("Authorization", "Bearer " + api_key);
+  http.body = std::move(body);
+  return http;
+}
+
+std::int64_t json_int_or_zero(const nlohmann::json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
 }
 
 std::string sanitize_code(std::string_view code) {

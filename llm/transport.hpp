@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <string_view>
 
@@ -51,6 +52,13 @@ using ErrorCodeFn = std::function<std::string(std::string_view body)>;
 Result<Completion> post_with_retries(HttpClient& http, HttpRequest req, std::chrono::milliseconds deadline,
                                      const TransportOptions& opts, const ParseBodyFn& parse,
                                      const ErrorCodeFn& error_code);
+
+/// A JSON POST of `body` to `path` under `base_url` (its trailing slashes dropped), with a bearer
+/// token when `api_key` is set: the request every provider starts from.
+HttpRequest json_post(std::string_view base_url, std::string_view path, const std::string& api_key, std::string body);
+
+/// The integer member `key` of a provider's JSON object (token counts), 0 when absent or not an integer.
+std::int64_t json_int_or_zero(const nlohmann::json& j, const char* key);
 
 /// Keeps only [a-z0-9_.-] of a provider's machine error code, at most 64 characters, so it is safe
 /// to put into our messages and metrics.

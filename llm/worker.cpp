@@ -90,17 +90,20 @@ Result<RunResult> SuggestionService::run(const std::string& id, bool force, cons
     return a;
   };
   RunResult rr;
+  // An existing suggestion answers: recorded as a "cached" attempt.
+  auto answered_by = [&](RunOutcome outcome, std::int64_t suggestion_id) -> Result<RunResult> {
+    rr.outcome = outcome;
+    rr.suggestion_id = suggestion_id;
+    auto a = attempt("cached");
+    a.suggestion_id = suggestion_id;
+    if (auto r = store_.record_attempt(a); !r) return r.error();
+    return rr;
+  };
   if (!force) {
     auto latest = store_.latest_for(id);
     if (!latest) return latest.error();
-    if (latest->has_value() && now - (*latest)->created_at < opts_.refresh_after_ms) {
-      rr.outcome = RunOutcome::reused;
-      rr.suggestion_id = (*latest)->id;
-      auto a = attempt("cached");
-      a.suggestion_id = rr.suggestion_id;
-      if (auto r = store_.record_attempt(a); !r) return r.error();
-      return rr;
-    }
+    if (latest->has_value() && now - (*latest)->created_at < opts_.refresh_after_ms)
+      return answered_by(RunOutcome::reused, (*latest)->id);
   }
   auto ctx = context_for(id);
   if (!ctx) return ctx.error();
@@ -108,14 +111,7 @@ Result<RunResult> SuggestionService::run(const std::string& id, bool force, cons
   if (!force) {
     auto cached = store_.find_cached(key);
     if (!cached) return cached.error();
-    if (cached->has_value()) {
-      rr.outcome = RunOutcome::cached;
-      rr.suggestion_id = (*cached)->id;
-      auto a = attempt("cached");
-      a.suggestion_id = rr.suggestion_id;
-      if (auto r = store_.record_attempt(a); !r) return r.error();
-      return rr;
-    }
+    if (cached->has_value()) return answered_by(RunOutcome::cached, (*cached)->id);
   }
   const std::string day = utc_day(now);
   auto used = store_.budget(day);

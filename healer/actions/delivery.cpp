@@ -70,4 +70,45 @@ ActionOutcome as_outcome(Result<ActionOutcome> r) {
   return o;
 }
 
+namespace {
+
+/// exec and http: one pre-configured delivery, run as it is with the plan's fields.
+class DeliveryAction final : public Action {
+ public:
+  explicit DeliveryAction(Delivery d) : d_(std::move(d)) {}
+  std::string_view type() const override { return d_.type; }
+  bool remediation() const override { return true; }
+  ActionOutcome run(const Plan& p, ActionEnv&, std::stop_token stop) const override {
+    return as_outcome(run_delivery(d_, p.fields, stop));
+  }
+  ActionDescription describe(const Plan& p) const override { return describe_delivery(d_, p.fields); }
+
+ private:
+  Delivery d_;
+};
+
+class DeliveryFactory final : public ActionFactory {
+ public:
+  DeliveryFactory(std::string type, std::vector<ConfigKey> schema)
+      : type_(std::move(type)), schema_(std::move(schema)) {}
+  std::string_view type() const override { return type_; }
+  std::vector<ConfigKey> config_schema() const override { return schema_; }
+  Result<std::shared_ptr<const Action>> create(const ActionConfig& cfg, const std::string& where) const override {
+    Delivery d = cfg.delivery;
+    d.type = type_;
+    if (auto r = check_delivery(d, where); !r) return r.error();
+    return std::shared_ptr<const Action>(std::make_shared<DeliveryAction>(std::move(d)));
+  }
+
+ private:
+  std::string type_;
+  std::vector<ConfigKey> schema_;
+};
+
+}  // namespace
+
+std::unique_ptr<ActionFactory> delivery_action_factory(std::string type, std::vector<ConfigKey> schema) {
+  return std::make_unique<DeliveryFactory>(std::move(type), std::move(schema));
+}
+
 }  // namespace selfheal::healer

@@ -37,31 +37,25 @@ class FailoverAction final : public Action {
   }
 };
 
-class FailoverFactory final : public ActionFactory {
- public:
-  std::string_view type() const override { return "failover"; }
-  std::vector<ConfigKey> config_schema() const override {
-    return {{"targets", ConfigKeyKind::text_list, true},
-            {"switch", ConfigKeyKind::delivery, true},
-            {"health_check", ConfigKeyKind::delivery}};
-  }
-  Result<std::shared_ptr<const Action>> create(const ActionConfig& a, const std::string& where) const override {
-    if (a.targets.size() < 2) return make_error(ErrorCode::config, where + ": failover needs at least two targets");
-    for (const auto& t : a.targets)
-      if (!is_safe_field_value(t))
-        return make_error(ErrorCode::config,
-                          where + ": target '" + t + "' must match [A-Za-z0-9._:-]+ and not start with '-'");
-    if (a.delivery.empty()) return make_error(ErrorCode::config, where + ": failover needs switch");
-    if (auto r = check_delivery(a.delivery, where + " switch"); !r) return r.error();
-    if (auto r = check_delivery(a.health_check, where + " health_check"); !r) return r.error();
-    return std::shared_ptr<const Action>(std::make_shared<FailoverAction>());
-  }
-};
+Result<void> check_failover(const ActionConfig& a, const std::string& where) {
+  if (a.targets.size() < 2) return make_error(ErrorCode::config, where + ": failover needs at least two targets");
+  for (const auto& t : a.targets)
+    if (!is_safe_field_value(t))
+      return make_error(ErrorCode::config,
+                        where + ": target '" + t + "' must match [A-Za-z0-9._:-]+ and not start with '-'");
+  if (a.delivery.empty()) return make_error(ErrorCode::config, where + ": failover needs switch");
+  if (auto r = check_delivery(a.delivery, where + " switch"); !r) return r;
+  return check_delivery(a.health_check, where + " health_check");
+}
 
 }  // namespace
 
 std::unique_ptr<ActionFactory> failover_action_factory() {
-  return std::make_unique<FailoverFactory>();
+  return stateless_action_factory(std::make_shared<FailoverAction>(),
+                                  {{"targets", ConfigKeyKind::text_list, true},
+                                   {"switch", ConfigKeyKind::delivery, true},
+                                   {"health_check", ConfigKeyKind::delivery}},
+                                  check_failover);
 }
 
 }  // namespace selfheal::healer

@@ -46,23 +46,18 @@ class NotifyAction final : public Action {
   }
 };
 
-class NotifyFactory final : public ActionFactory {
- public:
-  std::string_view type() const override { return "notify"; }
-  std::vector<ConfigKey> config_schema() const override {
-    return {{"level", ConfigKeyKind::text}, {"channels", ConfigKeyKind::text_list}};
-  }
-  Result<std::shared_ptr<const Action>> create(const ActionConfig& a, const std::string& where) const override {
-    if (a.level != "critical" && a.level != "warning" && a.level != "info")
-      return make_error(ErrorCode::config, where + ": level must be critical, warning or info");
-    return std::shared_ptr<const Action>(std::make_shared<NotifyAction>());
-  }
-};
+Result<void> check_notify(const ActionConfig& a, const std::string& where) {
+  if (a.level != "critical" && a.level != "warning" && a.level != "info")
+    return make_error(ErrorCode::config, where + ": level must be critical, warning or info");
+  return {};
+}
 
 }  // namespace
 
 std::unique_ptr<ActionFactory> notify_action_factory() {
-  return std::make_unique<NotifyFactory>();
+  return stateless_action_factory(std::make_shared<NotifyAction>(),
+                                  {{"level", ConfigKeyKind::text}, {"channels", ConfigKeyKind::text_list}},
+                                  check_notify);
 }
 
 }  // namespace selfheal::healer

@@ -28,19 +28,10 @@ class SuggestAction final : public Action {
   ActionDescription describe(const Plan&) const override { return {}; }
 };
 
-class SuggestFactory final : public ActionFactory {
- public:
-  std::string_view type() const override { return "suggest"; }
-  std::vector<ConfigKey> config_schema() const override { return {}; }
-  Result<std::shared_ptr<const Action>> create(const ActionConfig&, const std::string&) const override {
-    return std::shared_ptr<const Action>(std::make_shared<SuggestAction>());
-  }
-};
-
 }  // namespace
 
 std::unique_ptr<ActionFactory> suggest_action_factory() {
-  return std::make_unique<SuggestFactory>();
+  return stateless_action_factory(std::make_shared<SuggestAction>(), {});
 }
 
 }  // namespace selfheal::healer

@@ -33,28 +33,23 @@ class ThrottleAction final : public Action {
   ActionDescription describe(const Plan& p) const override { return describe_delivery(p.action.delivery, p.fields); }
 };
 
-class ThrottleFactory final : public ActionFactory {
- public:
-  std::string_view type() const override { return "throttle"; }
-  std::vector<ConfigKey> config_schema() const override {
-    return {{"apply", ConfigKeyKind::delivery, true},
-            {"restore", ConfigKeyKind::delivery, true},
-            {"duration_secs", ConfigKeyKind::integer}};
-  }
-  Result<std::shared_ptr<const Action>> create(const ActionConfig& a, const std::string& where) const override {
-    if (a.delivery.empty() || a.restore.empty())
-      return make_error(ErrorCode::config, where + ": throttle needs apply and restore");
-    if (auto r = check_delivery(a.delivery, where + " apply"); !r) return r.error();
-    if (auto r = check_delivery(a.restore, where + " restore"); !r) return r.error();
-    if (a.duration_secs <= 0) return make_error(ErrorCode::config, where + ": duration_secs must be > 0");
-    return std::shared_ptr<const Action>(std::make_shared<ThrottleAction>());
-  }
-};
+Result<void> check_throttle(const ActionConfig& a, const std::string& where) {
+  if (a.delivery.empty() || a.restore.empty())
+    return make_error(ErrorCode::config, where + ": throttle needs apply and restore");
+  if (auto r = check_delivery(a.delivery, where + " apply"); !r) return r;
+  if (auto r = check_delivery(a.restore, where + " restore"); !r) return r;
+  if (a.duration_secs <= 0) return make_error(ErrorCode::config, where + ": duration_secs must be > 0");
+  return {};
+}
 
 }  // namespace
 
 std::unique_ptr<ActionFactory> throttle_action_factory() {
-  return std::make_unique<ThrottleFactory>();
+  return stateless_action_factory(std::make_shared<ThrottleAction>(),
+                                  {{"apply", ConfigKeyKind::delivery, true},
+                                   {"restore", ConfigKeyKind::delivery, true},
+                                   {"duration_secs", ConfigKeyKind::integer}},
+                                  check_throttle);
 }
 
 }  // namespace selfheal::healer

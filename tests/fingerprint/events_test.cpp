@@ -16,27 +16,15 @@
 
 namespace fp = selfheal::fingerprint;
 using fp::test::fixture;
+using fp::test::lines_of;
 
 namespace {
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  std::string line;
-  while (std::getline(ss, line)) out.push_back(line);
-  return out;
-}
 
 // Byte stream (file, stdin): one push per line. Entries (Loki push, Kafka): one push per entry.
 std::vector<fp::StitchedEvent> stitch(const std::vector<std::string>& pushes, bool entries) {
   fp::StitchOptions o;
   o.entries = entries;
-  fp::Stitcher s(o);
-  std::vector<fp::StitchedEvent> out;
-  std::int64_t ts = 1000;
-  for (const auto& p : pushes) s.push("s", p, ts++, out);
-  s.flush_all(out);
-  return out;
+  return fp::test::stitch_lines(pushes, o);
 }
 
 const std::vector<std::string> reproduction = {

@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -65,50 +66,54 @@ std::string unescape(const std::string& s) {
   return out;
 }
 
-}  // namespace
-
-TEST_CASE("golden message templates and ids are stable") {
-  const std::string path = golden_path("fingerprint_messages.tsv");
+/// Checks every row of the golden file `name` (at least `min_rows`): `compute(first column)` gives the
+/// other columns. With SELFHEAL_UPDATE_GOLDEN=1 the file is written again, `header` first, from what
+/// compute gives.
+void check_golden(const std::string& name, std::size_t min_rows, const std::string& header,
+                  const std::function<std::vector<std::string>(const std::string&)>& compute) {
+  const std::string path = golden_path(name);
   auto rows = read_tsv(path);
-  REQUIRE(rows.size() >= 20);
-  fp::Engine engine;
+  REQUIRE(rows.size() >= min_rows);
   std::ostringstream updated;
-  updated << "# input\\ttemplate\\tid -- regenerate: SELFHEAL_UPDATE_GOLDEN=1 (and bump algorithm_version "
-             "if ids moved on purpose)\n";
+  updated << header;
   for (const auto& r : rows) {
     REQUIRE(!r.empty());
-    auto f = engine.compute(unescape(r[0]));
+    const auto got = compute(r[0]);
     if (updating()) {
-      updated << r[0] << '\t' << f.template_text << '\t' << f.id << '\n';
+      updated << r[0];
+      for (const auto& c : got) updated << '\t' << c;
+      updated << '\n';
       continue;
     }
-    REQUIRE(r.size() == 3);
+    REQUIRE(r.size() == got.size() + 1);
     CAPTURE(r[0]);
-    CHECK(f.template_text == r[1]);
-    CHECK(f.id == r[2]);
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      CAPTURE(i);
+      CHECK(got[i] == r[i + 1]);
+    }
   }
   if (updating()) std::ofstream(path, std::ios::binary) << updated.str();
 }
 
-TEST_CASE("golden trace ids are stable for every language fixture") {
-  const std::string path = golden_path("fingerprint_traces.tsv");
-  auto rows = read_tsv(path);
-  REQUIRE(rows.size() >= 8);
+}  // namespace
+
+TEST_CASE("golden message templates and ids are stable") {
   fp::Engine engine;
-  std::ostringstream updated;
-  updated << "# fixture\\texception_type\\ttemplate\\tid -- regenerate: SELFHEAL_UPDATE_GOLDEN=1\n";
-  for (const auto& r : rows) {
-    REQUIRE(!r.empty());
-    auto f = engine.compute(fp::test::fixture(r[0]));
-    if (updating()) {
-      updated << r[0] << '\t' << f.exception_type << '\t' << f.template_text << '\t' << f.id << '\n';
-      continue;
-    }
-    REQUIRE(r.size() == 4);
-    CAPTURE(r[0]);
-    CHECK(f.exception_type == r[1]);
-    CHECK(f.template_text == r[2]);
-    CHECK(f.id == r[3]);
-  }
-  if (updating()) std::ofstream(path, std::ios::binary) << updated.str();
+  check_golden("fingerprint_messages.tsv", 20,
+               "# input\\ttemplate\\tid -- regenerate: SELFHEAL_UPDATE_GOLDEN=1 (and bump algorithm_version "
+               "if ids moved on purpose)\n",
+               [&](const std::string& input) {
+                 auto f = engine.compute(unescape(input));
+                 return std::vector<std::string>{f.template_text, f.id};
+               });
+}
+
+TEST_CASE("golden trace ids are stable for every language fixture") {
+  fp::Engine engine;
+  check_golden("fingerprint_traces.tsv", 8,
+               "# fixture\\texception_type\\ttemplate\\tid -- regenerate: SELFHEAL_UPDATE_GOLDEN=1\n",
+               [&](const std::string& fixture) {
+                 auto f = engine.compute(fp::test::fixture(fixture));
+                 return std::vector<std::string>{f.exception_type, f.template_text, f.id};
+               });
 }

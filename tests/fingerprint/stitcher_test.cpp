@@ -11,25 +11,8 @@
 
 namespace fp = selfheal::fingerprint;
 using fp::test::fixture;
-
-namespace {
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream ss(text);
-  std::string line;
-  while (std::getline(ss, line)) out.push_back(line);
-  return out;
-}
-
-std::vector<fp::StitchedEvent> stitch(const std::vector<std::string>& lines, fp::StitchOptions o = {}) {
-  fp::Stitcher s(o);
-  std::vector<fp::StitchedEvent> out;
-  std::int64_t ts = 1000;
-  for (const auto& l : lines) s.push("s", l, ts++, out);
-  s.flush_all(out);
-  return out;
-}
-}  // namespace
+using fp::test::lines_of;
+using fp::test::stitch_lines;
 
 TEST_CASE("each language's trace stays one event, with or without a header line before it") {
   const char* files[] = {"traces/java_caused_by.txt", "traces/python_chained.txt", "traces/go_panic.txt",
@@ -38,11 +21,11 @@ TEST_CASE("each language's trace stays one event, with or without a header line 
   for (const char* f : files) {
     CAPTURE(f);
     std::string trace = fixture(f);
-    auto lines = split_lines(trace);
+    auto lines = lines_of(trace);
     // header-less stream: two traces back to back
     std::vector<std::string> twice = lines;
     twice.insert(twice.end(), lines.begin(), lines.end());
-    auto events = stitch(twice);
+    auto events = stitch_lines(twice);
     CHECK(events.size() == 2);
     if (!events.empty()) CHECK(events[0].text == trace);
     // header mode: a log line starts each event
@@ -51,7 +34,7 @@ TEST_CASE("each language's trace stays one event, with or without a header line 
       with_headers.push_back("2024-01-01T00:00:0" + std::to_string(i) + ".000Z ERROR [main] app - boom");
       with_headers.insert(with_headers.end(), lines.begin(), lines.end());
     }
-    events = stitch(with_headers);
+    events = stitch_lines(with_headers);
     REQUIRE(events.size() == 2);
     CHECK(events[1].lines == lines.size() + 1);
   }
@@ -76,13 +59,14 @@ TEST_CASE("interleaved streams never mix") {
 }
 
 TEST_CASE("plain lines without headers are one event each") {
-  auto events = stitch({"first message", "second message", "", "third"});
+  auto events = stitch_lines({"first message", "second message", "", "third"});
   REQUIRE(events.size() == 3);
   CHECK(events[2].text == "third");
 }
 
 TEST_CASE("with headers, every non-header line belongs to the event before it (Promtail firstline)") {
-  auto events = stitch({"2024-01-01 10:00:00 INFO a", "continued text", "", "more", "2024-01-01 10:00:01 INFO b"});
+  auto events =
+      stitch_lines({"2024-01-01 10:00:00 INFO a", "continued text", "", "more", "2024-01-01 10:00:01 INFO b"});
   REQUIRE(events.size() == 2);
   CHECK(events[0].text == "2024-01-01 10:00:00 INFO a\ncontinued text\n\nmore");
   CHECK(events[0].ts_ms == 1000);
@@ -95,7 +79,7 @@ TEST_CASE("max_lines cuts an event, flags it and drops the rest of its continuat
   lines.push_back("java.lang.IllegalStateException: next");
   fp::StitchOptions o;
   o.max_lines = 10;
-  auto events = stitch(lines, o);
+  auto events = stitch_lines(lines, o);
   REQUIRE(events.size() == 2);
   CHECK(events[0].lines == 10);
   CHECK(events[0].truncated);
@@ -105,7 +89,7 @@ TEST_CASE("max_lines cuts an event, flags it and drops the rest of its continuat
 TEST_CASE("max_bytes cuts an event and flags it") {
   fp::StitchOptions o;
   o.max_bytes = 64;
-  auto events = stitch({"java.lang.X: " + std::string(200, 'm'), "\tat a.B.c(B.java:1)"}, o);
+  auto events = stitch_lines({"java.lang.X: " + std::string(200, 'm'), "\tat a.B.c(B.java:1)"}, o);
   REQUIRE(events.size() == 1);
   CHECK(events[0].text.size() <= 64);
   CHECK(events[0].truncated);
@@ -127,8 +111,8 @@ TEST_CASE("flush_expired emits events idle longer than max_wait_ms, and only tho
 }
 
 TEST_CASE("a NUL byte at the start of a line separates events") {
-  auto events = stitch({"java.lang.X: a", "\tat a.B.c(B.java:1)", std::string("\0java.lang.X: b", 15),
-                        "\tat a.B.c(B.java:1)"});
+  auto events = stitch_lines(
+      {"java.lang.X: a", "\tat a.B.c(B.java:1)", std::string("\0java.lang.X: b", 15), "\tat a.B.c(B.java:1)"});
   REQUIRE(events.size() == 2);
   CHECK(events[1].text.rfind("java.lang.X: b", 0) == 0);
 }
@@ -146,15 +130,16 @@ TEST_CASE("classify_line recognises continuation shapes") {
 }
 
 TEST_CASE("without headers, a multi-line exception message stays with its frames") {
-  auto events = stitch({"junit.framework.ComparisonFailure: expected:<a", "b]> but was:<c", "", "d]>",
-                        "\tat junit.framework.Assert.assertEquals(Assert.java:100)", "next plain line"});
+  auto events = stitch_lines({"junit.framework.ComparisonFailure: expected:<a", "b]> but was:<c", "", "d]>",
+                              "\tat junit.framework.Assert.assertEquals(Assert.java:100)", "next plain line"});
   REQUIRE(events.size() == 2);
   CHECK(events[0].lines == 5);
   CHECK(events[1].text == "next plain line");
 }
 
 TEST_CASE("once a stream uses NUL separators, only a NUL starts a new event") {
-  auto events = stitch({std::string("\0first line", 11), "Errors:", "java.lang.X: y", std::string("\0second", 7), "more"});
+  auto events =
+      stitch_lines({std::string("\0first line", 11), "Errors:", "java.lang.X: y", std::string("\0second", 7), "more"});
   REQUIRE(events.size() == 2);
   CHECK(events[0].lines == 3);
   CHECK(events[1].text == "second\nmore");

@@ -14,6 +14,7 @@
 #include "healer/actions/failover.hpp"
 #include "healer/actions/http_action.hpp"
 #include "healer/actions/notify.hpp"
+#include "tests/support/http_server.hpp"
 #include "tests/support/support.hpp"
 
 using namespace selfheal;
@@ -43,9 +44,7 @@ Fields sample_fields(std::string service = "checkout-api") {
 }
 
 struct Receiver {
-  httplib::Server svr;
-  int port = 0;
-  std::thread th;
+  test::LocalHttpServer http;
   std::mutex mu;
   std::vector<httplib::Request> requests;
   int status = 200;
@@ -56,18 +55,12 @@ struct Receiver {
       res.status = status;
       res.set_content("{\"ok\":true}", "application/json");
     };
-    svr.Post(".*", handler);
-    svr.Put(".*", handler);
-    svr.Get(".*", handler);
-    port = svr.bind_to_any_port("127.0.0.1");
-    th = std::thread([this] { svr.listen_after_bind(); });
-    REQUIRE(test::wait_until([this] { return svr.is_running(); }));
+    http.server().Post(".*", handler);
+    http.server().Put(".*", handler);
+    http.server().Get(".*", handler);
+    REQUIRE(http.start() > 0);  // bound to a port
   }
-  ~Receiver() {
-    svr.stop();
-    th.join();
-  }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
+  std::string url(const std::string& path) const { return http.url() + path; }
   std::size_t count() {
     std::lock_guard l(mu);
     return requests.size();

@@ -34,6 +34,12 @@ Plan base_plan() {
   return p;
 }
 
+/// The plan of a page: a notify step sent as an escalation.
+void as_page(Plan& p) {
+  p.action.type = "notify";
+  p.page = true;
+}
+
 struct Row {
   const char* name;
   std::function<void(Plan&, PolicyState&)> setup;
@@ -94,8 +100,7 @@ TEST_CASE("decide applies every guard in its documented order") {
       // escalation pages (issue 14, defect 3): the remediation guards never hold them back
       {"a page ignores cooldown, rate limit, concurrency and an open breaker",
        [](Plan& p, PolicyState& st) {
-         p.action.type = "notify";
-         p.page = true;
+         as_page(p);
          st.last_run_at = t0;
          st.window_runs = {t0 - 3 * s, t0 - 2 * s, t0 - s};
          st.in_flight_on_target = 1;
@@ -105,22 +110,19 @@ TEST_CASE("decide applies every guard in its documented order") {
        t0, Verdict::run, SkipReason::none},
       {"a page of a disabled strategy is skipped",
        [](Plan& p, PolicyState&) {
-         p.action.type = "notify";
-         p.page = true;
+         as_page(p);
          p.enabled = false;
        },
        t0, Verdict::skip, SkipReason::disabled},
       {"a page in dry run is only recorded",
        [](Plan& p, PolicyState&) {
-         p.action.type = "notify";
-         p.page = true;
+         as_page(p);
          p.dry_run = true;
        },
        t0, Verdict::skip, SkipReason::dry_run},
       {"a page needs no approval",
        [](Plan& p, PolicyState&) {
-         p.action.type = "notify";
-         p.page = true;
+         as_page(p);
          p.requires_approval = true;
        },
        t0, Verdict::run, SkipReason::none},

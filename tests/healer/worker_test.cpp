@@ -15,6 +15,8 @@
 #include "schema/sqlite_store.hpp"
 #include "schema/write_batch.hpp"
 #include "tests/support/fake_clock.hpp"
+#include "tests/support/http_server.hpp"
+#include "tests/support/recorder.hpp"
 #include "tests/support/support.hpp"
 
 using namespace selfheal;
@@ -24,26 +26,18 @@ using namespace std::chrono_literals;
 namespace {
 
 struct Webhook {
-  httplib::Server svr;
-  int port = 0;
-  std::thread th;
+  test::LocalHttpServer http;
   std::mutex mu;
   std::vector<std::string> bodies;
   Webhook() {
-    svr.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
+    http.server().Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard l(mu);
       bodies.push_back(req.body);
       res.status = 200;
     });
-    port = svr.bind_to_any_port("127.0.0.1");
-    th = std::thread([this] { svr.listen_after_bind(); });
-    REQUIRE(test::wait_until([this] { return svr.is_running(); }));
+    REQUIRE(http.start() > 0);  // bound to a port
   }
-  ~Webhook() {
-    svr.stop();
-    th.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/hook"; }
+  std::string url() const { return http.url() + "/hook"; }
   std::size_t count(const std::string& level) {
     std::lock_guard l(mu);
     std::size_t n = 0;
@@ -60,11 +54,8 @@ struct Env {
   std::shared_ptr<SqliteDb> db;
   std::unique_ptr<SqliteStore> store;
   std::unique_ptr<SqliteHealingStore> healing;
-  std::string script;
-  Env() {
-    open();
-    script = recorder();
-  }
+  test::Recorder rec{dir};
+  Env() { open(); }
   void open() {
     auto d = SqliteDb::open({dir.file("selfheal.db")});
     REQUIRE(d);
@@ -72,28 +63,8 @@ struct Env {
     store = std::make_unique<SqliteStore>(db, clock);
     healing = std::make_unique<SqliteHealingStore>(db);
   }
-  // Appends its argv to $1 (one run per line, args separated by |) and exits with the content of $2.
-  std::string recorder() {
-    const std::string path = dir.file("record.sh");
-    test::write_file(path,
-                     "#!/bin/sh\nout=\"$1\"; shift; code=$(cat \"$1\"); shift\nline=\"\"\nfor a in \"$@\"; do "
-                     "line=\"$line|$a\"; done\nprintf '%s\\n' \"$line\" >> \"$out\"\nexit \"$code\"\n");
-    ::chmod(path.c_str(), 0755);
-    test::write_file(dir.file("code"), "0");
-    return path;
-  }
-  void exit_code(int c) { test::write_file(dir.file("code"), std::to_string(c)); }
-  std::vector<std::string> recorded() {
-    std::vector<std::string> out;
-    std::string all = std::filesystem::exists(dir.file("argv.log")) ? test::read_file(dir.file("argv.log")) : "";
-    std::size_t pos = 0;
-    while (pos < all.size()) {
-      auto nl = all.find('\n', pos);
-      out.push_back(all.substr(pos, nl - pos));
-      pos = nl + 1;
-    }
-    return out;
-  }
+  void exit_code(int c) { rec.exit_with(c); }
+  std::vector<std::string> recorded() { return rec.lines(); }
   /// Commits `n` error events of one fingerprint at the fake clock's time.
   void events(const std::string& fp, int n, const std::string& service = "checkout-api",
               const std::string& message = "Connection refused to db:5432") {
@@ -121,13 +92,23 @@ struct Env {
     ActionConfig a;
     a.type = "exec";
     a.delivery.type = "exec";
-    a.delivery.exec.argv = {script, dir.file("argv.log"), dir.file("code"), "restart", "{service}", "{fingerprint_id}"};
+    a.delivery.exec.argv = rec.argv({"restart", "{service}", "{fingerprint_id}"});
     s.actions.push_back(a);
     s.guards.cooldown_secs = 60;
     s.guards.max_runs = 3;
     s.guards.per_secs = 3600;
     s.guards.breaker = {3, 600};
     s.verification.window_secs = 2;
+    return s;
+  }
+  /// exec_strategy("restart") with a second step, "rollback": the same argv but for its verb.
+  StrategyConfig restart_then_rollback() {
+    auto s = exec_strategy("restart");
+    ActionConfig heavy = s.actions[0];
+    heavy.name = "rollback";
+    heavy.delivery.exec.argv[3] = "rollback";
+    s.actions[0].name = "restart";
+    s.actions.push_back(heavy);
     return s;
   }
   std::unique_ptr<Worker> worker(HealerConfig cfg) {
@@ -146,6 +127,16 @@ struct Env {
     return *healing->runs(q);
   }
   bool settled(Worker& w) { return w.in_flight() == 0; }
+  /// `rounds` times: `n` more events of fp1, one evaluation that settles, then the clock moves `step`.
+  void storm(Worker& w, int rounds, int n, std::chrono::milliseconds step) {
+    for (int i = 0; i < rounds; ++i) {
+      events("fp1", n);
+      const auto before = w.evaluations();
+      w.enqueue({"fp1"});
+      REQUIRE(test::wait_until([&] { return w.evaluations() > before && settled(w); }));
+      clock.advance(step);
+    }
+  }
   /// Decisions behind history rows: identical consecutive skips share one row (HealingRun::repeats).
   static std::int64_t decisions(const std::vector<HealingRun>& rows) {
     std::int64_t n = 0;
@@ -190,12 +181,7 @@ TEST_CASE("a matching fingerprint runs the configured argv once, then verifies a
 
 TEST_CASE("errors that keep coming after the action are not verified and escalate to the next action") {
   Env env;
-  auto s = env.exec_strategy("restart");
-  ActionConfig heavy = s.actions[0];
-  heavy.name = "rollback";
-  heavy.delivery.exec.argv[3] = "rollback";
-  s.actions[0].name = "restart";
-  s.actions.push_back(heavy);
+  auto s = env.restart_then_rollback();
   auto w = env.worker(base_config(s));
   env.events("fp1", 10);
   w->enqueue({"fp1"});
@@ -222,13 +208,7 @@ TEST_CASE("a storm: runs stay within the rate limit, the breaker opens once with
   auto w = env.worker(cfg);
   env.exit_code(1);
   // 1,000 events over one minute in 100 commits; the worker evaluates after each.
-  for (int i = 0; i < 100; ++i) {
-    env.events("fp1", 10);
-    const auto before = w->evaluations();
-    w->enqueue({"fp1"});
-    REQUIRE(test::wait_until([&] { return w->evaluations() > before && env.settled(*w); }));
-    env.clock.advance(600ms);
-  }
+  env.storm(*w, 100, 10, 600ms);
   const auto ran = env.runs("ran");
   std::size_t exec_runs = 0;
   for (const auto& r : ran) exec_runs += r.action_type == "exec";
@@ -258,13 +238,7 @@ TEST_CASE("the rate limit caps successful runs in a storm") {
   s.guards.max_runs = 3;
   s.verification.enabled = false;
   auto w = env.worker(base_config(s));
-  for (int i = 0; i < 50; ++i) {
-    env.events("fp1", 20);
-    const auto before = w->evaluations();
-    w->enqueue({"fp1"});
-    REQUIRE(test::wait_until([&] { return w->evaluations() > before && env.settled(*w); }));
-    env.clock.advance(1s);
-  }
+  env.storm(*w, 50, 20, 1s);
   CHECK(env.recorded().size() == 3);
   CHECK(Env::decisions(env.runs("skipped", "rate_limited")) == 47);
 }
@@ -375,8 +349,7 @@ TEST_CASE("a log message with shell metacharacters never reaches argv") {
   auto s = env.exec_strategy("restart");
   s.match.exception_type.clear();
   s.match.message_regex = "rm -rf";
-  s.actions[0].delivery.exec.argv = {env.script, env.dir.file("argv.log"), env.dir.file("code"), "{service}",
-                                     "{fingerprint_id}"};
+  s.actions[0].delivery.exec.argv = env.rec.argv({"{service}", "{fingerprint_id}"});
   auto w = env.worker(base_config(s));
   const std::string evil = "boom $(touch " + env.dir.file("pwned") + "); `rm -rf /` | nc x 1 && echo";
   // The service name comes from logs too: an unsafe one makes the action refuse to run at all.
@@ -394,25 +367,17 @@ TEST_CASE("a log message with shell metacharacters never reaches argv") {
 namespace {
 
 struct HealEndpoint {
-  httplib::Server svr;
-  int port = 0;
-  std::thread th;
+  test::LocalHttpServer http;
   std::atomic<int> calls{0};
   std::atomic<int> fail_first{0};
   HealEndpoint() {
-    svr.Post(".*", [this](const httplib::Request&, httplib::Response& res) {
+    http.server().Post(".*", [this](const httplib::Request&, httplib::Response& res) {
       const int n = ++calls;
       res.status = n <= fail_first.load() ? 503 : 200;
     });
-    port = svr.bind_to_any_port("127.0.0.1");
-    th = std::thread([this] { svr.listen_after_bind(); });
-    REQUIRE(test::wait_until([this] { return svr.is_running(); }));
+    REQUIRE(http.start() > 0);  // bound to a port
   }
-  ~HealEndpoint() {
-    svr.stop();
-    th.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port) + "/heal"; }
+  std::string url() const { return http.url() + "/heal"; }
 };
 
 // A hand-written fake of the LLM seam: records the fingerprints it was asked about.
@@ -465,9 +430,9 @@ TEST_CASE("throttle applies, is persisted as state, and restores itself after it
   ActionConfig t;
   t.type = "throttle";
   t.delivery.type = "exec";
-  t.delivery.exec.argv = {env.script, env.dir.file("argv.log"), env.dir.file("code"), "throttle", "{service}"};
+  t.delivery.exec.argv = env.rec.argv({"throttle", "{service}"});
   t.restore.type = "exec";
-  t.restore.exec.argv = {env.script, env.dir.file("argv.log"), env.dir.file("code"), "unthrottle", "{service}"};
+  t.restore.exec.argv = env.rec.argv({"unthrottle", "{service}"});
   t.duration_secs = 600;
   s.actions = {t};
   auto w = env.worker(base_config(s));
@@ -494,9 +459,9 @@ TEST_CASE("failover switches to a healthy backup and persists the active target;
   f.name = "failover";
   f.targets = {"db-a", "db-b"};
   f.delivery.type = "exec";
-  f.delivery.exec.argv = {env.script, env.dir.file("argv.log"), env.dir.file("code"), "switch", "{target}"};
+  f.delivery.exec.argv = env.rec.argv({"switch", "{target}"});
   f.health_check.type = "exec";
-  f.health_check.exec.argv = {env.script, env.dir.file("argv.log"), env.dir.file("code"), "check", "{target}"};
+  f.health_check.exec.argv = env.rec.argv({"check", "{target}"});
   s.actions = {f};
   s.verification.enabled = false;
   auto w = env.worker(base_config(s));
@@ -628,13 +593,7 @@ TEST_CASE("[exec, notify]: a delivered page does not reset the breaker; it opens
   cfg.notify.levels = {{"warning", 1, 0}, {"critical", 1, 0}};
   auto w = env.worker(cfg);
   env.exit_code(1);
-  for (int i = 0; i < 10; ++i) {
-    env.events("fp1", 5);
-    const auto before = w->evaluations();
-    w->enqueue({"fp1"});
-    REQUIRE(test::wait_until([&] { return w->evaluations() > before && env.settled(*w); }));
-    env.clock.advance(1s);
-  }
+  env.storm(*w, 10, 5, 1s);
   CHECK(env.recorded().size() == 3);
   auto b = env.healing->breaker("restart", "checkout-api");
   REQUIRE(b);
@@ -646,12 +605,7 @@ TEST_CASE("[exec, notify]: a delivered page does not reset the breaker; it opens
 
 TEST_CASE("the escalation step survives a restart: the next evaluation continues the episode") {
   Env env;
-  auto s = env.exec_strategy("restart");
-  ActionConfig heavy = s.actions[0];
-  heavy.name = "rollback";
-  heavy.delivery.exec.argv[3] = "rollback";
-  s.actions[0].name = "restart";
-  s.actions.push_back(heavy);
+  auto s = env.restart_then_rollback();
   s.guards.cooldown_secs = 0;
   s.guards.max_runs = 1;  // the rollback right after the failed restart is rate limited
   s.guards.per_secs = 60;

@@ -96,59 +96,57 @@ struct Collector {
   }
 };
 
-}  // namespace
-
-TEST_CASE("rename-and-create rotation while writing: every line exactly once, also across a restart") {
+/// An empty app.log in a temporary directory, and what the sources tailing it delivered.
+struct Tail {
   test::TempDir dir;
-  const std::string path = dir.file("app.log");
-  test::write_file(path, "");
+  std::string path = dir.file("app.log");
   FakeClock clock;
   Metrics metrics;
   Collector got;
+  Tail() { test::write_file(path, ""); }
+  /// Polls `src` into `got` until `done()` holds or `timeout` passes.
+  template <class Done>
+  bool drain(FileSource& src, Done done, std::chrono::milliseconds timeout) {
+    return test::wait_until(
+        [&] {
+          auto b = src.poll(0ms);
+          REQUIRE(b);
+          got.take(*b);
+          return done();
+        },
+        timeout);
+  }
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Tail, "rename-and-create rotation while writing: every line exactly once, also across a restart") {
   constexpr int total = 20'000;
   {
     FileSource src(config(path), clock, metrics);
     REQUIRE(src.start({}));
     Writer w(path, total, total / 2, false);
     // Stop half-way through (a restart), keeping only what a durable commit would have stored.
-    CHECK(test::wait_until([&] {
-      auto b = src.poll(0ms);
-      REQUIRE(b);
-      got.take(*b);
-      return got.seen.size() >= static_cast<std::size_t>(total / 4);
-    }, 20s));
+    CHECK(drain(
+        src, [&] { return got.seen.size() >= static_cast<std::size_t>(total / 4); }, 20s));
   }
   FileSource again(config(path), clock, metrics);
   REQUIRE(again.start(got.positions));
-  CHECK(test::wait_until([&] {
-    auto b = again.poll(0ms);
-    REQUIRE(b);
-    got.take(*b);
-    return got.seen.size() >= static_cast<std::size_t>(total);
-  }, 30s));
+  CHECK(drain(
+      again, [&] { return got.seen.size() >= static_cast<std::size_t>(total); }, 30s));
   CHECK(got.seen.size() == static_cast<std::size_t>(total));
   CHECK(got.duplicates() == 0);
   CHECK(got.seen.begin()->first == 0);
   CHECK(got.seen.rbegin()->first == total - 1);
 }
 
-TEST_CASE("copytruncate rotation while writing: no duplicates, nothing after the truncate is lost") {
-  test::TempDir dir;
-  const std::string path = dir.file("app.log");
-  test::write_file(path, "");
-  FakeClock clock;
-  Metrics metrics;
-  Collector got;
+TEST_CASE_FIXTURE(Tail, "copytruncate rotation while writing: no duplicates, nothing after the truncate is lost") {
   constexpr int total = 20'000;
   FileSource src(config(path), clock, metrics);
   REQUIRE(src.start({}));
   std::unique_ptr<Writer> w = std::make_unique<Writer>(path, total, total / 2, true);
-  CHECK(test::wait_until([&] {
-    auto b = src.poll(0ms);
-    REQUIRE(b);
-    got.take(*b);
-    return w->done() && got.seen.count(total - 1);
-  }, 30s));
+  CHECK(drain(
+      src, [&] { return w->done() && got.seen.count(total - 1); }, 30s));
   const int cut = w->truncated_at();
   w.reset();
   REQUIRE(cut == total / 2);
@@ -159,36 +157,22 @@ TEST_CASE("copytruncate rotation while writing: no duplicates, nothing after the
   // first poll); the deterministic check of the truncation counter is the next test.
 }
 
-TEST_CASE("a truncation seen by the reader is counted and reading restarts at the top") {
-  test::TempDir dir;
-  const std::string path = dir.file("app.log");
-  test::write_file(path, "");
-  FakeClock clock;
-  Metrics metrics;
-  Collector got;
+TEST_CASE_FIXTURE(Tail, "a truncation seen by the reader is counted and reading restarts at the top") {
   FileSource src(config(path), clock, metrics);
   REQUIRE(src.start({}));
   {
     std::ofstream f(path, std::ios::app);
     for (int i = 0; i < 100; ++i) f << "line " << i << "\n";
   }
-  CHECK(test::wait_until([&] {
-    auto b = src.poll(0ms);
-    REQUIRE(b);
-    got.take(*b);
-    return got.seen.count(99) == 1;
-  }, 10s));
+  CHECK(drain(
+      src, [&] { return got.seen.count(99) == 1; }, 10s));
   std::filesystem::resize_file(path, 0);  // copytruncate: same inode, size drops to zero
   {
     std::ofstream f(path, std::ios::app);
     for (int i = 100; i < 110; ++i) f << "line " << i << "\n";
   }
-  CHECK(test::wait_until([&] {
-    auto b = src.poll(0ms);
-    REQUIRE(b);
-    got.take(*b);
-    return got.seen.count(109) == 1;
-  }, 10s));
+  CHECK(drain(
+      src, [&] { return got.seen.count(109) == 1; }, 10s));
   for (int i = 100; i < 110; ++i) CHECK(got.seen.count(i) == 1);
   CHECK(got.duplicates() == 0);
   CHECK(metrics.render().find("selfheal_file_truncations_total{source=\"files\"} 1") != std::string::npos);

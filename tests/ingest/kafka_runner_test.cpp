@@ -6,6 +6,7 @@
 
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -149,34 +150,39 @@ RunnerOptions fast() {
   return o;
 }
 
-}  // namespace
-
-TEST_CASE("the runner starts its source from the stored positions") {
-  auto src = std::make_unique<ScriptedSource>();
-  auto* s = src.get();
+/// A scripted source (`s`; the runner owns it once started), a controlled sink and fixed stored
+/// positions, and the runner over them.
+struct Rig {
+  std::unique_ptr<ScriptedSource> owned = std::make_unique<ScriptedSource>();
+  ScriptedSource* s = owned.get();
   ControlledSink sink;
   FixedPositions store;
   Metrics metrics;
-  SourceRunner r(std::move(src), sink, store, metrics, fast());
-  REQUIRE(r.start());
+  std::optional<SourceRunner> runner;
+  /// Hands the source to a runner and starts it.
+  SourceRunner& start(RunnerOptions opts = fast()) {
+    runner.emplace(std::move(owned), sink, store, metrics, opts);
+    REQUIRE(runner->start());
+    return *runner;
+  }
+};
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Rig, "the runner starts its source from the stored positions") {
+  auto& r = start();
   r.stop();
   REQUIRE(s->started_with.size() == 1);
   CHECK(s->started_with[0].value == "41");
   CHECK(s->closes == 1);
 }
 
-TEST_CASE("an overloaded sink gets the same batch again, nothing is dropped or reordered") {
-  auto src = std::make_unique<ScriptedSource>();
-  auto* s = src.get();
+TEST_CASE_FIXTURE(Rig, "an overloaded sink gets the same batch again, nothing is dropped or reordered") {
   s->script.push_back(batch("a", "1"));
   s->script.push_back(batch("b", "2"));
-  ControlledSink sink;
   sink.refuse = 5;
   sink.auto_durable = true;
-  FixedPositions store;
-  Metrics metrics;
-  SourceRunner r(std::move(src), sink, store, metrics, fast());
-  REQUIRE(r.start());
+  auto& r = start();
   CHECK(test::wait_until([&] { return sink.got().size() == 2; }, 5s));
   CHECK(test::wait_until([&] { return s->commits().size() == 2; }, 5s));
   r.stop();
@@ -187,15 +193,9 @@ TEST_CASE("an overloaded sink gets the same batch again, nothing is dropped or r
   CHECK(metrics.render().find("selfheal_source_submit_retries_total{source=\"scripted\"} 5") != std::string::npos);
 }
 
-TEST_CASE("positions are committed to the source only once the sink made them durable, in order") {
-  auto src = std::make_unique<ScriptedSource>();
-  auto* s = src.get();
+TEST_CASE_FIXTURE(Rig, "positions are committed to the source only once the sink made them durable, in order") {
   for (int i = 1; i <= 3; ++i) s->script.push_back(batch("m" + std::to_string(i), std::to_string(i)));
-  ControlledSink sink;
-  FixedPositions store;
-  Metrics metrics;
-  SourceRunner r(std::move(src), sink, store, metrics, fast());
-  REQUIRE(r.start());
+  auto& r = start();
   REQUIRE(test::wait_until([&] { return sink.submitted() == 3; }, 5s));
   // Let the runner loop a few more times: without durability nothing may be committed.
   const auto polls = s->polls_done();
@@ -210,16 +210,10 @@ TEST_CASE("positions are committed to the source only once the sink made them du
   CHECK(s->commits() == std::vector<std::string>{"1", "2", "3"});
 }
 
-TEST_CASE("poll errors back off, mark the source unhealthy, and recover") {
-  auto src = std::make_unique<ScriptedSource>();
-  auto* s = src.get();
+TEST_CASE_FIXTURE(Rig, "poll errors back off, mark the source unhealthy, and recover") {
   s->fail_polls = 1'000'000;
-  ControlledSink sink;
   sink.auto_durable = true;
-  FixedPositions store;
-  Metrics metrics;
-  SourceRunner r(std::move(src), sink, store, metrics, fast());
-  REQUIRE(r.start());
+  auto& r = start();
   REQUIRE(test::wait_until([&] { return r.stats().poll_errors >= 3; }, 5s));
   CHECK_FALSE(r.health().ok);
   CHECK(r.health().detail.find("peer down") != std::string::npos);
@@ -233,16 +227,10 @@ TEST_CASE("poll errors back off, mark the source unhealthy, and recover") {
   r.stop();
 }
 
-TEST_CASE("stop drains the source, waits for durability, commits and closes") {
-  auto src = std::make_unique<ScriptedSource>();
-  auto* s = src.get();
+TEST_CASE_FIXTURE(Rig, "stop drains the source, waits for durability, commits and closes") {
   s->drain_batch = batch("pending multiline event", "7");
-  ControlledSink sink;
   sink.auto_durable = true;
-  FixedPositions store;
-  Metrics metrics;
-  SourceRunner r(std::move(src), sink, store, metrics, fast());
-  REQUIRE(r.start());
+  auto& r = start();
   r.stop();
   CHECK(sink.got() == std::vector<std::string>{"pending multiline event"});
   CHECK(s->commits() == std::vector<std::string>{"7"});
@@ -251,17 +239,11 @@ TEST_CASE("stop drains the source, waits for durability, commits and closes") {
   CHECK(s->closes == 1);
 }
 
-TEST_CASE("settle waits until every submitted batch is durable and commits it") {
-  auto src = std::make_unique<ScriptedSource>();
-  auto* s = src.get();
+TEST_CASE_FIXTURE(Rig, "settle waits until every submitted batch is durable and commits it") {
   s->script.push_back(batch("x", "3"));
-  ControlledSink sink;
-  FixedPositions store;
-  Metrics metrics;
   auto opts = fast();
   opts.durable_timeout = 50ms;
-  SourceRunner r(std::move(src), sink, store, metrics, opts);
-  REQUIRE(r.start());
+  auto& r = start(opts);
   REQUIRE(test::wait_until([&] { return sink.submitted() == 1; }, 5s));
   r.abort();  // the loop is gone; settle is now safe to call from this thread
   CHECK_FALSE(r.settle());  // not durable within 50 ms
@@ -271,20 +253,13 @@ TEST_CASE("settle waits until every submitted batch is durable and commits it") 
   CHECK(s->commits() == std::vector<std::string>{"3"});
 }
 
-TEST_CASE("abort (a crash) neither drains, nor commits, nor closes") {
-  auto src = std::make_unique<ScriptedSource>();
-  auto* s = src.get();
+TEST_CASE_FIXTURE(Rig, "abort (a crash) neither drains, nor commits, nor closes") {
   s->script.push_back(batch("x", "3"));
   s->drain_batch = batch("never", "4");
-  ControlledSink sink;
-  FixedPositions store;
-  Metrics metrics;
-  SourceRunner r(std::move(src), sink, store, metrics, fast());
-  REQUIRE(r.start());
+  auto& r = start();
   REQUIRE(test::wait_until([&] { return sink.submitted() == 1; }, 5s));
   r.abort();
   CHECK(sink.got() == std::vector<std::string>{"x"});
   CHECK(s->commits().empty());
   CHECK(s->closes == 0);
 }
-

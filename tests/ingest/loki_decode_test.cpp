@@ -1,11 +1,11 @@
 // Decoding of Loki push bodies: protobuf wire format, snappy blocks, gzip/deflate, JSON shapes and
 // label-set strings. The test vector comes from reference/loki-push.md §3.1.
 #include <doctest/doctest.h>
-#include <zlib.h>
 
 #include <string>
 
 #include "ingest/detail/loki_decode.hpp"
+#include "tests/support/compress.hpp"
 
 using namespace selfheal;
 using namespace selfheal::ingest::detail;
@@ -23,20 +23,6 @@ const std::string vector_hex =
     "0a580a1b7b6170703d22636865636b6f7574222c20656e763d22646576227d12390a0b08e09983ba06"
     "10959aef3a12144552524f52207061796d656e74206661696c65641a140a0874726163655f69641208"
     "3462663932663335";
-
-std::string gzip(std::string_view raw, int window = 15 + 16) {
-  z_stream zs{};
-  deflateInit2(&zs, 6, Z_DEFLATED, window, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, raw.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
-  zs.avail_in = static_cast<uInt>(raw.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
 
 }  // namespace
 
@@ -150,14 +136,14 @@ TEST_CASE("snappy: corrupt blocks, the framing format and oversized lengths are 
 TEST_CASE("gzip, zlib and raw deflate bodies inflate; corrupt and oversized ones do not") {
   const std::string raw(100'000, 'a');
   for (int window : {15 + 16, 15, -15}) {
-    auto r = inflate_body(gzip(raw, window), 1 << 20);
+    auto r = inflate_body(test::gzip(raw, window), 1 << 20);
     REQUIRE_MESSAGE(r, "window " << window);
     CHECK(*r == raw);
   }
-  auto two = inflate_body(gzip("ab") + gzip("cd"), 1 << 20);  // concatenated gzip members
+  auto two = inflate_body(test::gzip("ab") + test::gzip("cd"), 1 << 20);  // concatenated gzip members
   REQUIRE(two);
   CHECK(*two == "abcd");
-  auto z = gzip(raw);
+  auto z = test::gzip(raw);
   CHECK(!inflate_body(z.substr(0, z.size() / 2), 1 << 20));
   auto bomb = inflate_body(z, 1000);
   REQUIRE(!bomb);

@@ -1,6 +1,5 @@
 // The Loki push handler: header dispatch, status codes, dead letters, stitching and labels.
 #include <doctest/doctest.h>
-#include <zlib.h>
 
 #include <string>
 
@@ -8,6 +7,7 @@
 #include "ingest/loki_push.hpp"
 #include "schema/clock.hpp"
 #include "tests/fingerprint/test_data.hpp"
+#include "tests/support/compress.hpp"
 #include "tests/support/fake_clock.hpp"
 
 using namespace selfheal;
@@ -26,20 +26,6 @@ detail::DecodedPush one_stream(Labels labels, std::vector<std::string> lines, st
 
 std::string snappy_proto(const detail::DecodedPush& p) {
   return detail::snappy_block_encode(detail::encode_push_protobuf(p));
-}
-
-std::string gzip(std::string_view raw) {
-  z_stream zs{};
-  deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, raw.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
-  zs.avail_in = static_cast<uInt>(raw.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
 }
 
 struct Fixture {
@@ -159,7 +145,7 @@ TEST_CASE("JSON, gzip JSON and the legacy shape are accepted") {
   auto plain = f.push("application/json", json);
   REQUIRE(plain.accepted());
   CHECK(plain.entries == 2);
-  auto gz = f.push("application/json; charset=utf-8", gzip(json), "gzip");
+  auto gz = f.push("application/json; charset=utf-8", test::gzip(json), "gzip");
   REQUIRE(gz.accepted());
   CHECK(gz.batch.events.size() == plain.batch.events.size());
 
@@ -185,16 +171,22 @@ TEST_CASE("rejections carry Loki's status, a reason and exactly one dead letter"
       {"garbage content type", "protobuf", "", good, "", 400, PushReject::bad_content_type},
       {"unknown encoding", "application/x-protobuf", "br", good, "", 400, PushReject::bad_encoding},
       {"bad snappy", "application/x-protobuf", "", "\x05garbage", "", 400, PushReject::bad_compression},
-      {"truncated protobuf", "application/x-protobuf", "", detail::snappy_block_encode(detail::encode_push_protobuf(one_stream({{"app", "a"}}, {"x"})).substr(0, 9)), "", 400, PushReject::bad_protobuf},
-      {"bad labels", "application/x-protobuf", "", detail::snappy_block_encode(std::string("\x0a\x05\x0a\x03{a}", 7)), "", 400, PushReject::bad_labels},
+      {"truncated protobuf", "application/x-protobuf", "",
+       detail::snappy_block_encode(detail::encode_push_protobuf(one_stream({{"app", "a"}}, {"x"})).substr(0, 9)), "",
+       400, PushReject::bad_protobuf},
+      {"bad labels", "application/x-protobuf", "", detail::snappy_block_encode(std::string("\x0a\x05\x0a\x03{a}", 7)),
+       "", 400, PushReject::bad_labels},
       {"bad json", "application/json", "", "{\"streams\":[", "", 400, PushReject::bad_json},
-      {"json without labels", "application/json", "", R"({"streams":[{"stream":{},"values":[["1","x"]]}]})", "", 400, PushReject::bad_labels},
+      {"json without labels", "application/json", "", R"({"streams":[{"stream":{},"values":[["1","x"]]}]})", "", 400,
+       PushReject::bad_labels},
       {"bad gzip", "application/json", "gzip", "\x1f\x8bnot really gzip", "", 400, PushReject::bad_compression},
       {"no streams", "application/json", "", R"({"streams":[]})", "", 422, PushReject::no_streams},
       {"bad tenant", "application/x-protobuf", "", good, "a|b", 400, PushReject::bad_tenant},
-      {"over the body limit", "application/x-protobuf", "", std::string((1 << 20) + 1, 'x'), "", 413, PushReject::too_large},
-      {"over the decompressed limit", "application/x-protobuf", "", detail::snappy_block_encode(std::string(5000, 'x')), "", 413, PushReject::too_large},
-      {"gzip bomb", "application/json", "gzip", gzip(std::string(100'000, ' ')), "", 413, PushReject::too_large},
+      {"over the body limit", "application/x-protobuf", "", std::string((1 << 20) + 1, 'x'), "", 413,
+       PushReject::too_large},
+      {"over the decompressed limit", "application/x-protobuf", "", detail::snappy_block_encode(std::string(5000, 'x')),
+       "", 413, PushReject::too_large},
+      {"gzip bomb", "application/json", "gzip", test::gzip(std::string(100'000, ' ')), "", 413, PushReject::too_large},
   };
   for (const auto& c : cases) {
     CAPTURE(c.name);
@@ -218,7 +210,7 @@ TEST_CASE("a dead letter remembers how to decode its payload again") {
   Fixture f;
   const std::string json = R"({"streams":[{"stream":{"app":"a"},"values":[["1","x"]]}]})";
   LokiPushHandler h(f.opts, f.clock);
-  DeadLetter d = h.dead_letter("application/json", "GZIP", gzip(json), 10, "test", detail::JsonShape::legacy);
+  DeadLetter d = h.dead_letter("application/json", "GZIP", test::gzip(json), 10, "test", detail::JsonShape::legacy);
   CHECK(d.content_type == "application/json; selfheal-encoding=gzip; selfheal-shape=legacy");
   PushRequest r = replay_request(d);
   CHECK(r.content_type == "application/json");
@@ -333,7 +325,7 @@ TEST_CASE("a stream with bad labels is refused alone: the others are ingested, 4
         R"({"streams":[{"stream":{"app":"a"},"values":[["1","ERROR one"]]},)"
         R"({"stream":{"1bad":"x"},"values":[["2","ERROR refused"]]},)"
         R"({"stream":{"app":"b","app2":"c"},"values":[["3","ERROR two"],["4","ERROR three"]]}]})";
-    auto out = f.push("application/json", gzip(body), "gzip");
+    auto out = f.push("application/json", test::gzip(body), "gzip");
     CHECK(out.status == 400);
     CHECK(out.partial());
     CHECK(out.batch.events.size() == 3);

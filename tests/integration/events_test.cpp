@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "tests/support/csv.hpp"
 #include "tests/support/support.hpp"
 
 using namespace selfheal;
@@ -16,55 +17,6 @@ using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
-
-// The Content column of a Loghub-style structured CSV (quoted fields may hold commas, quotes and
-// newlines): the message of each line with its header cut, as a shipper that strips it sends it.
-std::vector<std::string> csv_content(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  const std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> row;
-  std::string field;
-  bool quoted = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
-        field.push_back('"');
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        field.push_back(c);
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      row.push_back(std::move(field));
-      field.clear();
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
-      row.push_back(std::move(field));
-      field.clear();
-      rows.push_back(std::move(row));
-      row.clear();
-    } else {
-      field.push_back(c);
-    }
-  }
-  if (!field.empty() || !row.empty()) {
-    row.push_back(std::move(field));
-    rows.push_back(std::move(row));
-  }
-  std::vector<std::string> out;
-  if (rows.empty()) return out;
-  std::size_t col = 0;
-  while (col < rows[0].size() && rows[0][col] != "Content") ++col;
-  REQUIRE(col < rows[0].size());
-  for (std::size_t r = 1; r < rows.size(); ++r)
-    if (col < rows[r].size()) out.push_back(rows[r][col]);
-  return out;
-}
 
 json stats(const std::string& base) {
   auto r = test::http_get(base, "/api/v1/stats");
@@ -95,7 +47,9 @@ TEST_CASE("public logs pushed header-less through /loki/api/v1/push: events = li
       const std::string name = d.path().filename().string();
       const auto csv = d.path() / (name + "_2k.log_structured_corrected.csv");
       if (!std::filesystem::exists(csv)) continue;
-      const auto lines = csv_content(csv.string());
+      const auto content = test::csv_column(csv.string(), "Content");
+      REQUIRE(content.has_value());
+      const auto& lines = *content;
       REQUIRE(lines.size() == 2000);
       // One stream per log, in requests of 500 entries, one entry per line (Promtail's shape).
       for (std::size_t from = 0; from < lines.size(); from += 500) {

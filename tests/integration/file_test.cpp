@@ -17,11 +17,7 @@ using namespace std::chrono_literals;
 namespace {
 
 std::int64_t file_lines(const std::string& base) {
-  auto r = test::http_get(base, "/api/v1/stats");
-  if (r.status != 200) return -1;
-  auto j = nlohmann::json::parse(r.body);
-  auto it = j["by_source"].find("app-files");
-  return it == j["by_source"].end() ? 0 : (*it)["lines"].get<std::int64_t>();
+  return test::source_lines(base, "app-files");
 }
 
 void append_lines(int fd, int from, int n) {

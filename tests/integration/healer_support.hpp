@@ -13,9 +13,13 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/http_server.hpp"
+#include "tests/support/recorder.hpp"
 #include "tests/support/support.hpp"
 
 namespace selfheal::healer_it {
+
+using test::Recorder;
 
 using nlohmann::json;
 using namespace std::chrono_literals;
@@ -23,72 +27,33 @@ using namespace std::chrono_literals;
 
 /// A webhook / heal endpoint on port 0 that records every request body.
 struct Receiver {
-  httplib::Server svr;
-  int port = 0;
-  std::thread th;
+  test::LocalHttpServer http;
   std::mutex mu;
   std::vector<std::pair<std::string, std::string>> requests;  // path, body
   Receiver() {
-    svr.Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
+    http.server().Post(".*", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard l(mu);
       requests.emplace_back(req.path, req.body);
       res.status = 200;
       res.set_content("{}", "application/json");
     });
-    port = svr.bind_to_any_port("127.0.0.1");
-    th = std::thread([this] { svr.listen_after_bind(); });
-    REQUIRE(test::wait_until([this] { return svr.is_running(); }));
+    REQUIRE(http.start() > 0);  // bound to a port
   }
-  ~Receiver() {
-    svr.stop();
-    th.join();
-  }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port) + path; }
+  std::string url(const std::string& path) const { return http.url() + path; }
   std::vector<std::pair<std::string, std::string>> snapshot() {
     std::lock_guard l(mu);
     return requests;
   }
-  std::size_t count_level(const std::string& level) {
-    std::size_t n = 0;
+  /// The JSON bodies received whose string field `key` equals `value`.
+  std::vector<json> bodies_with(const std::string& key, const std::string& value) {
+    std::vector<json> out;
     for (const auto& [p, b] : snapshot()) {
       auto j = json::parse(b, nullptr, false);
-      if (j.is_object() && j.value("level", std::string()) == level) ++n;
+      if (j.is_object() && j.value(key, std::string()) == value) out.push_back(j);
     }
-    return n;
+    return out;
   }
-};
-
-/// A script that appends its argv (one run per line, elements joined by |) to $1 and exits with the
-/// number stored in the file $2.
-struct Recorder {
-  std::string script, out, code;
-  explicit Recorder(const test::TempDir& dir, int exit_code = 0) {
-    script = dir.file("record.sh");
-    out = dir.file("argv.log");
-    code = dir.file("code");
-    test::write_file(script,
-                     "#!/bin/sh\nout=\"$1\"; shift; code=$(cat \"$1\"); shift\nline=\"\"\nfor a in \"$@\"; "
-                     "do line=\"$line|$a\"; done\nprintf '%s\\n' \"$line\" >> \"$out\"\nexit \"$code\"\n");
-    ::chmod(script.c_str(), 0755);
-    test::write_file(code, std::to_string(exit_code));
-  }
-  std::vector<std::string> lines() const {
-    std::vector<std::string> v;
-    if (!std::filesystem::exists(out)) return v;
-    std::string all = test::read_file(out);
-    std::size_t pos = 0;
-    while (pos < all.size()) {
-      auto nl = all.find('\n', pos);
-      v.push_back(all.substr(pos, nl - pos));
-      pos = nl + 1;
-    }
-    return v;
-  }
-  std::string argv_yaml(const std::vector<std::string>& rest) const {
-    std::string s = "[\"" + script + "\", \"" + out + "\", \"" + code + "\"";
-    for (const auto& r : rest) s += ", \"" + r + "\"";
-    return s + "]";
-  }
+  std::size_t count_level(const std::string& level) { return bodies_with("level", level).size(); }
 };
 
 inline std::int64_t now_ns() {
@@ -137,5 +102,55 @@ inline std::string header(const std::string& extra = "") {
          extra;
 }
 
+/// Guards that never stand in the way of a run: no cooldown, a rate limit the tests never reach.
+inline const std::string kNoGuards = "cooldown_secs: 0, max_runs: 100, per_secs: 3600";
+
+/// One entry of `healer.strategies`. `match`, `guards` and each action are the insides of a YAML
+/// flow map ("service: cart, message_regex: 'x'"); an empty one is left out. `more` holds further
+/// keys of the strategy, one a line ("requires_approval: true").
+struct Strategy {
+  std::string name;
+  std::string match;
+  std::vector<std::string> actions;
+  std::string guards;
+  std::vector<std::string> more;
+};
+
+/// The `healer.strategies` block (indented under `healer:`) for `list`.
+inline std::string strategies(const std::vector<Strategy>& list) {
+  std::string s = "  strategies:\n";
+  for (const auto& st : list) {
+    s += "    - name: " + st.name + "\n";
+    if (!st.match.empty()) s += "      match: {" + st.match + "}\n";
+    for (const auto& m : st.more) s += "      " + m + "\n";
+    s += "      actions:\n";
+    for (const auto& a : st.actions) s += "        - {" + a + "}\n";
+    if (!st.guards.empty()) s += "      guards: {" + st.guards + "}\n";
+  }
+  return s;
+}
+
+/// The `healer.notify` block: one webhook channel per entry of `channels` (flow-map insides), after
+/// the further notify keys in `more`.
+inline std::string notify(const std::vector<std::string>& channels, const std::vector<std::string>& more = {}) {
+  std::string s = "  notify:\n";
+  for (const auto& m : more) s += "    " + m + "\n";
+  s += "    channels:\n";
+  for (const auto& c : channels) s += "      - {" + c + "}\n";
+  return s;
+}
+
+/// Writes `yaml` as `selfheal.yaml` in `dir` and returns its path.
+inline std::string write_config(const test::TempDir& dir, const std::string& yaml) {
+  const std::string config = dir.file("selfheal.yaml");
+  test::write_file(config, yaml);
+  return config;
+}
+
+/// A test's directory with a recording script in it (whose runs exit 0 until told otherwise).
+struct Scene {
+  test::TempDir dir;
+  Recorder rec{dir};
+};
 
 }  // namespace selfheal::healer_it

@@ -20,21 +20,15 @@ using namespace selfheal::healer_it;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-TEST_CASE("acceptance 1: pushed errors run exactly the configured argv, and silence afterwards verifies it") {
-  test::TempDir dir;
-  Recorder rec(dir, 0);
-  const std::string config = dir.file("selfheal.yaml");
-  test::write_file(config, header() +
-                               "  strategies:\n"
-                               "    - name: restart-payments\n"
-                               "      priority: 10\n"
-                               "      match: {service: payments, message_regex: 'PaymentGateway timed out'}\n"
-                               "      actions:\n"
-                               "        - {type: exec, name: restart, argv: " +
-                               rec.argv_yaml({"restart", "{service}", "--fingerprint", "{fingerprint_id}"}) +
-                               ", timeout_ms: 5000}\n"
-                               "      guards: {cooldown_secs: 600, max_runs: 3, per_secs: 3600}\n"
-                               "      verification: {window_secs: 2, min_drop_ratio: 0.5}\n");
+TEST_CASE_FIXTURE(Scene,
+                  "acceptance 1: pushed errors run exactly the configured argv, and silence afterwards verifies it") {
+  const std::string config = write_config(
+      dir, header() + strategies({{"restart-payments",
+                                   "service: payments, message_regex: 'PaymentGateway timed out'",
+                                   {rec.exec({"restart", "{service}", "--fingerprint", "{fingerprint_id}"},
+                                             "name: restart, timeout_ms: 5000")},
+                                   "cooldown_secs: 600, max_runs: 3, per_secs: 3600",
+                                   {"priority: 10", "verification: {window_secs: 2, min_drop_ratio: 0.5}"}}}));
   test::ServeProcess serve(dir.file("data"), config);
   push(serve, "payments", "ERROR PaymentGateway timed out after 30s", 30);
   REQUIRE(test::wait_until([&] { return rec.lines().size() == 1; }, 15s));
@@ -75,17 +69,14 @@ TEST_CASE("acceptance 1: pushed errors run exactly the configured argv, and sile
 TEST_CASE("acceptance 1b: the same with a real local HTTP heal endpoint") {
   test::TempDir dir;
   Receiver heal;
-  const std::string config = dir.file("selfheal.yaml");
-  test::write_file(config, header() +
-                               "  strategies:\n"
-                               "    - name: heal-endpoint\n"
-                               "      match: {service: cart, message_regex: 'Redis connection lost'}\n"
-                               "      actions:\n"
-                               "        - {type: http, name: flush, method: POST, url: '" +
-                               heal.url("/admin/heal") +
-                               "', headers_env: {X-Heal-Key: HEAL_KEY}, body_fields: [fingerprint_id, service, "
-                               "template], body: {kind: reconnect}}\n"
-                               "      verification: {window_secs: 2}\n");
+  const std::string config = write_config(
+      dir, header() + strategies({{"heal-endpoint",
+                                   "service: cart, message_regex: 'Redis connection lost'",
+                                   {"type: http, name: flush, method: POST, url: '" + heal.url("/admin/heal") +
+                                    "', headers_env: {X-Heal-Key: HEAL_KEY}, body_fields: [fingerprint_id, service, "
+                                    "template], body: {kind: reconnect}"},
+                                   "",
+                                   {"verification: {window_secs: 2}"}}}));
   test::ServeProcess serve(dir.file("data"), config, {{"HEAL_KEY", "k3y"}});
   push(serve, "cart", "ERROR Redis connection lost to cache-1", 25);
   REQUIRE(test::wait_until([&] { return heal.snapshot().size() == 1; }, 15s));
@@ -99,26 +90,17 @@ TEST_CASE("acceptance 1b: the same with a real local HTTP heal endpoint") {
   CHECK(runs(serve, "&decision=ran")[0]["fingerprint_id"] == body["fingerprint_id"]);
 }
 
-TEST_CASE("acceptance 2: a storm runs within the rate limit, opens the breaker once, one critical alert") {
-  test::TempDir dir;
-  Recorder rec(dir, 1);  // the "fix" keeps failing
+TEST_CASE_FIXTURE(Scene,
+                  "acceptance 2: a storm runs within the rate limit, opens the breaker once, one critical alert") {
+  rec.exit_with(1);  // the "fix" keeps failing
   Receiver hook;
-  const std::string config = dir.file("selfheal.yaml");
-  test::write_file(config, header() +
-                               "  notify:\n"
-                               "    channels:\n"
-                               "      - {name: oncall, url: '" +
-                               hook.url("/oncall") +
-                               "', levels: [critical]}\n"
-                               "  strategies:\n"
-                               "    - name: restart-orders\n"
-                               "      match: {service: orders, message_regex: 'deadlock detected'}\n"
-                               "      actions:\n"
-                               "        - {type: exec, argv: " +
-                               rec.argv_yaml({"restart", "{service}"}) +
-                               "}\n"
-                               "      guards: {cooldown_secs: 0, max_runs: 5, per_secs: 3600, max_concurrent: 1,\n"
-                               "               breaker: {failures: 3, open_secs: 600}}\n");
+  const std::string config =
+      write_config(dir, header(notify({"name: oncall, url: '" + hook.url("/oncall") + "', levels: [critical]"})) +
+                            strategies({{"restart-orders",
+                                         "service: orders, message_regex: 'deadlock detected'",
+                                         {rec.exec({"restart", "{service}"})},
+                                         "cooldown_secs: 0, max_runs: 5, per_secs: 3600, max_concurrent: 1, "
+                                         "breaker: {failures: 3, open_secs: 600}"}}));
   std::optional<test::ServeProcess> serve(std::in_place, dir.file("data"), config);
   // 1,000 matching events within the minute, in 50 pushes. The storm goes on until the breaker opens
   // (a fast machine can push all 50 while the first failing fixes still run; a skip while a fix is in
@@ -175,34 +157,23 @@ TEST_CASE("acceptance 2: a storm runs within the rate limit, opens the breaker o
   CHECK(rec.lines().size() == 3);
 }
 
-TEST_CASE("acceptance 3: approvals over the API and the CLI, expiry, and a restart in the middle") {
-  test::TempDir dir;
-  Recorder rec(dir, 0);
-  const std::string config = dir.file("selfheal.yaml");
-  test::write_file(config, "api: {token_env: SELFHEAL_TEST_TOKEN}\n" + header() +
-                               "  strategies:\n"
-                               "    - name: rollback-billing\n"
-                               "      match: {service: billing, message_regex: 'invoice failed'}\n"
-                               "      requires_approval: true\n"
-                               "      approval_ttl_secs: 600\n"
-                               "      actions:\n"
-                               "        - {type: exec, name: rollback, argv: " +
-                               rec.argv_yaml({"rollback", "{service}"}) +
-                               "}\n"
-                               "    - name: restart-shipping\n"
-                               "      match: {service: shipping, message_regex: 'label printer'}\n"
-                               "      requires_approval: true\n"
-                               "      approval_ttl_secs: 2\n"
-                               "      actions:\n"
-                               "        - {type: exec, name: restart, argv: " +
-                               rec.argv_yaml({"restart", "{service}"}) +
-                               "}\n"
-                               "    - name: reload-search\n"
-                               "      match: {service: search, message_regex: 'index corrupt'}\n"
-                               "      requires_approval: true\n"
-                               "      actions:\n"
-                               "        - {type: exec, name: reload, argv: " +
-                               rec.argv_yaml({"reload", "{service}"}) + "}\n");
+TEST_CASE_FIXTURE(Scene, "acceptance 3: approvals over the API and the CLI, expiry, and a restart in the middle") {
+  const std::string config = write_config(dir, "api: {token_env: SELFHEAL_TEST_TOKEN}\n" + header() +
+                                                   strategies({{"rollback-billing",
+                                                                "service: billing, message_regex: 'invoice failed'",
+                                                                {rec.exec({"rollback", "{service}"}, "name: rollback")},
+                                                                "",
+                                                                {"requires_approval: true", "approval_ttl_secs: 600"}},
+                                                               {"restart-shipping",
+                                                                "service: shipping, message_regex: 'label printer'",
+                                                                {rec.exec({"restart", "{service}"}, "name: restart")},
+                                                                "",
+                                                                {"requires_approval: true", "approval_ttl_secs: 2"}},
+                                                               {"reload-search",
+                                                                "service: search, message_regex: 'index corrupt'",
+                                                                {rec.exec({"reload", "{service}"}, "name: reload")},
+                                                                "",
+                                                                {"requires_approval: true"}}}));
   const std::map<std::string, std::string> env = {{"SELFHEAL_TEST_TOKEN", "t0ken"}};
   std::optional<test::ServeProcess> serve(std::in_place, dir.file("data"), config, env);
   push(*serve, "billing", "ERROR invoice failed for customer", 10, "t0ken");
@@ -289,18 +260,12 @@ TEST_CASE("acceptance 3: approvals over the API and the CLI, expiry, and a resta
   CHECK(rules.out.find("restart-shipping") != std::string::npos);
 }
 
-TEST_CASE("acceptance 4: log text with shell metacharacters never reaches a shell or an argv") {
-  test::TempDir dir;
-  Recorder rec(dir, 0);
+TEST_CASE_FIXTURE(Scene, "acceptance 4: log text with shell metacharacters never reaches a shell or an argv") {
   const std::string pwned = dir.file("pwned");
-  const std::string config = dir.file("selfheal.yaml");
-  test::write_file(config, header() +
-                               "  strategies:\n"
-                               "    - name: restart-any\n"
-                               "      match: {message_regex: 'payload'}\n"
-                               "      actions:\n"
-                               "        - {type: exec, argv: " +
-                               rec.argv_yaml({"{service}", "{fingerprint_id}"}) + "}\n");
+  const std::string config = write_config(
+      dir,
+      header() +
+          strategies({{"restart-any", "message_regex: 'payload'", {rec.exec({"{service}", "{fingerprint_id}"})}}}));
   test::ServeProcess serve(dir.file("data"), config);
   const std::string evil = "ERROR payload $(touch " + pwned + "); `touch " + pwned + "` | sh -c 'touch " + pwned +
                            "' && echo ${IFS}; rm -rf / #";

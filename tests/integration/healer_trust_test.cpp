@@ -35,12 +35,7 @@ void push_streams(const test::ServeProcess& serve, const std::vector<Stream>& st
 }
 
 std::vector<json> bodies(Receiver& r, const std::string& kind) {
-  std::vector<json> out;
-  for (const auto& [p, b] : r.snapshot()) {
-    auto j = json::parse(b, nullptr, false);
-    if (j.is_object() && j.value("kind", std::string()) == kind) out.push_back(j);
-  }
-  return out;
+  return r.bodies_with("kind", kind);
 }
 
 std::int64_t metric(const test::ServeProcess& serve, const std::string& series) {
@@ -65,28 +60,18 @@ bool is_rfc3339(const std::string& s) {
 
 }  // namespace
 
-TEST_CASE("defect 1: the action runs on the triggering events' own service and host, per service") {
-  test::TempDir dir;
-  Recorder rec(dir, 0);
-  const std::string config = dir.file("selfheal.yaml");
-  test::write_file(config, header() +
-                               "  strategies:\n"
-                               "    - name: fix-payments\n"
-                               "      priority: 10\n"
-                               "      match: {service: payments, message_regex: 'upstream returned'}\n"
-                               "      actions:\n"
-                               "        - {type: exec, argv: " +
-                               rec.argv_yaml({"payments-fix", "{service}"}) +
-                               "}\n"
-                               "      guards: {cooldown_secs: 0, max_runs: 100, per_secs: 3600}\n"
-                               "    - name: restart-any\n"
-                               "      priority: 20\n"
-                               "      match: {message_regex: 'upstream returned'}\n"
-                               "      actions:\n"
-                               "        - {type: exec, argv: " +
-                               rec.argv_yaml({"restart", "{service}", "{host}", "{target}"}) +
-                               "}\n"
-                               "      guards: {cooldown_secs: 0, max_runs: 100, per_secs: 3600}\n");
+TEST_CASE_FIXTURE(Scene, "defect 1: the action runs on the triggering events' own service and host, per service") {
+  const std::string config =
+      write_config(dir, header() + strategies({{"fix-payments",
+                                                "service: payments, message_regex: 'upstream returned'",
+                                                {rec.exec({"payments-fix", "{service}"})},
+                                                kNoGuards,
+                                                {"priority: 10"}},
+                                               {"restart-any",
+                                                "message_regex: 'upstream returned'",
+                                                {rec.exec({"restart", "{service}", "{host}", "{target}"})},
+                                                kNoGuards,
+                                                {"priority: 20"}}}));
   test::ServeProcess serve(dir.file("data"), config);
   const std::string msg = "ERROR upstream returned 503";
   push(serve, "payments", msg, 10, "", "pay-1");
@@ -117,19 +102,12 @@ TEST_CASE("defect 1: the action runs on the triggering events' own service and h
   CHECK(rec.lines().size() == 5);
 }
 
-TEST_CASE("issue 15.1: a placeholder value starting with '-' or empty never reaches argv; the refusal is recorded") {
-  test::TempDir dir;
-  Recorder rec(dir, 0);
-  const std::string config = dir.file("selfheal.yaml");
-  test::write_file(config, header() +
-                               "  strategies:\n"
-                               "    - name: restart-any\n"
-                               "      match: {message_regex: 'worker crashed'}\n"
-                               "      actions:\n"
-                               "        - {type: exec, argv: " +
-                               rec.argv_yaml({"restart", "{service}", "{host}"}) +
-                               "}\n"
-                               "      guards: {cooldown_secs: 0, max_runs: 100, per_secs: 3600}\n");
+TEST_CASE_FIXTURE(
+    Scene, "issue 15.1: a placeholder value starting with '-' or empty never reaches argv; the refusal is recorded") {
+  const std::string config = write_config(dir, header() + strategies({{"restart-any",
+                                                                       "message_regex: 'worker crashed'",
+                                                                       {rec.exec({"restart", "{service}", "{host}"})},
+                                                                       kNoGuards}}));
   test::ServeProcess serve(dir.file("data"), config);
   const std::string msg = "ERROR worker crashed";
   push(serve, "--force", msg, 3, "", "h1");
@@ -160,28 +138,18 @@ TEST_CASE("issue 15.1: a placeholder value starting with '-' or empty never reac
   MESSAGE("refused runs recorded: " << refused.size() << "; argv lines recorded: " << rec.lines().size());
 }
 
-TEST_CASE("defect 2: [exec, notify] opens its breaker after N failed fixes; delivered pages do not reset it") {
-  test::TempDir dir;
-  Recorder rec(dir, 1);  // the fix keeps failing
+TEST_CASE_FIXTURE(Scene,
+                  "defect 2: [exec, notify] opens its breaker after N failed fixes; delivered pages do not reset it") {
+  rec.exit_with(1);  // the fix keeps failing
   Receiver hook;
-  const std::string config = dir.file("selfheal.yaml");
-  test::write_file(config, header() +
-                               "  notify:\n"
-                               "    page_cooldown_secs: 0\n"
-                               "    channels:\n"
-                               "      - {name: oncall, url: '" +
-                               hook.url("/oncall") +
-                               "', levels: [critical, warning]}\n"
-                               "  strategies:\n"
-                               "    - name: restart-orders\n"
-                               "      match: {service: orders, message_regex: 'deadlock detected'}\n"
-                               "      actions:\n"
-                               "        - {type: exec, argv: " +
-                               rec.argv_yaml({"restart", "{service}"}) +
-                               "}\n"
-                               "        - {type: notify, level: warning}\n"
-                               "      guards: {cooldown_secs: 0, max_runs: 20, per_secs: 3600,\n"
-                               "               breaker: {failures: 3, open_secs: 600}}\n");
+  const std::string config = write_config(
+      dir,
+      header(notify({"name: oncall, url: '" + hook.url("/oncall") + "', levels: [critical, warning]"},
+                    {"page_cooldown_secs: 0"})) +
+          strategies({{"restart-orders",
+                       "service: orders, message_regex: 'deadlock detected'",
+                       {rec.exec({"restart", "{service}"}), "type: notify, level: warning"},
+                       "cooldown_secs: 0, max_runs: 20, per_secs: 3600, breaker: {failures: 3, open_secs: 600}"}}));
   test::ServeProcess serve(dir.file("data"), config);
   auto open = [&] {
     auto st = get_json(serve, "/api/v1/healing/state")["breakers"];
@@ -202,27 +170,15 @@ TEST_CASE("defect 2: [exec, notify] opens its breaker after N failed fixes; deli
                                        << " breaker_open pages=" << bodies(hook, "breaker_open").size());
 }
 
-TEST_CASE("defect 3: the escalation page after a failed verification is sent even at max_runs") {
-  test::TempDir dir;
-  Recorder rec(dir, 0);
+TEST_CASE_FIXTURE(Scene, "defect 3: the escalation page after a failed verification is sent even at max_runs") {
   Receiver hook;
-  const std::string config = dir.file("selfheal.yaml");
-  test::write_file(config, header() +
-                               "  notify:\n"
-                               "    channels:\n"
-                               "      - {name: oncall, url: '" +
-                               hook.url("/oncall") +
-                               "', levels: [warning]}\n"
-                               "  strategies:\n"
-                               "    - name: restart-cart\n"
-                               "      match: {service: cart, message_regex: 'cache miss storm'}\n"
-                               "      actions:\n"
-                               "        - {type: exec, argv: " +
-                               rec.argv_yaml({"restart", "{service}"}) +
-                               "}\n"
-                               "        - {type: notify, level: warning}\n"
-                               "      guards: {cooldown_secs: 0, max_runs: 1, per_secs: 3600}\n"
-                               "      verification: {window_secs: 2, min_drop_ratio: 0.5}\n");
+  const std::string config =
+      write_config(dir, header(notify({"name: oncall, url: '" + hook.url("/oncall") + "', levels: [warning]"})) +
+                            strategies({{"restart-cart",
+                                         "service: cart, message_regex: 'cache miss storm'",
+                                         {rec.exec({"restart", "{service}"}), "type: notify, level: warning"},
+                                         "cooldown_secs: 0, max_runs: 1, per_secs: 3600",
+                                         {"verification: {window_secs: 2, min_drop_ratio: 0.5}"}}}));
   test::ServeProcess serve(dir.file("data"), config);
   push(serve, "cart", "ERROR cache miss storm", 20);
   REQUIRE(test::wait_until([&] { return rec.lines().size() == 1; }, 15s));
@@ -246,20 +202,14 @@ TEST_CASE("defect 3: the escalation page after a failed verification is sent eve
                                    << " pages delivered=" << bodies(hook, "page").size());
 }
 
-TEST_CASE("defect 4: a thousand skipped decisions on one fingerprint are a handful of rows with counts") {
-  test::TempDir dir;
-  Recorder rec(dir, 0);
-  const std::string config = dir.file("selfheal.yaml");
-  test::write_file(config, "storage: {flush_interval_ms: 5}\n" + header() +
-                               "  strategies:\n"
-                               "    - name: clean-disk\n"
-                               "      match: {service: hot, message_regex: 'disk full'}\n"
-                               "      actions:\n"
-                               "        - {type: exec, argv: " +
-                               rec.argv_yaml({"clean", "{service}"}) +
-                               "}\n"
-                               "      guards: {cooldown_secs: 3600, max_runs: 3, per_secs: 3600}\n"
-                               "      verification: {window_secs: 3600}\n");
+TEST_CASE_FIXTURE(Scene,
+                  "defect 4: a thousand skipped decisions on one fingerprint are a handful of rows with counts") {
+  const std::string config = write_config(dir, "storage: {flush_interval_ms: 5}\n" + header() +
+                                                   strategies({{"clean-disk",
+                                                                "service: hot, message_regex: 'disk full'",
+                                                                {rec.exec({"clean", "{service}"})},
+                                                                "cooldown_secs: 3600, max_runs: 3, per_secs: 3600",
+                                                                {"verification: {window_secs: 3600}"}}}));
   test::ServeProcess serve(dir.file("data"), config);
   const std::string series = R"(selfheal_healer_decisions_total{decision="skipped",reason="cooldown"})";
   // One event per push, each its own commit and so its own decision.
@@ -294,26 +244,16 @@ TEST_CASE("defect 4: a thousand skipped decisions on one fingerprint are a handf
   MESSAGE("skipped decisions=" << decisions << " history rows=" << skipped.size() << " counted=" << counted);
 }
 
-TEST_CASE("defect 5: a pending approval reaches the configured channel with who, what, why and expiry") {
-  test::TempDir dir;
-  Recorder rec(dir, 0);
+TEST_CASE_FIXTURE(Scene, "defect 5: a pending approval reaches the configured channel with who, what, why and expiry") {
   Receiver hook;
-  const std::string config = dir.file("selfheal.yaml");
-  test::write_file(config, header() +
-                               "  notify:\n"
-                               "    link_base_url: 'https://selfheal.example'\n"
-                               "    channels:\n"
-                               "      - {name: approvers, url: '" +
-                               hook.url("/approvals") +
-                               "', levels: [critical]}\n"
-                               "  strategies:\n"
-                               "    - name: rollback-billing\n"
-                               "      match: {service: billing, message_regex: 'invoice failed'}\n"
-                               "      requires_approval: true\n"
-                               "      approval_ttl_secs: 600\n"
-                               "      actions:\n"
-                               "        - {type: exec, name: rollback, argv: " +
-                               rec.argv_yaml({"rollback", "{service}"}) + "}\n");
+  const std::string config =
+      write_config(dir, header(notify({"name: approvers, url: '" + hook.url("/approvals") + "', levels: [critical]"},
+                                      {"link_base_url: 'https://selfheal.example'"})) +
+                            strategies({{"rollback-billing",
+                                         "service: billing, message_regex: 'invoice failed'",
+                                         {rec.exec({"rollback", "{service}"}, "name: rollback")},
+                                         "",
+                                         {"requires_approval: true", "approval_ttl_secs: 600"}}}));
   test::ServeProcess serve(dir.file("data"), config);
   push(serve, "billing", "ERROR invoice failed for customer", 10, "", "bill-1");
   REQUIRE(test::wait_until([&] { return !bodies(hook, "approval_request").empty(); }, 15s));
@@ -337,19 +277,11 @@ TEST_CASE("defect 5: a pending approval reaches the configured channel with who,
   CHECK(requested[0]["output"].get<std::string>().find("delivered to 1/1") != std::string::npos);
 }
 
-TEST_CASE("defect 6: a merge target shows its members' services for match and for --service") {
-  test::TempDir dir;
-  Recorder rec(dir, 0);
-  const std::string config = dir.file("selfheal.yaml");
-  test::write_file(config, header() +
-                               "  strategies:\n"
-                               "    - name: fix-payments\n"
-                               "      match: {service: payments, message_regex: 'ledger'}\n"
-                               "      actions:\n"
-                               "        - {type: exec, argv: " +
-                               rec.argv_yaml({"fix", "{service}"}) +
-                               "}\n"
-                               "      guards: {cooldown_secs: 0, max_runs: 100, per_secs: 3600}\n");
+TEST_CASE_FIXTURE(Scene, "defect 6: a merge target shows its members' services for match and for --service") {
+  const std::string config = write_config(dir, header() + strategies({{"fix-payments",
+                                                                       "service: payments, message_regex: 'ledger'",
+                                                                       {rec.exec({"fix", "{service}"})},
+                                                                       kNoGuards}}));
   test::ServeProcess serve(dir.file("data"), config);
   // The target only ever had events of another service; payments' own fingerprint is merged into it.
   push(serve, "accounting", "WARN ledger sync lagging behind", 3);
@@ -391,24 +323,13 @@ TEST_CASE("defect 6: a merge target shows its members' services for match and fo
 TEST_CASE("defect 8: webhook payloads: ISO times, numbers as numbers, a link, a title without empty parts") {
   test::TempDir dir;
   Receiver hook;
-  const std::string config = dir.file("selfheal.yaml");
-  test::write_file(config, header() +
-                               "  notify:\n"
-                               "    link_base_url: 'https://selfheal.example/'\n"
-                               "    channels:\n"
-                               "      - {name: generic, url: '" +
-                               hook.url("/generic") +
-                               "', levels: [warning]}\n"
-                               "      - {name: slack, format: slack, url: '" +
-                               hook.url("/slack") +
-                               "', levels: [warning]}\n"
-                               "      - {name: pd, format: pagerduty, routing_key_env: PD_KEY, url: '" +
-                               hook.url("/pd") +
-                               "', levels: [warning]}\n"
-                               "  strategies:\n"
-                               "    - name: tell\n"
-                               "      match: {service: web}\n"
-                               "      actions: [{type: notify, level: warning}]\n");
+  const std::string config = write_config(
+      dir, header(notify({"name: generic, url: '" + hook.url("/generic") + "', levels: [warning]",
+                          "name: slack, format: slack, url: '" + hook.url("/slack") + "', levels: [warning]",
+                          "name: pd, format: pagerduty, routing_key_env: PD_KEY, url: '" + hook.url("/pd") +
+                              "', levels: [warning]"},
+                         {"link_base_url: 'https://selfheal.example/'"})) +
+               strategies({{"tell", "service: web", {"type: notify, level: warning"}}}));
   test::ServeProcess serve(dir.file("data"), config, {{"PD_KEY", "0123456789abcdef0123456789abcdef"}});
   push(serve, "web", "ERROR template render failed", 12, "", "web-4");
   REQUIRE(test::wait_until([&] { return hook.snapshot().size() == 3; }, 15s));

@@ -28,6 +28,7 @@
 #include "ingest/runner.hpp"
 #include "schema/sqlite_store.hpp"
 #include "schema/write_batch.hpp"
+#include "tests/support/kafka_progress.hpp"
 #include "tests/support/support.hpp"
 
 using namespace selfheal;
@@ -223,22 +224,6 @@ Counts counts(SqliteStore& store, const std::string& source) {
   return c;
 }
 
-/// True when the store's position of every partition reached what was produced.
-bool positions_at_end(SqliteStore& store, const std::string& source, const std::map<int, std::int64_t>& produced) {
-  auto ps = store.positions(source);
-  if (!ps) return false;
-  std::map<int, std::int64_t> seen;
-  for (const auto& p : *ps) {
-    auto tp = ingest::kafka::parse_position_key(p.key);
-    auto pos = ingest::kafka::decode_position(p.value);
-    if (tp && pos && pos->pending.empty()) seen[tp->partition] = pos->next_offset;
-  }
-  for (const auto& [part, n] : produced) {
-    if (seen[part] != n) return false;
-  }
-  return true;
-}
-
 ingest::KafkaConfig kafka_config(const MockKafka& mk, const std::string& topic, const std::string& group) {
   ingest::KafkaConfig c;
   c.name = "kafka";
@@ -339,51 +324,67 @@ Produced produce_events(MockKafka& mk, int first_event, int events, int frames) 
   return out;
 }
 
+/// One test's world: a mock cluster with one topic and the real store its consumers count into.
+struct Rig {
+  test::TempDir dir;
+  MockKafka mk;
+  std::shared_ptr<SqliteDb> db;
+  SystemClock clock;
+  SqliteStore store{db, clock};
+  Metrics metrics;
+  explicit Rig(const std::string& topic) : mk(topic), db(open_db(dir)) {}
+  static std::shared_ptr<SqliteDb> open_db(const test::TempDir& d) {
+    auto db = SqliteDb::open({d.file("s.db")});
+    REQUIRE(db);
+    return *db;
+  }
+  Consumer consume(const ingest::KafkaConfig& cfg, ingest::EventSink& sink) {
+    return start_consumer(cfg, store, sink, metrics, clock);
+  }
+  /// Waits until every partition's stored position reached what the test produced.
+  bool caught_up(std::chrono::seconds timeout) {
+    return test::wait_until([&] { return test::positions_at_end(store, "kafka", mk.produced()); }, timeout);
+  }
+  /// Every produced line and event counted exactly once; false when not.
+  bool check_exact(const Produced& want) {
+    const auto got = counts(store, "kafka");
+    CHECK(got.lines == want.lines);
+    CHECK(got.events == want.events);
+    return got.lines == want.lines && got.events == want.events;
+  }
+};
+
 }  // namespace
 
 TEST_CASE("kafka: records from several partitions become exact counts, positions and Kafka commits") {
-  test::TempDir dir;
-  MockKafka mk("app-logs");
-  auto db = SqliteDb::open({dir.file("s.db")});
-  REQUIRE(db);
-  SystemClock clock;
-  SqliteStore store(*db, clock);
-  Metrics metrics;
+  Rig k("app-logs");
   app::Config cfg;
   cfg.storage.flush_interval_ms = 20;
-  app::Pipeline pipeline(cfg, store, clock, metrics, std::make_shared<app::Fingerprinting>(cfg.fingerprint));
+  app::Pipeline pipeline(cfg, k.store, k.clock, k.metrics, std::make_shared<app::Fingerprinting>(cfg.fingerprint));
   pipeline.start();
 
-  const auto want = produce_events(mk, 0, 3000, 3);  // 12,000 records
-  auto kcfg = kafka_config(mk, "app-logs", "g-basic");
-  auto c = start_consumer(kcfg, store, pipeline, metrics, clock);
-  REQUIRE(test::wait_until([&] { return positions_at_end(store, "kafka", mk.produced()); }, 60s));
+  const auto want = produce_events(k.mk, 0, 3000, 3);  // 12,000 records
+  auto kcfg = kafka_config(k.mk, "app-logs", "g-basic");
+  auto c = k.consume(kcfg, pipeline);
+  REQUIRE(k.caught_up(60s));
   c.runner->stop();
   pipeline.stop();
-  const auto got = counts(store, "kafka");
-  CHECK(got.lines == want.lines);
-  CHECK(got.events == want.events);  // every stack trace stitched back into one event
+  k.check_exact(want);  // events: every stack trace stitched back into one event
   // Kafka's committed offsets (for lag tools) reached the end after the clean close.
-  const auto committed = mk.committed("g-basic");
-  for (const auto& row_ : mk.produced()) {
+  const auto committed = k.mk.committed("g-basic");
+  for (const auto& row_ : k.mk.produced()) {
     const auto& p = std::get<0>(row_);  // no structured binding: clang 14 cannot capture one
     const auto& n = std::get<1>(row_);
     CAPTURE(p);
     CHECK(committed.at(p) == n);
   }
-  CHECK(metrics.render().find("selfheal_kafka_records_total{source=\"kafka\",outcome=\"accepted\"} " +
-                              std::to_string(want.lines)) != std::string::npos);
+  CHECK(k.metrics.render().find("selfheal_kafka_records_total{source=\"kafka\",outcome=\"accepted\"} " +
+                                std::to_string(want.lines)) != std::string::npos);
 }
 
 TEST_CASE("kafka: kcat producing from another process, bad JSON kept as dead letters") {
-  test::TempDir dir;
-  MockKafka mk("shipped");
-  auto db = SqliteDb::open({dir.file("s.db")});
-  REQUIRE(db);
-  SystemClock clock;
-  SqliteStore store(*db, clock);
-  Metrics metrics;
-  CrashableSink sink(store);
+  Rig k("shipped");
+  CrashableSink sink(k.store);
 
   std::string input;
   for (int i = 0; i < 500; ++i) {
@@ -392,19 +393,20 @@ TEST_CASE("kafka: kcat producing from another process, bad JSON kept as dead let
   }
   input += "k0:{not json\n";
   for (int p = 0; p < 2; ++p) {
-    auto r = test::run({"/usr/bin/kcat", "-P", "-b", mk.bootstraps(), "-t", "shipped", "-p", std::to_string(p), "-K:"}, input);
+    auto r = test::run(
+        {"/usr/bin/kcat", "-P", "-b", k.mk.bootstraps(), "-t", "shipped", "-p", std::to_string(p), "-K:"}, input);
     REQUIRE_MESSAGE(r.exit_code == 0, r.err);
   }
-  auto kcfg = kafka_config(mk, "shipped", "g-kcat");
-  auto c = start_consumer(kcfg, store, sink, metrics, clock);
+  auto kcfg = kafka_config(k.mk, "shipped", "g-kcat");
+  auto c = k.consume(kcfg, sink);
   const std::map<int, std::int64_t> produced{{0, 501}, {1, 501}, {2, 0}, {3, 0}};
-  REQUIRE(test::wait_until([&] { return positions_at_end(store, "kafka", produced); }, 60s));
+  REQUIRE(test::wait_until([&] { return test::positions_at_end(k.store, "kafka", produced); }, 60s));
   c.runner->stop();
-  CHECK(counts(store, "kafka").lines == 1000);
-  auto dl = store.dead_letter_count();
+  CHECK(counts(k.store, "kafka").lines == 1000);
+  auto dl = k.store.dead_letter_count();
   REQUIRE(dl);
   CHECK(*dl == 2);
-  auto letters = store.dead_letters({});
+  auto letters = k.store.dead_letters({});
   REQUIRE(letters);
   REQUIRE(!letters->empty());
   CHECK(letters->front().reason.find("bad_json") == 0);
@@ -412,56 +414,42 @@ TEST_CASE("kafka: kcat producing from another process, bad JSON kept as dead let
 }
 
 TEST_CASE("kafka: a consumer crash mid-stream and a restart count every line and event exactly once") {
-  test::TempDir dir;
-  MockKafka mk("crashy");
-  auto db = SqliteDb::open({dir.file("s.db")});
-  REQUIRE(db);
-  SystemClock clock;
-  SqliteStore store(*db, clock);
-  Metrics metrics;
-  auto kcfg = kafka_config(mk, "crashy", "g-crash");
+  Rig k("crashy");
+  auto kcfg = kafka_config(k.mk, "crashy", "g-crash");
 
-  Produced want = produce_events(mk, 0, 4000, 4);
+  Produced want = produce_events(k.mk, 0, 4000, 4);
   {
-    CrashableSink sink(store);
+    CrashableSink sink(k.store);
     sink.pause_after(want.lines / 3);
-    auto c = start_consumer(kcfg, store, sink, metrics, clock);
+    auto c = k.consume(kcfg, sink);
     // Die once a third is durable and more was submitted but is not durable yet.
     REQUIRE(test::wait_until([&] { return sink.paused() && sink.has_uncommitted(); }, 60s));
     c.runner->abort();
     c.source->abandon();  // no close, no leave, no final Kafka commit
     sink.crash();
   }
-  const auto at_crash = counts(store, "kafka");
+  const auto at_crash = counts(k.store, "kafka");
   INFO("lines counted before the crash: " << at_crash.lines << " of " << want.lines);
   CHECK(at_crash.lines < want.lines);
 
-  const auto more = produce_events(mk, 4000, 2000, 2);
+  const auto more = produce_events(k.mk, 4000, 2000, 2);
   want.lines += more.lines;
   want.events += more.events;
   {
-    CrashableSink sink(store);
-    auto c = start_consumer(kcfg, store, sink, metrics, clock);  // waits out the dead member's session
-    REQUIRE(test::wait_until([&] { return positions_at_end(store, "kafka", mk.produced()); }, 90s));
+    CrashableSink sink(k.store);
+    auto c = k.consume(kcfg, sink);  // waits out the dead member's session
+    REQUIRE(k.caught_up(90s));
     c.runner->stop();
   }
-  const auto got = counts(store, "kafka");
-  CHECK(got.lines == want.lines);
-  CHECK(got.events == want.events);
+  k.check_exact(want);
 }
 
 static void rebalance_case(const std::string& strategy) {
-  test::TempDir dir;
-  MockKafka mk("shared");
-  auto db = SqliteDb::open({dir.file("s.db")});
-  REQUIRE(db);
-  SystemClock clock;
-  SqliteStore store(*db, clock);
-  Metrics metrics;
+  Rig k("shared");
   // Slow commits keep batches in flight when a partition moves: without flushing before the revoke,
   // the next owner would resume from an older position and count those lines twice.
-  CrashableSink sink(store, 250ms);
-  auto kcfg = kafka_config(mk, "shared", "g-rebalance-" + strategy);
+  CrashableSink sink(k.store, 250ms);
+  auto kcfg = kafka_config(k.mk, "shared", "g-rebalance-" + strategy);
   kcfg.assignment_strategy = strategy;
 
   // Records keep flowing through both rebalances (b joining, b leaving). The producer stays at most
@@ -473,37 +461,35 @@ static void rebalance_case(const std::string& strategy) {
   std::thread producer([&] {
     int next = 0;
     while (producing.load()) {
-      if (!test::wait_until([&] { return !producing.load() || counts(store, "kafka").lines + 20'000 >= want.lines; },
+      if (!test::wait_until([&] { return !producing.load() || counts(k.store, "kafka").lines + 20'000 >= want.lines; },
                             60s))
         fell_behind = true;  // checked after the join (doctest assertions stay on the test thread)
-      const auto p = produce_events(mk, next, 50, 3);
+      const auto p = produce_events(k.mk, next, 50, 3);
       next += 50;
       want.lines += p.lines;
       want.events += p.events;
     }
   });
-  auto a = start_consumer(kcfg, store, sink, metrics, clock);
-  REQUIRE(test::wait_until([&] { return counts(store, "kafka").lines > 0; }, 60s));
+  auto a = k.consume(kcfg, sink);
+  REQUIRE(test::wait_until([&] { return counts(k.store, "kafka").lines > 0; }, 60s));
   auto kb = kcfg;
   kb.client_id = "second";
-  auto b = start_consumer(kb, store, sink, metrics, clock);
+  auto b = k.consume(kb, sink);
   REQUIRE(test::wait_until([&] { return !b.source->assignment().empty() && !a.source->assignment().empty(); }, 60s));
   REQUIRE(test::wait_until([&] { return b.runner->stats().accepted > 0; }, 60s));
   CHECK(a.source->assignment().size() + b.source->assignment().size() == partitions);
   b.runner->stop();  // another rebalance: b leaves, a takes everything back
   REQUIRE(test::wait_until([&] { return a.source->assignment().size() == partitions; }, 60s));
-  const auto before_stop = counts(store, "kafka").lines;
-  REQUIRE(test::wait_until([&] { return counts(store, "kafka").lines > before_stop; }, 60s));
+  const auto before_stop = counts(k.store, "kafka").lines;
+  REQUIRE(test::wait_until([&] { return counts(k.store, "kafka").lines > before_stop; }, 60s));
   producing = false;
   producer.join();
   REQUIRE_FALSE_MESSAGE(fell_behind.load(), "the store stayed 20,000 lines behind the producer for 60 s");
-  REQUIRE(test::wait_until([&] { return positions_at_end(store, "kafka", mk.produced()); }, 60s));
+  REQUIRE(k.caught_up(60s));
   a.runner->stop();
-  const auto got = counts(store, "kafka");
-  CHECK(got.lines == want.lines);
-  CHECK(got.events == want.events);
+  const bool exact = k.check_exact(want);
   CHECK(b.runner->stats().accepted > 0);
-  if (got.lines != want.lines || got.events != want.events) {
+  if (!exact) {
     int shown = 0;
     for (int i = 0; i < want.events && shown < 20; ++i) {
       const auto it = sink.committed_ids_.find("2026-11-23 19:00:00.000 ERROR [main] svc - request " + std::to_string(i));
@@ -515,12 +501,12 @@ static void rebalance_case(const std::string& strategy) {
     }
   }
   // Each partition's lines are counted under its own service (p0..p3): a miss names the partition.
-  auto stats = store.source_stats();
+  auto stats = k.store.source_stats();
   REQUIRE(stats);
   for (const auto& st : *stats) {
     const int part = std::stoi(st.service.substr(1));
     CAPTURE(st.service);
-    CHECK(st.lines == mk.produced()[part]);
+    CHECK(st.lines == k.mk.produced()[part]);
   }
 }
 
@@ -531,21 +517,15 @@ TEST_CASE("kafka: two consumers in one group, cooperative-sticky rebalances, exa
 TEST_CASE("kafka: two consumers in one group, eager rebalances, exact counts") { rebalance_case("eager"); }
 
 TEST_CASE("kafka: after a fatal consumer error a new consumer is created, once submitted batches are durable") {
-  test::TempDir dir;
-  MockKafka mk("fatal");
-  auto db = SqliteDb::open({dir.file("s.db")});
-  REQUIRE(db);
-  SystemClock clock;
-  SqliteStore store(*db, clock);
-  Metrics metrics;
-  auto kcfg = kafka_config(mk, "fatal", "g-fatal");
-  auto& fatal = metrics.counter("selfheal_kafka_fatal_errors_total", "", {{"source", "kafka"}});
-  auto& recreated = metrics.counter("selfheal_kafka_consumer_recreations_total", "", {{"source", "kafka"}});
+  Rig k("fatal");
+  auto kcfg = kafka_config(k.mk, "fatal", "g-fatal");
+  auto& fatal = k.metrics.counter("selfheal_kafka_fatal_errors_total", "", {{"source", "kafka"}});
+  auto& recreated = k.metrics.counter("selfheal_kafka_consumer_recreations_total", "", {{"source", "kafka"}});
 
-  Produced want = produce_events(mk, 0, 4000, 4);
-  CrashableSink sink(store);
+  Produced want = produce_events(k.mk, 0, 4000, 4);
+  CrashableSink sink(k.store);
   sink.pause_after(want.lines / 3);
-  auto c = start_consumer(kcfg, store, sink, metrics, clock);
+  auto c = k.consume(kcfg, sink);
   // The error hits with a third durable and more submitted but not durable.
   REQUIRE(test::wait_until([&] { return sink.paused() && sink.has_uncommitted(); }, 60s));
   c.source->inject_fatal_error("test: fenced by another instance");
@@ -554,22 +534,20 @@ TEST_CASE("kafka: after a fatal consumer error a new consumer is created, once s
   // that do not cover them yet and count them twice. Longer than the runner's durable timeout (5 s).
   CHECK_FALSE(test::wait_until([&] { return recreated.value() > 0; }, 7s));
   CHECK_FALSE(c.runner->health().ok);
-  const auto at_error = counts(store, "kafka");
+  const auto at_error = counts(k.store, "kafka");
   sink.pause_after(INT64_MAX);
   REQUIRE(test::wait_until([&] { return recreated.value() == 1; }, 30s));
 
-  const auto more = produce_events(mk, 4000, 2000, 2);
+  const auto more = produce_events(k.mk, 4000, 2000, 2);
   want.lines += more.lines;
   want.events += more.events;
   // The destroyed member never left the group: the new one is assigned once its session timed out.
-  REQUIRE(test::wait_until([&] { return positions_at_end(store, "kafka", mk.produced()); }, 90s));
+  REQUIRE(k.caught_up(90s));
   CHECK(c.runner->health().ok);
   c.runner->stop();
   INFO("lines counted at the fatal error: " << at_error.lines << " of " << want.lines);
   CHECK(at_error.lines < want.lines);
-  const auto got = counts(store, "kafka");
-  CHECK(got.lines == want.lines);
-  CHECK(got.events == want.events);
+  k.check_exact(want);
   CHECK(fatal.value() == 1);
   CHECK(recreated.value() == 1);
 }

@@ -50,19 +50,40 @@ LogEvent event(UnixMs ts, int i) {
   return e;
 }
 
+/// A database with its event and suggestion stores, a fake OpenAI server and a provider pointed at it.
+struct Rig {
+  test::TempDir dir;
+  FakeClock clock{1'800'000'000'000};
+  std::shared_ptr<SqliteDb> db = open_db(dir);
+  SqliteStore store{db, clock};
+  SqliteSuggestionStore suggestions{db};
+  test::FakeLlmServer srv{test::LlmWire::openai};
+  llm::OpenAiCompatibleProvider provider;
+  std::unique_ptr<Redactor> redactor = std::move(Redactor::create({})).value();
+
+  explicit Rig(const std::string& model = "m")
+      : provider(llm::openai_config(srv.base_url() + "/v1", model, llm_key), llm::make_curl_http_client()) {}
+  static std::shared_ptr<SqliteDb> open_db(const test::TempDir& d) {
+    auto db = SqliteDb::open(SqliteOptions{d.file("selfheal.db")});
+    REQUIRE(db.has_value());
+    return *db;
+  }
+  /// One error event of the cart fingerprint, committed.
+  void commit_one() {
+    WriteBatch wb;
+    wb.add(event(clock.now_ms(), 1), cart_fingerprint(), Severity::error);
+    REQUIRE(store.commit(wb).has_value());
+  }
+};
+struct MiniRig : Rig {
+  MiniRig() : Rig("gpt-4o-mini") {}
+};
+
 }  // namespace
 
-TEST_CASE("llm: 10,000 events of one fingerprint trigger exactly one provider call; the same context hits the cache") {
-  test::TempDir dir;
-  FakeClock clock(1'800'000'000'000);
-  auto db = SqliteDb::open(SqliteOptions{dir.file("selfheal.db")});
-  REQUIRE(db.has_value());
-  SqliteStore store(*db, clock);
-  SqliteSuggestionStore suggestions(*db);
-  test::FakeLlmServer srv(test::LlmWire::openai);
-  auto cfg = llm::openai_config(srv.base_url() + "/v1", "gpt-4o-mini", llm_key);
-  llm::OpenAiCompatibleProvider provider(cfg, llm::make_curl_http_client());
-  auto redactor = std::move(Redactor::create({})).value();
+TEST_CASE_FIXTURE(MiniRig,
+                  "llm: 10,000 events of one fingerprint trigger exactly one provider call; the same context hits the "
+                  "cache") {
   llm::ServiceOptions opts;
   llm::SuggestionService service(store, suggestions, provider, *redactor, clock, opts);
   llm::LlmWorker worker(service, 100);
@@ -128,24 +149,11 @@ TEST_CASE("llm: 10,000 events of one fingerprint trigger exactly one provider ca
   CHECK(srv.requests() == calls + 1);
 }
 
-TEST_CASE("llm: the daily call budget stops calls and records why") {
-  test::TempDir dir;
-  FakeClock clock(1'800'000'000'000);
-  auto db = SqliteDb::open(SqliteOptions{dir.file("selfheal.db")});
-  REQUIRE(db.has_value());
-  SqliteStore store(*db, clock);
-  SqliteSuggestionStore suggestions(*db);
-  test::FakeLlmServer srv(test::LlmWire::openai);
-  llm::OpenAiCompatibleProvider provider(llm::openai_config(srv.base_url() + "/v1", "m", llm_key),
-                                         llm::make_curl_http_client());
-  auto redactor = std::move(Redactor::create({})).value();
+TEST_CASE_FIXTURE(Rig, "llm: the daily call budget stops calls and records why") {
   llm::ServiceOptions opts;
   opts.budget.daily_calls = 1;
   llm::SuggestionService service(store, suggestions, provider, *redactor, clock, opts);
-  WriteBatch wb;
-  LogEvent e = event(clock.now_ms(), 1);
-  wb.add(e, cart_fingerprint(), Severity::error);
-  REQUIRE(store.commit(wb).has_value());
+  commit_one();
   REQUIRE(service.run(cart_fingerprint().id, true, "api")->outcome == llm::RunOutcome::created);
   auto over = service.run(cart_fingerprint().id, true, "api");
   REQUIRE(over.has_value());
@@ -157,22 +165,10 @@ TEST_CASE("llm: the daily call budget stops calls and records why") {
   CHECK(srv.requests() == 2);
 }
 
-TEST_CASE("llm: a cut-off answer is kept as a failed attempt with its raw text") {
-  test::TempDir dir;
-  FakeClock clock(1'800'000'000'000);
-  auto db = SqliteDb::open(SqliteOptions{dir.file("selfheal.db")});
-  REQUIRE(db.has_value());
-  SqliteStore store(*db, clock);
-  SqliteSuggestionStore suggestions(*db);
-  test::FakeLlmServer srv(test::LlmWire::openai);
+TEST_CASE_FIXTURE(Rig, "llm: a cut-off answer is kept as a failed attempt with its raw text") {
   srv.set_default({200, srv.answer("{\"summary\":\"Cart tot", "length"), {}});
-  llm::OpenAiCompatibleProvider provider(llm::openai_config(srv.base_url() + "/v1", "m", llm_key),
-                                         llm::make_curl_http_client());
-  auto redactor = std::move(Redactor::create({})).value();
   llm::SuggestionService service(store, suggestions, provider, *redactor, clock, llm::ServiceOptions{});
-  WriteBatch wb;
-  wb.add(event(clock.now_ms(), 1), cart_fingerprint(), Severity::error);
-  REQUIRE(store.commit(wb).has_value());
+  commit_one();
   auto r = service.run(cart_fingerprint().id, false, "api");
   REQUIRE(r.has_value());
   CHECK(r->outcome == llm::RunOutcome::failed);
@@ -185,23 +181,11 @@ TEST_CASE("llm: a cut-off answer is kept as a failed attempt with its raw text")
   CHECK(suggestions.suggestions(SuggestionQuery{})->empty());
 }
 
-TEST_CASE("llm: the healer's log reaches the context, and a successful strategy raises the confidence") {
-  test::TempDir dir;
-  FakeClock clock(1'800'000'000'000);
-  auto db = SqliteDb::open(SqliteOptions{dir.file("selfheal.db")});
-  REQUIRE(db.has_value());
-  SqliteStore store(*db, clock);
-  SqliteSuggestionStore suggestions(*db);
-  test::FakeLlmServer srv(test::LlmWire::openai);
-  llm::OpenAiCompatibleProvider provider(llm::openai_config(srv.base_url() + "/v1", "m", llm_key),
-                                         llm::make_curl_http_client());
-  auto redactor = std::move(Redactor::create({})).value();
-  auto history = app::make_healing_history(*db);
+TEST_CASE_FIXTURE(Rig, "llm: the healer's log reaches the context, and a successful strategy raises the confidence") {
+  auto history = app::make_healing_history(db);
   llm::SuggestionService service(store, suggestions, provider, *redactor, clock, llm::ServiceOptions{}, history.get());
-  WriteBatch wb;
-  wb.add(event(clock.now_ms(), 1), cart_fingerprint(), Severity::error);
-  REQUIRE(store.commit(wb).has_value());
-  SqliteHealingStore log(*db);
+  commit_one();
+  SqliteHealingStore log(db);
   HealingRun run;
   run.ts = clock.now_ms();
   run.strategy = "restart-cart";

@@ -32,11 +32,7 @@ class LokiStandIn {
 };
 
 std::int64_t pulled_lines(const std::string& base) {
-  auto r = test::http_get(base, "/api/v1/stats");
-  if (r.status != 200) return -1;
-  auto j = nlohmann::json::parse(r.body);
-  auto it = j["by_source"].find("loki");
-  return it == j["by_source"].end() ? 0 : (*it)["lines"].get<std::int64_t>();
+  return test::source_lines(base, "loki");
 }
 
 }  // namespace

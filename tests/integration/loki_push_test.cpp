@@ -6,7 +6,6 @@
 #include <doctest/doctest.h>
 #include <httplib.h>
 #include <signal.h>
-#include <zlib.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -16,6 +15,7 @@
 #include <thread>
 
 #include "ingest/detail/loki_decode.hpp"
+#include "tests/support/compress.hpp"
 #include "tests/support/support.hpp"
 
 using namespace selfheal;
@@ -25,20 +25,6 @@ namespace ld = selfheal::ingest::detail;
 namespace {
 
 constexpr std::int64_t base_ns = 1'795'464'000'000'000'000LL;
-
-std::string gzip(std::string_view raw) {
-  z_stream zs{};
-  deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-  std::string out(deflateBound(&zs, raw.size()) + 32, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
-  zs.avail_in = static_cast<uInt>(raw.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
 
 ld::DecodedPush lines_push(const std::string& app, int from, int n) {
   ld::DecodedPush p;
@@ -82,9 +68,9 @@ nlohmann::json get_json(const std::string& base, const std::string& path) {
 }
 
 std::int64_t lines_of(const std::string& base, const std::string& source = "loki_push") {
-  auto stats = get_json(base, "/api/v1/stats");
-  auto it = stats["by_source"].find(source);
-  return it == stats["by_source"].end() ? 0 : (*it)["lines"].get<std::int64_t>();
+  const auto n = test::source_lines(base, source);
+  REQUIRE(n >= 0);
+  return n;
 }
 
 std::int64_t lines_of_service(const std::string& base, const std::string& service) {
@@ -126,7 +112,8 @@ TEST_CASE("Loki push: the reference vector, snappy protobuf, JSON, gzip JSON and
   CHECK(post(cli, "/loki/api/v1/push", "\x5a\xf0\x59" + vec, "application/x-protobuf", {}, {{"X-Scope-OrgID", "team-a"}}).status == 204);
   CHECK(post(cli, "/loki/api/v1/push", snappy_push("svc-proto", 0, 250), "application/x-protobuf").status == 204);
   CHECK(post(cli, "/loki/api/v1/push", json_push("svc-json", 0, 120), "application/json").status == 204);
-  CHECK(post(cli, "/loki/api/v1/push", gzip(json_push("svc-gzip", 0, 80)), "application/json", "gzip").status == 204);
+  CHECK(post(cli, "/loki/api/v1/push", test::gzip(json_push("svc-gzip", 0, 80)), "application/json", "gzip").status ==
+        204);
   const std::string legacy =
       R"({"streams":[{"labels":"{app=\"svc-legacy\"}","entries":[{"ts":"2026-11-23T10:00:00Z","line":"ERROR a"},{"ts":"2026-11-23T10:00:01Z","line":"ERROR b"}]}]})";
   CHECK(post(cli, "/api/prom/push", legacy, "application/json").status == 204);

@@ -22,12 +22,31 @@ SuggestionRequest request() {
 }
 }  // namespace
 
-TEST_CASE("openai body: model, messages, max_completion_tokens and a strict json_schema") {
+TEST_CASE("openai and github models bodies: the flavour's model id and token limit key") {
+  struct Row {
+    const char* flavour;
+    OpenAiCompatibleConfig cfg;
+    const char* model;
+    const char* limit_key;   // carries max_tokens of the request
+    const char* absent_key;  // the other flavour's key
+  };
+  const Row rows[] = {
+      {"openai", openai_config("", "gpt-4o-mini", "sk-test"), "gpt-4o-mini", "max_completion_tokens", "max_tokens"},
+      {"github models (publisher/model id)", github_models_config("", "", "ghp_x"), "openai/gpt-4o-mini", "max_tokens",
+       "max_completion_tokens"},
+  };
+  for (const auto& r : rows) {
+    CAPTURE(r.flavour);
+    json b = json::parse(build_openai_body(request(), r.cfg));
+    CHECK(b["model"] == r.model);
+    CHECK(b[r.limit_key] == 400);
+    CHECK_FALSE(b.contains(r.absent_key));
+  }
+}
+
+TEST_CASE("openai body: temperature, messages and a strict json_schema; the key stays out") {
   auto cfg = openai_config("", "gpt-4o-mini", "sk-test");
   json b = json::parse(build_openai_body(request(), cfg));
-  CHECK(b["model"] == "gpt-4o-mini");
-  CHECK(b["max_completion_tokens"] == 400);
-  CHECK_FALSE(b.contains("max_tokens"));
   CHECK(b["temperature"].get<double>() == doctest::Approx(0.2));
   REQUIRE(b["messages"].size() == 2);
   CHECK(b["messages"][0]["role"] == "system");
@@ -41,14 +60,6 @@ TEST_CASE("openai body: model, messages, max_completion_tokens and a strict json
   CHECK(schema["required"].size() == schema["properties"].size());
   // the key is a header, never in the body
   CHECK(build_openai_body(request(), cfg).find("sk-test") == std::string::npos);
-}
-
-TEST_CASE("github models body: publisher/model id and max_tokens") {
-  auto cfg = github_models_config("", "", "ghp_x");
-  json b = json::parse(build_openai_body(request(), cfg));
-  CHECK(b["model"] == "openai/gpt-4o-mini");
-  CHECK(b["max_tokens"] == 400);
-  CHECK_FALSE(b.contains("max_completion_tokens"));
 }
 
 TEST_CASE("openai parse: content, finish_reason, model and usage from the reference fixture") {

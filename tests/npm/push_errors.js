@@ -4,18 +4,12 @@
 // Usage: node push_errors.js <base-url> <count>
 'use strict';
 const pino = require('pino');
-const { pinoLoki } = require('pino-loki');
 const winston = require('winston');
-const LokiTransport = require('winston-loki');
+const { args, pinoStream, winstonTransport, finish, endStream } = require('./loki_clients');
 const { charge } = require('./app/payment');
 const { post } = require('./app/ledger');
 
-const [base, countArg] = process.argv.slice(2);
-const count = Number(countArg);
-if (!base || !Number.isInteger(count) || count < 1) {
-  console.error('usage: push_errors.js <base-url> <count>');
-  process.exit(2);
-}
+const [base, count] = args('push_errors.js <base-url> <count>', 1);
 function caught(fn, arg) {
   try {
     fn(arg);
@@ -25,34 +19,14 @@ function caught(fn, arg) {
   throw new Error('expected a throw');
 }
 
-let failed = false;
-const stream = pinoLoki({
-  host: base,
-  labels: { app: 'errors-pino' },
-  batching: { interval: 0.2, maxBufferSize: 0 },
-  timeout: 15000,
-  silenceErrors: false,
-});
-stream.on('error', (err) => {
-  failed = true;
-  console.error('pino push failed:', err && err.message ? err.message : err);
-});
+const stream = pinoStream(base, { app: 'errors-pino' }, 'pino push failed');
 const plog = pino(stream);
 
-const transport = new LokiTransport({
-  host: base,
-  labels: { app: 'errors-winston' },
-  json: true,
-  format: winston.format.json(),
-  batching: true,
-  interval: 0.2,
-  timeout: 15000,
-  gracefulShutdown: false,
-  onConnectionError: (err) => {
-    failed = true;
-    console.error('winston push failed:', err && err.message ? err.message : err);
-  },
-});
+const transport = winstonTransport(
+  base,
+  { labels: { app: 'errors-winston' }, json: true, format: winston.format.json() },
+  'winston push failed',
+);
 const wlog = winston.createLogger({ format: winston.format.errors({ stack: true }), transports: [transport] });
 
 for (let i = 0; i < count; i++) {
@@ -61,18 +35,4 @@ for (let i = 0; i < count; i++) {
 }
 plog.error({ err: caught(post, { id: 1 }) }, 'ledger post failed');
 
-transport
-  .flush()
-  .then(() => transport.close && transport.close())
-  .then(
-    () =>
-      new Promise((resolve) => {
-        stream.on('close', resolve);
-        stream.end();
-      }),
-  )
-  .then(() => process.exit(failed ? 1 : 0))
-  .catch((err) => {
-    console.error('flush failed:', err && err.message ? err.message : err);
-    process.exit(1);
-  });
+finish(transport, () => endStream(stream));

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -263,6 +264,14 @@ HttpResponse http_post(const std::string& base_url, const std::string& path, con
   c.set_connection_timeout(5);
   c.set_read_timeout(30);
   return convert(c.Post(path, to_headers(headers), body, content_type));
+}
+
+std::int64_t source_lines(const std::string& base_url, const std::string& source) {
+  auto r = http_get(base_url, "/api/v1/stats");
+  if (r.status != 200) return -1;
+  const auto j = nlohmann::json::parse(r.body);
+  auto it = j["by_source"].find(source);
+  return it == j["by_source"].end() ? 0 : (*it)["lines"].get<std::int64_t>();
 }
 
 int free_port() {

@@ -82,6 +82,10 @@ HttpResponse http_post(const std::string& base_url, const std::string& path, con
                        const std::string& content_type = "application/json",
                        const std::map<std::string, std::string>& headers = {});
 
+/// The lines a running `selfheal serve` counted for `source` (its /api/v1/stats): 0 while it has
+/// none, -1 when the server does not answer 200.
+std::int64_t source_lines(const std::string& base_url, const std::string& source);
+
 /// Binds 127.0.0.1:0, returns a free port number (closing the socket); prefer port 0 where possible.
 int free_port();
 
