@@ -234,6 +234,7 @@ void mount_loki_routes(httplib::Server& svr, AppContext& ctx) {
       static_cast<std::uint64_t>(ctx.config.server.max_body_bytes),
       [&ctx](const httplib::Request& req, httplib::Response& res) { return require_token(ctx, req, res); });
   if (ctx.config.ingest.loki_push.enabled) ingest::LokiPushEndpoint::mount(svr, push);
+  mount_otlp_routes(svr, ctx);
   auto routes = std::make_shared<DeadLetterRoutes>(ctx, push);
   svr.Get("/api/v1/dead-letters", [routes](const httplib::Request& req, httplib::Response& res) { routes->list_dead_letters(req, res); });
   svr.Post(R"(/api/v1/dead-letters/(\d+)/replay)",
@@ -242,6 +243,7 @@ void mount_loki_routes(httplib::Server& svr, AppContext& ctx) {
 
 Result<void> add_ingest_components(AppContext& ctx) {
   if (auto k = add_kafka_components(ctx); !k) return k;
+  if (auto o = add_otlp_component(ctx); !o) return o;
   return add_pull_components(ctx);
 }
 

@@ -8,6 +8,9 @@
 namespace selfheal::ingest {
 class SourceRunner;
 }
+namespace httplib {
+class Server;
+}
 
 namespace selfheal::app {
 
@@ -30,5 +33,10 @@ ingest::StitchLimits stitch_limits(const Config& cfg);
 
 /// The Loki push handler options `selfheal serve` uses, from the config.
 ingest::LokiPushOptions loki_push_options(const Config& cfg);
+
+/// The OTLP/HTTP receiver (app/api_otlp.cpp): a component (for /readyz) holding the endpoint, and
+/// its routes (mounted when the component exists, i.e. ingest.otlp.enabled).
+Result<void> add_otlp_component(AppContext& ctx);
+void mount_otlp_routes(httplib::Server& svr, AppContext& ctx);
 
 }  // namespace selfheal::app
