@@ -243,7 +243,6 @@ void mount_loki_routes(httplib::Server& svr, AppContext& ctx) {
 
 Result<void> add_ingest_components(AppContext& ctx) {
   if (auto k = add_kafka_components(ctx); !k) return k;
-  if (auto o = add_otlp_component(ctx); !o) return o;
   return add_pull_components(ctx);
 }
 

@@ -31,7 +31,6 @@ class OtlpComponent final : public Component {
     out.last_error = h.last_error;
     return out;
   }
-  const std::shared_ptr<ingest::OtlpEndpoint>& endpoint() const { return endpoint_; }
 
  private:
   std::shared_ptr<ingest::OtlpEndpoint> endpoint_;
@@ -39,8 +38,8 @@ class OtlpComponent final : public Component {
 
 }  // namespace
 
-Result<void> add_otlp_component(AppContext& ctx) {
-  if (!ctx.config.ingest.otlp.enabled) return ok();
+void mount_otlp_routes(httplib::Server& svr, AppContext& ctx) {
+  if (!ctx.config.ingest.otlp.enabled) return;
   ingest::OtlpOptions o;
   o.config = ctx.config.ingest.otlp;
   o.stitch = stitch_limits(ctx.config);
@@ -48,13 +47,8 @@ Result<void> add_otlp_component(AppContext& ctx) {
   auto endpoint = std::make_shared<ingest::OtlpEndpoint>(
       o, ctx.clock, ctx.pipeline, ctx.metrics, static_cast<std::uint64_t>(ctx.config.server.max_body_bytes),
       [c](const httplib::Request& req, httplib::Response& res) { return require_token(*c, req, res); });
+  ingest::OtlpEndpoint::mount(svr, endpoint);
   ctx.components.push_back(std::make_unique<OtlpComponent>(std::move(endpoint)));
-  return ok();
-}
-
-void mount_otlp_routes(httplib::Server& svr, AppContext& ctx) {
-  for (const auto& c : ctx.components)
-    if (const auto* otlp = dynamic_cast<const OtlpComponent*>(c.get())) ingest::OtlpEndpoint::mount(svr, otlp->endpoint());
 }
 
 }  // namespace selfheal::app

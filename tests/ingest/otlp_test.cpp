@@ -138,7 +138,7 @@ TEST_CASE("otlp: severity_number ranges and severity_text map to levels") {
   CHECK(*out.batch.events[0].level == Severity::warning);
 }
 
-TEST_CASE("otlp: service and host fall back to k8s attributes; unknown_service is replaced when k8s knows better") {
+TEST_CASE("otlp: service and host fall back to k8s attributes, unknown_service is replaced when k8s knows better") {
   struct Case {
     std::vector<std::string> attrs;
     const char* service;
@@ -165,7 +165,7 @@ TEST_CASE("otlp: service and host fall back to k8s attributes; unknown_service i
   }
 }
 
-TEST_CASE("otlp: a kvlist body gives its message field; the other fields become labels") {
+TEST_CASE("otlp: a kvlist body gives its message field, the other fields become labels") {
   Fixture f;
   otlp::Record r;
   r.body = otlp::kvlist({otlp::kv("msg", otlp::str("cache miss")), otlp::kv("key", otlp::str("user:9")),
@@ -355,7 +355,7 @@ TEST_CASE("otlp: bad bodies are refused with a status, a reason code and one dea
   }
 }
 
-TEST_CASE("otlp: unknown protobuf fields and empty or zero ids are ignored; invalid UTF-8 is repaired") {
+TEST_CASE("otlp: unknown protobuf fields and empty or zero ids are ignored, invalid UTF-8 is repaired") {
   Fixture f;
   otlp::Record r;
   r.body = otlp::str("caf\xc3 au lait");
