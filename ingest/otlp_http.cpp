@@ -78,6 +78,9 @@ void OtlpEndpoint::serve_logs(const httplib::Request& req, httplib::Response& re
   PushBody in = read_push_body(req, reader, static_cast<std::uint64_t>(cfg.max_body_bytes),
                                static_cast<std::uint64_t>(cfg.max_decompressed_bytes), server_max_body_bytes_);
   metrics_.bytes.inc(in.inflated_by_http ? in.declared : in.body.size());
+  // cpp-httplib does not insist on the end of a gzip stream: a corrupt one can read as nothing, and an
+  // empty protobuf is a valid request. A compressed body that inflates to nothing is refused.
+  if (in.inflated_by_http && in.read_ok && in.body.empty() && in.declared > 0) in.read_ok = false;
   OtlpOutcome out;
   if (in.over || !in.read_ok) {
     out = handler_.refuse(content_type, in.inflated_by_http ? std::string() : req.get_header_value("Content-Encoding"),

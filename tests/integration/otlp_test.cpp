@@ -35,7 +35,8 @@ json get_json(const std::string& base, const std::string& path) {
 /// events/kept per service of one source, from /api/v1/stats.
 std::map<std::string, std::pair<std::int64_t, std::int64_t>> by_service(const std::string& base, const std::string& source) {
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> out;
-  for (const auto& row : get_json(base, "/api/v1/stats")["by_source_service"]) {
+  const json stats = get_json(base, "/api/v1/stats");
+  for (const auto& row : stats["by_source_service"]) {
     if (row["source"] != source) continue;
     auto& s = out[row["service"].get<std::string>()];
     s.first += row["events"].get<std::int64_t>();
