@@ -234,6 +234,7 @@ void mount_loki_routes(httplib::Server& svr, AppContext& ctx) {
       static_cast<std::uint64_t>(ctx.config.server.max_body_bytes),
       [&ctx](const httplib::Request& req, httplib::Response& res) { return require_token(ctx, req, res); });
   if (ctx.config.ingest.loki_push.enabled) ingest::LokiPushEndpoint::mount(svr, push);
+  mount_otlp_routes(svr, ctx);
   auto routes = std::make_shared<DeadLetterRoutes>(ctx, push);
   svr.Get("/api/v1/dead-letters", [routes](const httplib::Request& req, httplib::Response& res) { routes->list_dead_letters(req, res); });
   svr.Post(R"(/api/v1/dead-letters/(\d+)/replay)",

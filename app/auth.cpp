@@ -59,6 +59,7 @@ Access route_access(std::string_view method, std::string_view path, const std::v
   }
   if (method != "POST") return Access::admin;
   if (path == "/loki/api/v1/push" || path == "/api/prom/push") return Access::ingest;
+  if (path == "/v1/logs" || path == "/otlp/v1/logs") return Access::ingest;  // OTLP/HTTP (app/api_otlp.cpp)
   // Computes what the healer would do; executes and records nothing.
   if (path == "/api/v1/healing/simulate") return Access::read;
   return Access::operate;

@@ -6,7 +6,7 @@
 //   role      may
 //   viewer    every read (GET), /api/v1/healing/simulate
 //   operator  what viewer may + lifecycle, merges, approvals, reviews, suggestions, replays, resets
-//   ingest    the Loki push endpoints only (a shipper's credential reads and decides nothing)
+//   ingest    the Loki push and OTLP endpoints only (a shipper's credential reads and decides nothing)
 //   admin     everything
 //
 // With no token configured the API is open and every write is recorded as actor "anonymous".

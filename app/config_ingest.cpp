@@ -195,10 +195,12 @@ void parse_ingest_section(ConfigSection& s, ingest::IngestConfig& out) {
   lp.get("durable_timeout_ms", out.loki_push.durable_timeout_ms);
   lp.get("max_decompressed_bytes", out.loki_push.max_decompressed_bytes);
   lp.get("retry_after_secs", out.loki_push.retry_after_secs);
+  auto otlp = s.child("otlp");
+  parse_otlp_section(otlp, out.otlp);
   parse_kafka_sources(s, out.kafka);
 
   // Source names key positions, counts and metrics: unique across every source type.
-  std::map<std::string, std::string> seen = {{"loki_push", "the Loki push receiver"}};
+  std::map<std::string, std::string> seen = {{"loki_push", "the Loki push receiver"}, {"otlp", "the OTLP receiver"}};
   for (const auto& k : out.kafka) seen.emplace(k.name, "a Kafka source");
   for (auto& k : s.list("loki_pull")) {
     ingest::LokiPullConfig c;

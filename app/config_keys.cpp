@@ -175,6 +175,7 @@ const std::vector<KeySpec>& config_keys() {
     server_storage_api(r);
     pipeline_fingerprint_stats_log(r);
     ingest(r);
+    otlp_keys(r);
     healer_keys(r);
     llm_keys(r);
     return std::move(r.out);

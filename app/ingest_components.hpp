@@ -8,6 +8,9 @@
 namespace selfheal::ingest {
 class SourceRunner;
 }
+namespace httplib {
+class Server;
+}
 
 namespace selfheal::app {
 
@@ -30,5 +33,9 @@ ingest::StitchLimits stitch_limits(const Config& cfg);
 
 /// The Loki push handler options `selfheal serve` uses, from the config.
 ingest::LokiPushOptions loki_push_options(const Config& cfg);
+
+/// The OTLP/HTTP receiver (app/api_otlp.cpp): when ingest.otlp.enabled, mounts its routes and adds
+/// a component holding the endpoint, so /readyz shows it (routes are mounted before components start).
+void mount_otlp_routes(httplib::Server& svr, AppContext& ctx);
 
 }  // namespace selfheal::app

@@ -16,6 +16,17 @@ struct LokiPushConfig {
   std::int64_t retry_after_secs = 1;                // Retry-After on 429 (pipeline overloaded)
 };
 
+/// `ingest.otlp`: OTLP/HTTP logs on POST /v1/logs and /otlp/v1/logs (ingest/otlp_http.hpp).
+struct OtlpConfig {
+  bool enabled = true;
+  std::int64_t max_body_bytes = 16 * 1024 * 1024;          // 413 above (as sent)
+  std::int64_t max_decompressed_bytes = 64 * 1024 * 1024;  // 413 above (after gzip)
+  std::int64_t max_line_bytes = 256 * 1024;                // longer messages are truncated and flagged
+  std::int64_t max_attributes = 32;                        // resource labels / record fields kept
+  std::int64_t durable_timeout_ms = 10'000;                // wait for the commit before answering
+  std::int64_t retry_after_secs = 1;                       // Retry-After of a 429 or 503
+};
+
 /// One `ingest.loki_pull[]` entry: follows a LogQL selector through query_range (forward).
 struct LokiPullConfig {
   std::string name = "loki_pull";   // source instance name
@@ -90,6 +101,7 @@ struct KafkaConfig {
 
 struct IngestConfig {
   LokiPushConfig loki_push;
+  OtlpConfig otlp;
   std::vector<KafkaConfig> kafka;
   std::vector<LokiPullConfig> loki_pull;
   std::vector<FileConfig> files;

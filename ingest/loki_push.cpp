@@ -248,12 +248,22 @@ PushOutcome LokiPushHandler::handle(const PushRequest& req) const {
 }
 
 Batch LokiPushHandler::to_batch(detail::DecodedPush&& push, std::string_view tenant) const {
+  PushEventOptions o;
+  o.source = opts_.source;
+  o.tenant = tenant;
+  o.max_line_bytes = static_cast<std::size_t>(std::max<std::int64_t>(opts_.config.max_line_bytes, 1));
+  o.stitch = opts_.stitch;
+  return push_events(std::move(push), o);
+}
+
+Batch push_events(detail::DecodedPush&& push, const PushEventOptions& opts) {
   Batch batch;
   batch.events.reserve(push.entry_count());
-  const auto max_line = static_cast<std::size_t>(std::max<std::int64_t>(opts_.config.max_line_bytes, 1));
+  const std::size_t max_line = std::max<std::size_t>(opts.max_line_bytes, 1);
+  const std::string_view tenant = opts.tenant;
   fingerprint::StitchOptions so;
-  so.max_lines = opts_.stitch.max_lines;
-  so.max_bytes = opts_.stitch.max_bytes;
+  so.max_lines = opts.stitch.max_lines;
+  so.max_bytes = opts.stitch.max_bytes;
   so.max_wait_ms = 0;
   so.entries = true;  // each entry is one event of its shipper; entries glue only on trace shapes
 
@@ -264,7 +274,7 @@ Batch LokiPushHandler::to_batch(detail::DecodedPush&& push, std::string_view ten
       e.ts = ts_ms;
       e.message = std::move(text);
       e.labels = merged_labels(stream.labels, metadata);
-      e.source = opts_.source;
+      e.source.assign(opts.source);
       e.tenant.assign(tenant);
       e.lines = lines;
       e.truncated = truncated;

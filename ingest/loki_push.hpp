@@ -91,6 +91,20 @@ class LokiPushHandler {
   detail::DecodeLimits limits_;
 };
 
+/// How decoded push streams become events (shared by the Loki push and OTLP receivers).
+struct PushEventOptions {
+  std::string_view source;  // `source` of the events
+  std::string_view tenant;
+  std::size_t max_line_bytes = 256 * 1024;  // longer entries are cut and flagged truncated
+  StitchLimits stitch;                      // max_wait_ms unused: a request is stitched whole
+};
+
+/// Entries of each stream are stitched within the request (a stack trace pushed one line per entry
+/// becomes one event; an entry that already holds newlines is one event as is). Labels are the stream
+/// labels plus the entry's metadata (stream labels win on a clash); service/host/level come from
+/// extract_fields. Never throws.
+Batch push_events(detail::DecodedPush&& push, const PushEventOptions& opts);
+
 /// Dead letters keep how to decode the payload again in their content_type, e.g.
 /// "application/json; selfheal-encoding=gzip; selfheal-shape=legacy". These two read it back.
 std::string dead_letter_content_type(std::string_view content_type, std::string_view content_encoding,

@@ -17,6 +17,39 @@ void text(httplib::Response& res, int status, const std::string& body) {
 
 }  // namespace
 
+PushBody read_push_body(const httplib::Request& req, const httplib::ContentReader& reader, std::uint64_t max_body_bytes,
+                        std::uint64_t max_decompressed_bytes, std::uint64_t server_max_body_bytes) {
+  PushBody in;
+  const std::string encoding = req.get_header_value("Content-Encoding");
+  // cpp-httplib inflates gzip/deflate (and br) bodies itself while reading, so the handler sees them
+  // decoded; the limit below then applies to the inflated size.
+  std::string enc_lower = encoding;
+  for (char& c : enc_lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  in.inflated_by_http = enc_lower == "gzip" || enc_lower == "deflate" || enc_lower.find("br") != std::string::npos;
+  in.encoding = enc_lower;
+  in.left_encoding = in.inflated_by_http ? (enc_lower.find("br") != std::string::npos ? encoding : "") : encoding;
+  in.limit = static_cast<std::size_t>(in.inflated_by_http ? max_decompressed_bytes : max_body_bytes);
+  in.declared = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
+  // Over the limit: plain bodies are read to the end and discarded so the client gets the 413 instead
+  // of a reset connection; inflated ones are cut off at once (a gzip bomb must not burn CPU).
+  in.read_ok = reader([&](const char* data, std::size_t n) {
+    if (in.over || in.body.size() + n > in.limit) {
+      in.over = true;
+      return !in.inflated_by_http;
+    }
+    in.body.append(data, n);
+    return true;
+  });
+  // cpp-httplib refuses (and skips) bodies over the server's payload limit before calling the receiver.
+  if (!in.read_ok && in.declared > server_max_body_bytes) in.over = true;
+  return in;
+}
+
+std::string PushBody::failure() const {
+  if (over) return "body exceeds the limit of " + std::to_string(limit) + " bytes";
+  return "could not read the request body (" + (inflated_by_http ? encoding + " stream corrupt" : std::string("connection")) + ")";
+}
+
 LokiPushEndpoint::LokiPushEndpoint(LokiPushOptions opts, const Clock& clock, EventSink& sink, Metrics& metrics,
                                    std::uint64_t server_max_body_bytes, Authorize authorize)
     : handler_(std::move(opts), clock),
@@ -66,50 +99,27 @@ void LokiPushEndpoint::serve_push(const httplib::Request& req, httplib::Response
   }
   const auto& cfg = handler_.options().config;
   const std::string content_type = req.get_header_value("Content-Type");
-  const std::string encoding = req.get_header_value("Content-Encoding");
   const std::string tenant = req.get_header_value("X-Scope-OrgID");
-  // cpp-httplib inflates gzip/deflate (and br) bodies itself while reading, so the handler sees them
-  // decoded; the limit below then applies to the inflated size.
-  std::string enc_lower = encoding;
-  for (char& c : enc_lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  const bool inflated_by_http = enc_lower == "gzip" || enc_lower == "deflate" || enc_lower.find("br") != std::string::npos;
-  const auto limit = static_cast<std::size_t>(inflated_by_http ? cfg.max_decompressed_bytes : cfg.max_body_bytes);
-  const std::uint64_t declared = std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10);
-
-  std::string body;
-  bool over = false;
-  // Over the limit: plain bodies are read to the end and discarded so the client gets the 413 instead
-  // of a reset connection; inflated ones are cut off at once (a gzip bomb must not burn CPU).
-  bool read_ok = reader([&](const char* data, std::size_t n) {
-    if (over || body.size() + n > limit) {
-      over = true;
-      return !inflated_by_http;
-    }
-    body.append(data, n);
-    return true;
-  });
-  // cpp-httplib refuses (and skips) bodies over the server's payload limit before calling the receiver.
-  if (!read_ok && declared > server_max_body_bytes_) over = true;
-  metrics_.bytes.inc(inflated_by_http ? declared : body.size());
-  if (over || !read_ok) {
+  PushBody in = read_push_body(req, reader, static_cast<std::uint64_t>(cfg.max_body_bytes),
+                               static_cast<std::uint64_t>(cfg.max_decompressed_bytes), server_max_body_bytes_);
+  metrics_.bytes.inc(in.inflated_by_http ? in.declared : in.body.size());
+  if (in.over || !in.read_ok) {
     PushOutcome out;
-    out.status = over ? 413 : 400;
-    out.reject = over ? PushReject::too_large : PushReject::bad_compression;
-    out.reason = over ? "body exceeds the limit of " + std::to_string(limit) + " bytes"
-                      : "could not read the request body (" +
-                            (inflated_by_http ? enc_lower + " stream corrupt" : std::string("connection")) + ")";
-    out.batch.dead_letters.push_back(handler_.dead_letter(content_type, inflated_by_http ? "" : encoding, body,
-                                                          std::max<std::uint64_t>(declared, body.size()),
+    out.status = in.over ? 413 : 400;
+    out.reject = in.over ? PushReject::too_large : PushReject::bad_compression;
+    out.reason = in.failure();
+    out.batch.dead_letters.push_back(handler_.dead_letter(content_type, in.inflated_by_http ? std::string() : req.get_header_value("Content-Encoding"), in.body,
+                                                          std::max<std::uint64_t>(in.declared, in.body.size()),
                                                           std::string(to_string(out.reject)) + ": " + out.reason, shape));
     res.set_header("Connection", "close");
     answer_rejected(res, std::move(out));
     return;
   }
+  const std::string& body = in.body;
 
   PushRequest preq;
   preq.content_type = content_type;
-  preq.content_encoding = inflated_by_http ? std::string_view(enc_lower.find("br") != std::string::npos ? encoding : "")
-                                           : std::string_view(encoding);
+  preq.content_encoding = in.left_encoding;
   preq.tenant = tenant;
   preq.body = body;
   preq.json_shape = shape;

@@ -34,6 +34,25 @@ struct Response;
 
 namespace selfheal::ingest {
 
+/// A push request body read within its limits (shared by the Loki push and OTLP endpoints).
+struct PushBody {
+  std::string body;           // as read: inflated when cpp-httplib inflated gzip/deflate/br
+  std::string encoding;       // Content-Encoding, lower-cased
+  std::string left_encoding;  // what is still to decode ("" when cpp-httplib inflated it)
+  bool inflated_by_http = false;
+  std::uint64_t declared = 0;  // Content-Length
+  std::size_t limit = 0;       // the limit that applied
+  bool over = false;           // over the limit (413)
+  bool read_ok = true;         // false: connection or compressed stream broken
+  std::string failure() const;  // why, when over or !read_ok
+};
+
+/// Reads the body: plain bodies up to max_body_bytes (the rest is read and discarded so the client
+/// gets its 413), inflated ones up to max_decompressed_bytes and cut off at once (a gzip bomb must
+/// not burn CPU). `server_max_body_bytes`: a body cpp-httplib refused before reading is `over` too.
+PushBody read_push_body(const httplib::Request& req, const httplib::ContentReader& reader, std::uint64_t max_body_bytes,
+                        std::uint64_t max_decompressed_bytes, std::uint64_t server_max_body_bytes);
+
 class LokiPushEndpoint {
  public:
   /// Answers the request itself (401) and returns false when it may not push. Empty: open.

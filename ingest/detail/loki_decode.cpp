@@ -1,5 +1,7 @@
 #include "ingest/detail/loki_decode.hpp"
 
+#include "ingest/detail/proto_wire.hpp"
+
 #include <snappy.h>
 #include <zlib.h>
 
@@ -197,74 +199,6 @@ bool valid_label_name(std::string_view n) {
 // ---------------------------------------------------------------------------------------------
 // Protobuf wire format
 
-enum WireType : int { varint_type = 0, fixed64_type = 1, len_type = 2, fixed32_type = 5 };
-
-class WireReader {
- public:
-  explicit WireReader(std::string_view b)
-      : p_(reinterpret_cast<const unsigned char*>(b.data())), end_(p_ + b.size()) {}
-  bool done() const { return p_ >= end_; }
-
-  bool varint(std::uint64_t& v) {
-    v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p_ >= end_) return false;
-      unsigned char b = *p_++;
-      v |= static_cast<std::uint64_t>(b & 0x7F) << shift;
-      if ((b & 0x80) == 0) return shift < 63 || b <= 1;
-    }
-    return false;  // more than 10 bytes
-  }
-  // Reads a field key. Field numbers 0 and groups are malformed for our messages.
-  Result<void> key(std::uint32_t& field, int& type) {
-    std::uint64_t k = 0;
-    if (!varint(k)) return bad("truncated protobuf field key");
-    type = static_cast<int>(k & 7);
-    std::uint64_t f = k >> 3;
-    if (f == 0 || f > 536870911) return bad("invalid protobuf field number");
-    field = static_cast<std::uint32_t>(f);
-    return {};
-  }
-  Result<void> bytes(std::string_view& out) {
-    std::uint64_t n = 0;
-    if (!varint(n)) return bad("truncated protobuf length");
-    if (n > static_cast<std::uint64_t>(end_ - p_)) return bad("protobuf length runs past the end of the message");
-    out = std::string_view(reinterpret_cast<const char*>(p_), static_cast<std::size_t>(n));
-    p_ += n;
-    return {};
-  }
-  Result<void> skip(int type) {
-    switch (type) {
-      case varint_type: {
-        std::uint64_t v;
-        if (!varint(v)) return bad("truncated protobuf varint");
-        return {};
-      }
-      case fixed64_type:
-        if (end_ - p_ < 8) return bad("truncated protobuf fixed64");
-        p_ += 8;
-        return {};
-      case fixed32_type:
-        if (end_ - p_ < 4) return bad("truncated protobuf fixed32");
-        p_ += 4;
-        return {};
-      case len_type: {
-        std::string_view ignored;
-        return bytes(ignored);
-      }
-      default: return bad("unsupported protobuf wire type " + std::to_string(type));
-    }
-  }
-
- private:
-  const unsigned char* p_;
-  const unsigned char* end_;
-};
-
-Error wrong_type(const char* msg, std::uint32_t field, int type) {
-  return bad(std::string(msg) + " field " + std::to_string(field) + " has wire type " + std::to_string(type));
-}
-
 Result<std::int64_t> decode_timestamp(std::string_view msg) {
   WireReader r(msg);
   std::int64_t seconds = 0;
@@ -279,7 +213,7 @@ Result<std::int64_t> decode_timestamp(std::string_view msg) {
       if (f == 1) seconds = static_cast<std::int64_t>(v);
       else nanos = static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
     } else if (f == 1 || f == 2) {
-      return wrong_type("Timestamp", f, t);
+      return wire_type_error("Timestamp", f, t);
     } else if (auto s = r.skip(t); !s) {
       return s.error();
     }
@@ -297,7 +231,7 @@ Result<void> decode_label_pair(std::string_view msg, Labels& out) {
     std::uint32_t f = 0;
     int t = 0;
     if (auto k = r.key(f, t); !k) return k.error();
-    if ((f == 1 || f == 2) && t != len_type) return wrong_type("LabelPairAdapter", f, t);
+    if ((f == 1 || f == 2) && t != len_type) return wire_type_error("LabelPairAdapter", f, t);
     if (f == 1) {
       if (auto b = r.bytes(name); !b) return b;
     } else if (f == 2) {
@@ -318,7 +252,7 @@ Result<void> decode_entry(std::string_view msg, PushEntry& e) {
     std::uint32_t f = 0;
     int t = 0;
     if (auto k = r.key(f, t); !k) return k.error();
-    if (f >= 1 && f <= 4 && t != len_type) return wrong_type("EntryAdapter", f, t);
+    if (f >= 1 && f <= 4 && t != len_type) return wire_type_error("EntryAdapter", f, t);
     std::string_view sub;
     switch (f) {
       case 1: {
@@ -353,7 +287,7 @@ Result<void> decode_stream(std::string_view msg, PushStream& s, const DecodeLimi
     std::uint32_t f = 0;
     int t = 0;
     if (auto k = r.key(f, t); !k) return k.error();
-    if ((f == 1 || f == 2) && t != len_type) return wrong_type("StreamAdapter", f, t);
+    if ((f == 1 || f == 2) && t != len_type) return wire_type_error("StreamAdapter", f, t);
     std::string_view sub;
     if (f == 1) {
       if (auto b = r.bytes(labels); !b) return b;
@@ -635,7 +569,7 @@ Result<DecodedPush> decode_push_protobuf(std::string_view bytes, const DecodeLim
     int t = 0;
     if (auto k = r.key(f, t); !k) return k.error();
     if (f == 1) {
-      if (t != len_type) return wrong_type("PushRequest", f, t);
+      if (t != len_type) return wire_type_error("PushRequest", f, t);
       std::string_view sub;
       if (auto b = r.bytes(sub); !b) return b.error();
       PushStream& s = out.streams.emplace_back();
@@ -680,20 +614,6 @@ Result<DecodedPush> decode_push_json(std::string_view body, JsonShape shape, con
   }
 }
 
-namespace {
-void put_varint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-void put_bytes(std::string& out, std::uint32_t field, std::string_view b) {
-  put_varint(out, (static_cast<std::uint64_t>(field) << 3) | len_type);
-  put_varint(out, b.size());
-  out.append(b);
-}
-}  // namespace
 
 std::string encode_push_protobuf(const DecodedPush& push) {
   std::string out;

@@ -25,6 +25,8 @@ TEST_CASE("routes: probes open, GETs read, pushes ingest, other POSTs operate, o
   CHECK(route_access("HEAD", "/api/v1/stats", probes) == Access::read);
   CHECK(route_access("POST", "/loki/api/v1/push", probes) == Access::ingest);
   CHECK(route_access("POST", "/api/prom/push", probes) == Access::ingest);
+  CHECK(route_access("POST", "/v1/logs", probes) == Access::ingest);
+  CHECK(route_access("POST", "/otlp/v1/logs", probes) == Access::ingest);
   CHECK(route_access("POST", "/api/v1/healing/simulate", probes) == Access::read);
   CHECK(route_access("POST", "/api/v1/approvals/1/approve", probes) == Access::operate);
   CHECK(route_access("POST", "/healthz", probes) == Access::operate);

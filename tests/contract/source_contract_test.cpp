@@ -4,6 +4,7 @@
 //   loki_pull  a local HTTP server speaking query_range (tests/support/loki_query_server.hpp)
 //   file       files appended to on disk
 //   loki_push  POST /loki/api/v1/push through cpp-httplib into ingest::LokiPushEndpoint
+//   otlp       POST /v1/logs (OTLP protobuf, one resource per stream) into ingest::OtlpEndpoint
 // Every source delivers into the same sink: batches are committed to a real SQLite store by a
 // flusher thread (as app::Pipeline does), so positions resume from what the store holds.
 #include <doctest/doctest.h>
@@ -30,6 +31,7 @@
 #include "ingest/kafka_source.hpp"
 #include "ingest/loki_pull.hpp"
 #include "ingest/loki_push_http.hpp"
+#include "ingest/otlp_http.hpp"
 #include "ingest/runner.hpp"
 #include "schema/clock.hpp"
 #include "schema/metrics.hpp"
@@ -38,6 +40,7 @@
 #include "schema/write_batch.hpp"
 #include "tests/support/http_server.hpp"
 #include "tests/support/loki_query_server.hpp"
+#include "tests/support/otlp_encode.hpp"
 #include "tests/support/support.hpp"
 
 using namespace selfheal;
@@ -428,6 +431,62 @@ class LokiPushHarness final : public Harness {
   int last_status_ = 0;
 };
 
+// OTLP: a stream is a resource (attribute app=<stream>); one request per write, records in order.
+class OtlpHarness final : public Harness {
+ public:
+  using Harness::Harness;
+  ~OtlpHarness() override { stop(); }
+  std::string name() const override { return "otlp"; }
+  bool pull() const override { return false; }
+  int last_status() const override { return last_status_; }
+  void start(StoreSink& sink, SqliteStore&) override {
+    ingest::OtlpOptions o;
+    o.config.durable_timeout_ms = 300;
+    o.stitch = quick_stitch();
+    endpoint_ = std::make_shared<ingest::OtlpEndpoint>(o, clock, sink, metrics, 64u << 20);
+    http_ = std::make_unique<test::LocalHttpServer>();
+    ingest::OtlpEndpoint::mount(http_->server(), endpoint_);
+    http_->start();
+  }
+  void stop() override {
+    if (http_) http_->stop();
+  }
+  void write(const std::vector<Line>& lines) override {
+    namespace otlp = test::otlp;
+    std::vector<std::string> order;
+    std::map<std::string, std::vector<std::string>> records;
+    for (const auto& l : lines) {
+      if (!records.count(l.stream)) order.push_back(l.stream);
+      otlp::Record r;
+      r.time_ns = static_cast<std::uint64_t>((++seq_) * 1000 + t0_ns_);
+      r.body = otlp::str(l.text);
+      records[l.stream].push_back(otlp::record(r));
+    }
+    std::vector<std::string> resources;
+    for (const auto& s : order)
+      resources.push_back(otlp::resource_logs({otlp::kv("app", otlp::str(s))}, {otlp::scope_logs("contract", records[s])}));
+    post(otlp::request(resources));
+  }
+  std::string write_malformed() override {
+    post(std::string("\x0a\x05\x12\x03\x12\x09", 6));  // a length that runs past its message
+    return "bad_protobuf";
+  }
+
+ private:
+  void post(const std::string& body) {
+    REQUIRE(http_);
+    httplib::Client cli("127.0.0.1", http_->port());
+    cli.set_read_timeout(10, 0);
+    auto res = cli.Post("/v1/logs", body, "application/x-protobuf");
+    last_status_ = res ? res->status : 0;
+  }
+  std::shared_ptr<ingest::OtlpEndpoint> endpoint_;
+  std::unique_ptr<test::LocalHttpServer> http_;
+  const std::int64_t t0_ns_ = clock.now_ms() * 1'000'000;
+  std::int64_t seq_ = 0;
+  int last_status_ = 0;
+};
+
 /// A store, a sink and one source under test.
 struct Rig {
   explicit Rig(std::unique_ptr<Harness> h)
@@ -475,6 +534,7 @@ const std::vector<Factory>& all_sources() {
       [](Metrics* m) { return std::make_unique<LokiPullHarness>(m); },
       [](Metrics* m) { return std::make_unique<FileHarness>(m); },
       [](Metrics* m) { return std::make_unique<LokiPushHarness>(m); },
+      [](Metrics* m) { return std::make_unique<OtlpHarness>(m); },
   };
   return f;
 }
@@ -661,7 +721,7 @@ TEST_CASE("source contract: push and pull sources show one selfheal_source_* fam
       &shared);
   const std::string text = shared.render();
   std::map<std::string, std::vector<std::string>> names;  // source -> the common names it shows
-  for (const std::string source : {"kafka", "loki_pull", "file", "loki_push"}) {
+  for (const std::string source : {"kafka", "loki_pull", "file", "loki_push", "otlp"}) {
     for (const std::string family : {"selfheal_source_events_received_total", "selfheal_source_events_accepted_total",
                                      "selfheal_source_dead_letters_total", "selfheal_source_bytes_received_total"}) {
       if (text.find(family + "{source=\"" + source + "\"} ") != std::string::npos) names[source].push_back(family);
@@ -671,7 +731,7 @@ TEST_CASE("source contract: push and pull sources show one selfheal_source_* fam
     CAPTURE(entry.first);
     CHECK(entry.second.size() == 4);
   }
-  CHECK(names.size() == 4);
+  CHECK(names.size() == all_sources().size());
   CHECK(text.find("selfheal_ingest_") == std::string::npos);  // the old push family is gone
   auto r = test::run({"/usr/bin/promtool", "check", "metrics"}, text);
   const std::string promtool_said = r.out + r.err;
