@@ -20,6 +20,7 @@
 #include "app/ingest_components.hpp"
 #include "app/kafka_components.hpp"
 #include "app/pipeline.hpp"
+#include "app/syslog_components.hpp"
 #include "ingest/file_source.hpp"
 #include "ingest/loki_pull.hpp"
 #include "ingest/loki_push.hpp"
@@ -243,6 +244,7 @@ void mount_loki_routes(httplib::Server& svr, AppContext& ctx) {
 
 Result<void> add_ingest_components(AppContext& ctx) {
   if (auto k = add_kafka_components(ctx); !k) return k;
+  if (auto s = add_syslog_components(ctx); !s) return s;
   return add_pull_components(ctx);
 }
 

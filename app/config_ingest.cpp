@@ -21,16 +21,6 @@ constexpr std::string_view kafka_managed_properties[] = {
 constexpr std::string_view kafka_secret_properties[] = {"sasl.password", "ssl.key.password",
                                                         "sasl.oauthbearer.client.secret", "ssl.keystore.password"};
 
-bool valid_source_name(const std::string& n) {
-  if (n.empty() || n.size() > 64) return false;
-  for (char c : n) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                    c == '-' || c == '.';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 /// A mapping of string -> scalar, in file order; each entry checked by `check` (returns an error or "").
 std::vector<std::pair<std::string, std::string>> string_map(ConfigSection& parent, std::string_view key) {
   std::vector<std::pair<std::string, std::string>> out;
@@ -185,6 +175,16 @@ void parse_file_source(ConfigSection& k, ingest::FileConfig& c) {
 
 }  // namespace
 
+bool valid_source_name(const std::string& n) {
+  if (n.empty() || n.size() > 64) return false;
+  for (char c : n) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+                    c == '-' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 void parse_ingest_section(ConfigSection& s, ingest::IngestConfig& out) {
   s.allow_only();
   auto lp = s.child("loki_push");
@@ -216,6 +216,7 @@ void parse_ingest_section(ConfigSection& s, ingest::IngestConfig& out) {
       k.error("name", "'" + c.name + "' is already used by " + it->second);
     out.files.push_back(std::move(c));
   }
+  parse_syslog_sources(s, out.syslog, seen);
 }
 
 }  // namespace selfheal::app

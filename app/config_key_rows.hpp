@@ -71,5 +71,6 @@ inline const char* const kLevels = "critical|warning|info";
 void healer_keys(Rows& r);  // app/config_keys_healer.cpp
 void llm_keys(Rows& r);     // app/config_keys_healer.cpp
 void otlp_keys(Rows& r);    // app/config_keys_otlp.cpp
+void syslog_keys(Rows& r);  // app/config_keys_syslog.cpp
 
 }  // namespace selfheal::app

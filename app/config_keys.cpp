@@ -165,6 +165,7 @@ void ingest(Rows& r) {
   r.integer("max_line_bytes", 256LL * 1024, 256, 16.0 * 1024 * 1024, "bytes", "longer lines are truncated and flagged");
   r.integer("max_batch_lines", 10'000, 1, 1'000'000, "lines", "lines per batch");
   r.flag("multiline", true, "stitch lines per file");
+  syslog_keys(r);
 }
 
 }  // namespace

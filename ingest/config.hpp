@@ -99,12 +99,29 @@ struct KafkaConfig {
   std::vector<std::pair<std::string, std::string>> secret_properties_env;
 };
 
+/// One `ingest.syslog[]` entry: RFC 5424 / RFC 3164 receiver on TCP (RFC 6587 framing) and/or UDP
+/// (ingest/syslog_server.hpp). A port of -1 turns that listener off; 0 picks a free port.
+struct SyslogConfig {
+  std::string name = "syslog";      // source instance name
+  std::string tcp_host = "0.0.0.0";
+  int tcp_port = -1;                // tcp_listen
+  std::string udp_host = "0.0.0.0";
+  int udp_port = -1;                // udp_listen
+  std::int64_t max_message_bytes = 64 * 1024;  // larger messages are dead letters
+  std::int64_t max_connections = 512;           // TCP connections beyond are not accepted until one closes
+  std::int64_t max_sd_labels = 16;              // structured-data params kept as labels per message
+  std::int64_t max_batch_events = 5'000;        // events per submitted batch
+  std::int64_t udp_receive_buffer_bytes = 8 * 1024 * 1024;  // SO_RCVBUF asked for the UDP socket
+  bool multiline = true;            // stitch per (host, app-name, procid) stream
+};
+
 struct IngestConfig {
   LokiPushConfig loki_push;
   OtlpConfig otlp;
   std::vector<KafkaConfig> kafka;
   std::vector<LokiPullConfig> loki_pull;
   std::vector<FileConfig> files;
+  std::vector<SyslogConfig> syslog;
 };
 
 }  // namespace selfheal::ingest

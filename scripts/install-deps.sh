@@ -15,6 +15,9 @@ APT_PACKAGES=(
   # test peers: Kafka producer, promtool, PostgreSQL, Node for the npm Loki clients, fuzzing runtime,
   # the openssl CLI (throwaway CAs and s_client in tests/integration/tls_test.cpp)
   kcat prometheus postgresql libpq-dev sqlite3 clang libclang-rt-14-dev iproute2 openssl
+  # real syslog senders (tests/integration/syslog_test.cpp), run in the foreground with their own config:
+  # rsyslog (+ omkafka); syslog-ng's libraries (its package conflicts with rsyslog's: unpacked below)
+  rsyslog rsyslog-kafka libivykis0 libjson-c5 libnet1 libpcre3 libwrap0 libcap2 libglib2.0-0
   # the browser the web UI test drives (tests/ui, playwright-core)
   chromium
 )
@@ -37,6 +40,18 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # The prometheus package starts a server we do not want; we only need promtool.
   if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+fi
+
+# syslog-ng-core conflicts with rsyslog (both provide system-log-daemon), so it is not installed:
+# its package is unpacked into /opt/selfheal-test/syslog-ng, a binary no service runs.
+SYSLOG_NG_DIR=/opt/selfheal-test/syslog-ng
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+if [[ ! -x $SYSLOG_NG_DIR/usr/sbin/syslog-ng ]]; then
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download -qq syslog-ng-core >/dev/null 2>&1 && $SUDO mkdir -p "$SYSLOG_NG_DIR" &&
+    $SUDO dpkg-deb -x syslog-ng-core_*.deb "$SYSLOG_NG_DIR") || echo "install-deps: could not unpack syslog-ng-core" >&2
+  rm -rf "$tmp"
 fi
 
 # npm packages for the Loki push client tests (winston-loki, pino-loki), pinned in tests/npm.
