@@ -14,7 +14,6 @@
 #include "app/hooks.hpp"
 #include "app/http_util.hpp"
 #include "app/store_admin.hpp"
-#include "schema/sqlite_lifecycle.hpp"
 #include "schema/time_format.hpp"
 
 namespace selfheal::app {
@@ -96,7 +95,7 @@ void mount_fingerprint_routes(httplib::Server& svr, AppContext& ctx) {
     std::string actor;
     auto body = write_body(ctx, req, res, actor);
     if (!body) return;
-    SqliteLifecycle lc(ctx.store.db_ptr(), ctx.clock);
+    LifecycleStore& lc = ctx.stores.lifecycle();
     Result<void> r;
     if (action == "resolve") {
       r = lc.resolve(id, actor);
@@ -135,10 +134,10 @@ void mount_fingerprint_routes(httplib::Server& svr, AppContext& ctx) {
       if (!b.contains("into") || !b["into"].is_string() || !valid_fingerprint_id(b["into"].get<std::string>()))
         return json_error(res, 400, "into: the id of the fingerprint to merge into");
       r = lc.merge(id, b["into"].get<std::string>(), actor);
-      if (r && ctx.fingerprinting) load_merges(ctx.store, *ctx.fingerprinting);
+      if (r && ctx.fingerprinting) load_merges(lc, *ctx.fingerprinting);
     } else if (action == "unmerge") {
       r = lc.unmerge(id, actor);
-      if (r && ctx.fingerprinting) load_merges(ctx.store, *ctx.fingerprinting);
+      if (r && ctx.fingerprinting) load_merges(lc, *ctx.fingerprinting);
     } else {
       return json_error(res, 404, "unknown action '" + action + "'; accepted: resolve, unresolve, ignore, merge, unmerge");
     }
@@ -153,7 +152,7 @@ void mount_fingerprint_routes(httplib::Server& svr, AppContext& ctx) {
   });
 
   svr.Get("/api/v1/audit", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    SqliteLifecycle lc(ctx.store.db_ptr(), ctx.clock);
+    LifecycleStore& lc = ctx.stores.lifecycle();
     auto entry_json = [](const AuditEntry& e) {
       return json{{"id", e.id},         {"ts", format_rfc3339(e.ts)}, {"actor", e.actor},
                   {"action", e.action}, {"subject", e.subject},       {"detail", e.detail}};

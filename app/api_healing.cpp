@@ -22,7 +22,6 @@
 #include "healer/actions/exec_action.hpp"
 #include "healer/worker.hpp"
 #include "schema/log.hpp"
-#include "schema/sqlite_healing_store.hpp"
 #include "schema/time_format.hpp"
 
 namespace selfheal::app {
@@ -35,8 +34,7 @@ constexpr std::string_view healer_component_name = "healer";
 
 class HealerComponent final : public Component {
  public:
-  HealerComponent(AppContext& ctx, std::shared_ptr<SqliteHealingStore> store)
-      : ctx_(ctx), store_(std::move(store)), suggester_(make_suggestion_requester(ctx)) {}
+  explicit HealerComponent(AppContext& ctx) : ctx_(ctx), suggester_(make_suggestion_requester(ctx)) {}
   ~HealerComponent() override { stop(); }
   std::string_view name() const override { return healer_component_name; }
 
@@ -46,7 +44,8 @@ class HealerComponent final : public Component {
       hc.notify.link_base_url = "http://" + ctx_.config.server.host + ":" + std::to_string(ctx_.config.server.port);
     auto w = healer::Worker::create(
         std::move(hc),
-        healer::WorkerDeps{ctx_.clock, ctx_.metrics, ctx_.store, *store_, *store_, *store_, suggester_.get(), nullptr,
+        healer::WorkerDeps{ctx_.clock, ctx_.metrics, ctx_.store, ctx_.stores.healing_log(),
+                           ctx_.stores.policy_state(), ctx_.stores.approvals(), suggester_.get(), nullptr,
                            ctx_.redactor});
     if (!w) return w.error();
     worker_ = std::move(*w);
@@ -88,7 +87,6 @@ class HealerComponent final : public Component {
 
  private:
   AppContext& ctx_;
-  std::shared_ptr<SqliteHealingStore> store_;
   std::unique_ptr<healer::SuggestionRequester> suggester_;
   std::unique_ptr<healer::Worker> worker_;
   std::atomic<healer::Worker*> ready_{nullptr};  // Invariant: non-null only while worker_ runs
@@ -109,7 +107,7 @@ Result<std::vector<std::unique_ptr<healer::Strategy>>> configured_strategies(con
 }  // namespace
 
 void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
-  auto store = std::make_shared<SqliteHealingStore>(ctx.db);
+  Stores* store = &ctx.stores;
 
   svr.Get("/api/v1/healing/runs", [store](const httplib::Request& req, httplib::Response& res) {
     RunQuery q;
@@ -122,7 +120,7 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
     q.outcome = p.text("outcome");
     q.reason = p.text("reason");
     if (p.failed(res)) return;
-    auto runs = store->runs(q);
+    auto runs = store->healing_log().runs(q);
     if (!runs) return send_error(res, runs.error());
     json arr = json::array();
     for (const auto& r : *runs) arr.push_back(run_json(r));
@@ -148,7 +146,8 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
     if (auto* h = find_healer(ctx)) w = h->worker();
     if (!w) {  // healer not running: a worker that is never started answers from the same state
       auto made = healer::Worker::create(ctx.config.healer,
-                                         healer::WorkerDeps{ctx.clock, ctx.metrics, ctx.store, *store, *store, *store,
+                                         healer::WorkerDeps{ctx.clock, ctx.metrics, ctx.store, store->healing_log(),
+                                                            store->policy_state(), store->approvals(),
                                                             nullptr, nullptr, ctx.redactor});
       if (!made) return send_error(res, made.error());
       local = std::move(*made);
@@ -193,9 +192,9 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
   });
 
   svr.Get("/api/v1/healing/state", [&ctx, store](const httplib::Request&, httplib::Response& res) {
-    auto breakers = store->breakers();
-    auto throttles = store->throttles(100);
-    auto failovers = store->failovers();
+    auto breakers = store->policy_state().breakers();
+    auto throttles = store->policy_state().throttles(100);
+    auto failovers = store->policy_state().failovers();
     if (!breakers || !throttles || !failovers) return json_error(res, 503, "store unavailable");
     const UnixMs now = ctx.clock.now_ms();
     json b = json::array();
@@ -256,7 +255,7 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
       QueryParams p(req);
       const auto limit = static_cast<std::size_t>(p.integer("limit", 100, 1, 1000));
       if (p.failed(res)) return;
-      auto rows = store->view(view, limit);
+      auto rows = store->healing_views().view(view, limit);
       if (!rows) return send_error(res, rows.error());
       send_json(res, {{"view", view}, {"rows", view_json(*rows)}});
     });
@@ -268,7 +267,7 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
     if (status == "all") status.clear();
     const auto limit = static_cast<std::size_t>(p.integer("limit", 100, 1, 1000));
     if (p.failed(res)) return;
-    auto rows = store->approvals(status, limit);
+    auto rows = store->approvals().approvals(status, limit);
     if (!rows) return send_error(res, rows.error());
     json arr = json::array();
     for (const auto& a : *rows) arr.push_back(approval_json(a));
@@ -289,7 +288,7 @@ void mount_healing_routes(httplib::Server& svr, AppContext& ctx) {
     if (body.is_discarded() || !body.is_object()) return json_error(res, 400, "body must be a JSON object");
     const std::string by = request_actor(ctx, req);  // the token's name; a "by" field is ignored
     std::string note = body.contains("note") && body["note"].is_string() ? body["note"].get<std::string>() : "";
-    auto r = store->decide_approval(id, approve, by, ctx.clock.now_ms(), note);
+    auto r = store->approvals().decide_approval(id, approve, by, ctx.clock.now_ms(), note);
     if (!r) return send_error(res, r.error());
     spdlog::info("Approval decided. approval_id={} decision={} by=\"{}\"", id, r->status, by);
     if (auto* h = find_healer(ctx))
@@ -302,7 +301,7 @@ Result<void> add_healer_components(AppContext& ctx) {
   if (!ctx.config.healer.enabled) return {};
   // Validate now so a bad strategy fails startup, not the first commit.
   if (auto s = healer::build_strategies(ctx.config.healer); !s) return s.error();
-  auto comp = std::make_unique<HealerComponent>(ctx, std::make_shared<SqliteHealingStore>(ctx.db));
+  auto comp = std::make_unique<HealerComponent>(ctx);
   HealerComponent* raw = comp.get();
   ctx.pipeline.on_commit([raw](const CommitReceipt& r) { raw->on_commit(r); });
   ctx.components.push_back(std::move(comp));

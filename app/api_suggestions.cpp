@@ -18,8 +18,6 @@
 #include "llm/factory.hpp"
 #include "llm/worker.hpp"
 #include "schema/log.hpp"
-#include "schema/sqlite_healing_store.hpp"
-#include "schema/sqlite_suggestion_store.hpp"
 #include "schema/time_format.hpp"
 
 namespace selfheal::app {
@@ -42,7 +40,7 @@ std::int64_t path_id(const std::string& s) {
 
 class HealingLogHistory final : public llm::HealingHistorySource {
  public:
-  explicit HealingLogHistory(std::shared_ptr<SqliteDb> db) : log_(std::move(db)) {}
+  explicit HealingLogHistory(HealingLog& log) : log_(log) {}
   Result<std::vector<llm::HealingEntry>> healing_history(const std::string& fingerprint_id) override {
     RunQuery q;
     q.fingerprint_id = fingerprint_id;
@@ -66,7 +64,7 @@ class HealingLogHistory final : public llm::HealingHistorySource {
   }
 
  private:
-  SqliteHealingStore log_;
+  HealingLog& log_;
 };
 
 /// The LLM worker and everything it owns; registered in ctx.components as "llm".
@@ -103,9 +101,8 @@ class LlmComponent final : public Component {
     auto provider = llm::make_provider(cfg, c->http_, c->waiter_, &ctx.clock);
     if (!provider) return provider.error();
     c->provider_ = std::move(provider).value();
-    c->store_ = std::make_unique<SqliteSuggestionStore>(ctx.db);
-    c->history_ = make_healing_history(ctx.db);
-    c->service_ = std::make_unique<llm::SuggestionService>(ctx.store, *c->store_, *c->provider_, *c->redactor_,
+    c->history_ = make_healing_history(ctx.stores.healing_log());
+    c->service_ = std::make_unique<llm::SuggestionService>(ctx.store, ctx.stores.suggestions(), *c->provider_, *c->redactor_,
                                                            ctx.clock, llm::service_options(cfg), c->history_.get());
     auto http = c->http_;
     auto waiter = c->waiter_;
@@ -126,7 +123,6 @@ class LlmComponent final : public Component {
   std::shared_ptr<llm::HttpClient> http_;
   std::shared_ptr<llm::CancellableWaiter> waiter_;
   std::unique_ptr<llm::LlmProvider> provider_;
-  std::unique_ptr<SqliteSuggestionStore> store_;
   std::unique_ptr<llm::HealingHistorySource> history_;
   std::unique_ptr<llm::SuggestionService> service_;
   std::unique_ptr<llm::LlmWorker> worker_;  // Invariant: declared last, destroyed (stopped) first
@@ -154,8 +150,8 @@ class LazyRequester final : public healer::SuggestionRequester {
 
 }  // namespace
 
-std::unique_ptr<llm::HealingHistorySource> make_healing_history(std::shared_ptr<SqliteDb> db) {
-  return std::make_unique<HealingLogHistory>(std::move(db));
+std::unique_ptr<llm::HealingHistorySource> make_healing_history(HealingLog& log) {
+  return std::make_unique<HealingLogHistory>(log);
 }
 
 std::unique_ptr<healer::SuggestionRequester> make_suggestion_requester(AppContext& ctx) {
@@ -164,7 +160,7 @@ std::unique_ptr<healer::SuggestionRequester> make_suggestion_requester(AppContex
 
 void mount_suggestion_routes(httplib::Server& svr, AppContext& ctx) {
   // Reviews work without a configured provider (e.g. after switching it off).
-  auto store = std::make_shared<SqliteSuggestionStore>(ctx.db);
+  SuggestionStore* store = &ctx.stores.suggestions();
 
   svr.Get("/api/v1/suggestions", [store](const httplib::Request& req, httplib::Response& res) {
     SuggestionQuery q;

@@ -16,6 +16,6 @@ std::unique_ptr<healer::SuggestionRequester> make_suggestion_requester(AppContex
 /// Earlier healing runs of a fingerprint from the healer's log (schema/healing_store.hpp), for the
 /// LLM context and the "did a strategy already succeed?" confidence check. Runs of the `suggest`
 /// action itself are left out.
-std::unique_ptr<llm::HealingHistorySource> make_healing_history(std::shared_ptr<SqliteDb> db);
+std::unique_ptr<llm::HealingHistorySource> make_healing_history(HealingLog& log);
 
 }  // namespace selfheal::app

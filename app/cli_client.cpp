@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "app/storage.hpp"
+#include "schema/clock.hpp"
+
 namespace selfheal::app {
 
 bool stdout_is_tty() { return isatty(STDOUT_FILENO) != 0; }
@@ -92,7 +95,9 @@ Result<CliTarget> resolve_target(const CliState& st) {
   return t;
 }
 
-Result<std::shared_ptr<SqliteDb>> open_existing_db(const CliTarget& t) {
+Result<std::unique_ptr<Stores>> open_existing_stores(const CliTarget& t) {
+  static const SystemClock clock;
+  if (t.config.storage.type == "postgres") return open_stores(t.config, clock);
   const std::string path = t.config.storage.db_path();
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
@@ -102,11 +107,13 @@ Result<std::shared_ptr<SqliteDb>> open_existing_db(const CliTarget& t) {
                       "--config FILE or --data-dir DIR";
     return Error{ErrorCode::unavailable, msg};
   }
-  return SqliteDb::open({path});
+  return open_stores(t.config, clock);
 }
 
 std::string source_of(const CliTarget& t) {
-  return t.server.empty() ? "database " + t.config.storage.db_path() : "server " + t.server;
+  if (!t.server.empty()) return "server " + t.server;
+  if (t.config.storage.type == "postgres") return "postgres database (storage.dsn_env " + t.config.storage.dsn_env + ")";
+  return "database " + t.config.storage.db_path();
 }
 
 std::string ApiReply::error_text() const {

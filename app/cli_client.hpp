@@ -16,7 +16,7 @@
 #include "app/config.hpp"
 #include "app/hooks.hpp"
 #include "schema/result.hpp"
-#include "schema/sqlite_db.hpp"
+#include "schema/stores.hpp"
 
 namespace selfheal::app {
 
@@ -37,11 +37,12 @@ std::string cli_token(const Config& cfg, const std::string& token_file = {});
 /// (https:// when server.tls is configured). The API tokens' variables need not be set for the CLI.
 Result<CliTarget> resolve_target(const CliState& st);
 
-/// The database of an offline target, opened only if the file exists: a read never creates one.
-/// The error names the server tried and the file looked for, and how to point the CLI elsewhere.
-Result<std::shared_ptr<SqliteDb>> open_existing_db(const CliTarget& t);
+/// The stores of an offline target (app/storage.hpp). SQLite: opened only if the file exists, a read
+/// never creates one; the error names the server tried and the file looked for, and how to point the
+/// CLI elsewhere. PostgreSQL: the configured server (storage.dsn_env).
+Result<std::unique_ptr<Stores>> open_existing_stores(const CliTarget& t);
 
-/// What a command read: "server URL" or "database PATH".
+/// What a command read: "server URL", "database PATH" or "postgres database (storage.dsn_env VAR)".
 std::string source_of(const CliTarget& t);
 
 struct ApiReply {

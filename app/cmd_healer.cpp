@@ -19,8 +19,6 @@
 #include "app/hooks.hpp"
 #include "app/human_output.hpp"
 #include "healer/strategy.hpp"
-#include "schema/sqlite_db.hpp"
-#include "schema/sqlite_healing_store.hpp"
 #include "schema/time_format.hpp"
 
 namespace selfheal::app {
@@ -104,10 +102,8 @@ void print_approval(const json& raw) {
   std::cout << "\n";
 }
 
-Result<std::shared_ptr<SqliteHealingStore>> open_store(const CliTarget& t) {
-  auto db = open_existing_db(t);  // a read never creates a database
-  if (!db) return db.error();
-  return std::make_shared<SqliteHealingStore>(*db);
+Result<std::unique_ptr<Stores>> open_store(const CliTarget& t) {
+  return open_existing_stores(t);  // a read never creates a database
 }
 
 int decide(const HealerCliOptions& o, const CliState& st, std::int64_t id, bool approve, std::string by,
@@ -132,7 +128,7 @@ int decide(const HealerCliOptions& o, const CliState& st, std::int64_t id, bool 
   auto store = open_store(*t);
   if (!store) return fail(store.error().message);
   SystemClock clock;
-  auto r = (*store)->decide_approval(id, approve, by, clock.now_ms(), note);
+  auto r = (*store)->approvals().decide_approval(id, approve, by, clock.now_ms(), note);
   if (!r) return fail(r.error().message);
   if (o.json_out)
     std::cout << approval_json(*r).dump() << "\n";
@@ -195,7 +191,7 @@ void register_healer_commands(CLI::App& app, CliState& st) {
         st.exit_code = fail(store.error().message);
         return;
       }
-      auto rows = (*store)->approvals(*status == "all" ? "" : *status, 100);
+      auto rows = (*store)->approvals().approvals(*status == "all" ? "" : *status, 100);
       if (!rows) {
         st.exit_code = fail(rows.error().message);
         return;

@@ -20,6 +20,7 @@
 #include "app/human_output.hpp"
 #include "app/ingest_components.hpp"
 #include "app/pipeline.hpp"
+#include "app/storage.hpp"
 #include "app/store_admin.hpp"
 #include "schema/time_format.hpp"
 
@@ -44,8 +45,7 @@ struct Offline {
   Config cfg;
   SystemClock clock;
   Metrics metrics;
-  std::shared_ptr<SqliteDb> db;
-  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<Stores> stores;
   std::unique_ptr<Pipeline> pipeline;
   std::unique_ptr<AppContext> ctx;
   ~Offline() {
@@ -56,17 +56,14 @@ struct Offline {
 Result<std::unique_ptr<Offline>> open_offline(const CliTarget& t, bool with_pipeline) {
   auto o = std::make_unique<Offline>();
   o->cfg = t.config;
-  auto db = open_existing_db(t);  // never creates a database
-  if (!db) return db.error();
-  o->db = *db;
-  StoreOptions sopts;
-  sopts.regression_grace_ms = o->cfg.storage.regression_grace_ms;
-  o->store = std::make_unique<SqliteStore>(o->db, o->clock, sopts);
+  auto stores = open_existing_stores(t);  // never creates a database
+  if (!stores) return stores.error();
+  o->stores = std::move(*stores);
   auto fp = std::make_shared<Fingerprinting>(o->cfg.fingerprint);
-  load_merges(*o->store, *fp);
-  o->pipeline = std::make_unique<Pipeline>(o->cfg, *o->store, o->clock, o->metrics, fp);
+  load_merges(o->stores->lifecycle(), *fp);
+  o->pipeline = std::make_unique<Pipeline>(o->cfg, o->stores->store(), o->clock, o->metrics, fp);
   if (with_pipeline) o->pipeline->start();
-  o->ctx = std::unique_ptr<AppContext>(new AppContext{o->cfg, o->clock, o->metrics, o->db, *o->store, *o->pipeline, {}, {}});
+  o->ctx = std::unique_ptr<AppContext>(new AppContext{o->cfg, o->clock, o->metrics, *o->stores, o->stores->store(), *o->pipeline, {}, {}});
   return o;
 }
 
@@ -91,7 +88,7 @@ int list_offline(const DeadLetterArgs& a, const CliTarget& t) {
     return o.error().code == ErrorCode::config ? 2 : 1;
   }
   DeadLetterQuery q{a.after, static_cast<std::size_t>(a.limit), a.source};
-  auto rows = (*o)->store->dead_letters(q);
+  auto rows = (*o)->stores->store().dead_letters(q);
   if (!rows) {
     std::cerr << "selfheal: " << terminal_safe(rows.error().message, Newlines::keep) << "\n";
     return 1;
@@ -131,7 +128,7 @@ int replay_offline(const DeadLetterArgs& a, const CliTarget& t) {
   int failures = 0, replayed = 0;
   std::int64_t after = a.all ? 0 : a.id - 1;
   for (;;) {
-    auto rows = (*o)->store->dead_letters(DeadLetterQuery{after, a.all ? 200u : 1u, a.source});
+    auto rows = (*o)->stores->store().dead_letters(DeadLetterQuery{after, a.all ? 200u : 1u, a.source});
     if (!rows) {
       std::cerr << "selfheal: " << terminal_safe(rows.error().message, Newlines::keep) << "\n";
       return 1;

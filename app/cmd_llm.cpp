@@ -20,8 +20,7 @@
 #include "app/suggestion_views.hpp"
 #include "llm/factory.hpp"
 #include "llm/worker.hpp"
-#include "schema/sqlite_store.hpp"
-#include "schema/sqlite_suggestion_store.hpp"
+#include "app/storage.hpp"
 #include "schema/time_format.hpp"
 
 namespace selfheal::app {
@@ -78,9 +77,8 @@ void print_suggestion(const json& raw, bool as_json) {
 /// Everything a direct (no server) suggestion needs, opened on the DB file.
 struct LocalStack {
   SystemClock clock;
-  std::shared_ptr<SqliteDb> db;
-  std::unique_ptr<SqliteStore> store;
-  std::unique_ptr<SqliteSuggestionStore> suggestions;
+  std::unique_ptr<Stores> stores;
+  SuggestionStore* suggestions = nullptr;
   std::unique_ptr<Redactor> redactor;
   std::unique_ptr<llm::LlmProvider> provider;
   std::unique_ptr<llm::HealingHistorySource> history;
@@ -90,11 +88,10 @@ struct LocalStack {
 Result<std::unique_ptr<LocalStack>> open_local(const CliTarget& t, bool with_provider) {
   const Config& cfg = t.config;
   auto st = std::make_unique<LocalStack>();
-  auto db = open_existing_db(t);  // a read never creates a database
-  if (!db) return db.error();
-  st->db = *db;
-  st->store = std::make_unique<SqliteStore>(st->db, st->clock);
-  st->suggestions = std::make_unique<SqliteSuggestionStore>(st->db);
+  auto stores = open_existing_stores(t);  // a read never creates a database
+  if (!stores) return stores.error();
+  st->stores = std::move(*stores);
+  st->suggestions = &st->stores->suggestions();
   if (with_provider) {
     auto r = Redactor::create(cfg.llm.redact);
     if (!r) return r.error();
@@ -102,8 +99,8 @@ Result<std::unique_ptr<LocalStack>> open_local(const CliTarget& t, bool with_pro
     auto p = llm::make_provider(cfg.llm, llm::make_curl_http_client(cfg.llm.provider.ca_file), nullptr, &st->clock);
     if (!p) return p.error();
     st->provider = std::move(p).value();
-    st->history = make_healing_history(st->db);
-    st->service = std::make_unique<llm::SuggestionService>(*st->store, *st->suggestions, *st->provider, *st->redactor,
+    st->history = make_healing_history(st->stores->healing_log());
+    st->service = std::make_unique<llm::SuggestionService>(st->stores->store(), *st->suggestions, *st->provider, *st->redactor,
                                                            st->clock, llm::service_options(cfg.llm), st->history.get());
   }
   return st;

@@ -9,8 +9,7 @@
 #include "app/fingerprint_views.hpp"
 #include "app/fingerprinting.hpp"
 #include "app/human_output.hpp"
-#include "schema/sqlite_lifecycle.hpp"
-#include "schema/sqlite_store.hpp"
+#include "app/storage.hpp"
 #include "schema/time_format.hpp"
 
 namespace selfheal::app {
@@ -19,16 +18,14 @@ using nlohmann::json;
 
 struct Offline {
   SystemClock clock;
-  std::shared_ptr<SqliteDb> db;
-  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<Stores> stores;
 };
-/// The database of an offline target; never created by a read (app/cli_client.hpp open_existing_db).
+/// The stores of an offline target; never created by a read (app/cli_client.hpp open_existing_stores).
 Result<std::unique_ptr<Offline>> open_offline(const CliTarget& t) {
   auto o = std::make_unique<Offline>();
-  auto db = open_existing_db(t);
-  if (!db) return db.error();
-  o->db = *db;
-  o->store = std::make_unique<SqliteStore>(o->db, o->clock);
+  auto stores = open_existing_stores(t);
+  if (!stores) return stores.error();
+  o->stores = std::move(*stores);
   return o;
 }
 
@@ -56,7 +53,7 @@ int lifecycle(CliState& st, const std::string& id, const std::string& action, co
   }
   auto o = open_offline(*t);
   if (!o) return fail(o.error().message);
-  SqliteLifecycle lc((*o)->db, (*o)->clock);
+  LifecycleStore& lc = (*o)->stores->lifecycle();
   const char* user = std::getenv("SELFHEAL_USER") && *std::getenv("SELFHEAL_USER") ? std::getenv("SELFHEAL_USER")
                                                                                    : std::getenv("USER");
   std::string actor = std::string("cli:") + (user && *user ? user : "unknown");
@@ -129,7 +126,7 @@ void register_query_commands(CLI::App& app, CliState& st) {
         st.exit_code = fail(fq.error().message, 2);
         return;
       }
-      auto j = list_json(*(*o)->store, *fq, t->config.stats);
+      auto j = list_json((*o)->stores->store(), *fq, t->config.stats);
       if (!j) {
         st.exit_code = fail(j.error().message);
         return;
@@ -176,7 +173,7 @@ void register_query_commands(CLI::App& app, CliState& st) {
         return;
       }
       Fingerprinting fp(t->config.fingerprint);
-      auto j = detail_json(*(*o)->store, &fp, show_id, (*o)->clock.now_ms(), t->config.stats);
+      auto j = detail_json((*o)->stores->store(), &fp, show_id, (*o)->clock.now_ms(), t->config.stats);
       if (!j) {
         st.exit_code = fail(j.error().message);
         return;
@@ -186,8 +183,7 @@ void register_query_commands(CLI::App& app, CliState& st) {
         return;
       }
       detail = **j;
-      SqliteLifecycle lc((*o)->db, (*o)->clock);
-      if (auto entries = lc.audit_of(show_id, 100))
+      if (auto entries = (*o)->stores->lifecycle().audit_of(show_id, 100))
         for (const auto& e : *entries)
           audit.push_back({{"ts", format_rfc3339(e.ts)}, {"actor", e.actor}, {"action", e.action}, {"detail", e.detail}});
     }

@@ -146,6 +146,11 @@ void parse_core(ConfigSection& root, Config& c, const CliOverrides& flags) {
   storage.get("regression_grace_ms", c.storage.regression_grace_ms);
   storage.get("retention_days", c.storage.retention_days);
   storage.get("synchronous_full", c.storage.synchronous_full);
+  storage.get("type", c.storage.type);
+  storage.get("dsn_env", c.storage.dsn_env);
+  storage.get("pool", c.storage.pool);
+  if (c.storage.type == "postgres" && c.storage.dsn_env.empty())
+    storage.error("dsn_env", "type postgres needs dsn_env: the environment variable holding the connection string");
   if (c.storage.data_dir.empty()) storage.error("data_dir", "must not be empty");
 
   auto api = root.child("api");

@@ -42,6 +42,9 @@ struct StorageConfig {
   std::int64_t regression_grace_ms = 60'000;
   std::int64_t retention_days = 14;
   bool synchronous_full = false;
+  std::string type = "sqlite";  // sqlite (embedded, the default) | postgres (shared by several instances)
+  std::string dsn_env;          // postgres: the environment variable holding the libpq connection string
+  int pool = 4;                 // postgres: connections per instance
   std::string db_path() const { return data_dir + "/selfheal.db"; }
 };
 

@@ -21,8 +21,12 @@ void server_storage_api(Rows& r) {
   r.str("key_file", "", "PEM private key, unencrypted; re-read on SIGHUP (a bad pair keeps the old one)");
   r.choice("min_version", "1.2", "1.2|1.3", "oldest TLS version accepted; 1.0 and 1.1 are always refused");
 
-  r.in("").section("storage", "The SQLite store.");
-  r.in("storage").str("data_dir", "./selfheal-data", "holds selfheal.db (SQLite, WAL); one serve per directory");
+  r.in("").section("storage", "The store: embedded SQLite (default) or PostgreSQL shared by several instances.");
+  r.in("storage").choice("type", "sqlite", "sqlite|postgres",
+                         "sqlite: one file, one serve; postgres: several instances share counts and decisions");
+  r.str("dsn_env", "", "postgres: environment variable holding the libpq connection string (required)");
+  r.integer("pool", 4, 1, 64, "connections", "postgres: connections per instance");
+  r.str("data_dir", "./selfheal-data", "holds selfheal.db (SQLite, WAL); one serve per directory");
   r.duration("flush_interval_ms", 200, 1, 250, "ms", "one transaction per flush");
   r.integer("queue_max_events", 500'000, 100, 100'000'000, "events",
             "above this, pushes get 429 + Retry-After and pull sources wait");

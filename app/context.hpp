@@ -13,8 +13,7 @@
 #include "schema/metrics.hpp"
 #include "schema/redact.hpp"
 #include "schema/result.hpp"
-#include "schema/sqlite_db.hpp"
-#include "schema/sqlite_store.hpp"
+#include "schema/stores.hpp"
 
 namespace httplib {
 class Server;
@@ -53,8 +52,8 @@ struct AppContext {
   const Config& config;
   const Clock& clock;
   Metrics& metrics;
-  std::shared_ptr<SqliteDb> db;
-  SqliteStore& store;
+  Stores& stores;  // the one owner of the backend and every store (schema/stores.hpp)
+  Store& store;    // stores.store(): the event side, used by nearly every route
   Pipeline& pipeline;
   Authenticator auth;  // config.api.tokens with their secrets; none: the API is open
   /// Components register here (by the factories in app/service.cpp) and are started in order.

@@ -105,7 +105,7 @@ Result<FingerprintQuery> parse_list_params(const std::multimap<std::string, std:
   return q;
 }
 
-Result<json> list_json(SqliteStore& store, const FingerprintQuery& q, const StatsConfig& stats) {
+Result<json> list_json(QueryStore& store, const FingerprintQuery& q, const StatsConfig& stats) {
   // sort=rate ranks by the events since rate_window_start: the numerator of the shown rate.
   FingerprintQuery fq = q;
   fq.rate_window_ms = q.now - rate_window_start(q.now, trend_options(stats).short_window_min);
@@ -129,7 +129,7 @@ Result<json> list_json(SqliteStore& store, const FingerprintQuery& q, const Stat
   return out;
 }
 
-Result<std::optional<json>> detail_json(SqliteStore& store, Fingerprinting* fp, const std::string& id, UnixMs now,
+Result<std::optional<json>> detail_json(QueryStore& store, Fingerprinting* fp, const std::string& id, UnixMs now,
                                         const StatsConfig& stats) {
   auto s = store.fingerprint(id);
   if (!s) return s.error();

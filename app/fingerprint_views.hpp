@@ -24,12 +24,12 @@ TrendOptions trend_options(const StatsConfig& s);
 /// {"fingerprints": [...], "next_cursor": "..."}; every object has id, template, count, first_seen,
 /// last_seen (RFC 3339 UTC), status, severity, services, plus rate, flags, forecast and `sparkline` (events
 /// per minute of the last 60 minutes, oldest first).
-Result<nlohmann::json> list_json(SqliteStore& store, const FingerprintQuery& q, const StatsConfig& stats);
+Result<nlohmann::json> list_json(QueryStore& store, const FingerprintQuery& q, const StatsConfig& stats);
 
 /// Detail of one fingerprint with series (per minute, last hour; hourly, last 7 days: the roll-up plus
 /// the minutes not rolled up yet), samples, values,
 /// distinct counts, explain and merges. nullopt when unknown.
-Result<std::optional<nlohmann::json>> detail_json(SqliteStore& store, Fingerprinting* fp, const std::string& id,
+Result<std::optional<nlohmann::json>> detail_json(QueryStore& store, Fingerprinting* fp, const std::string& id,
                                                   UnixMs now, const StatsConfig& stats);
 
 /// Ids accepted by the API: 1-64 of [A-Za-z0-9_-].

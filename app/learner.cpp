@@ -11,29 +11,30 @@
 #include "fingerprint/fingerprint.hpp"
 #include "fingerprint/merge.hpp"
 #include "schema/log.hpp"
-#include "schema/sqlite_lifecycle.hpp"
+#include "schema/stores.hpp"
 
 namespace selfheal::app {
 
 constexpr const char* kLearner = "learner";
 constexpr std::size_t kMaxTemplates = 200'000;  // one round reads at most this many fingerprints
 
-Result<LearnReport> learn_template_merges(SqliteStore& store, Fingerprinting& fp, std::size_t min_distinct) {
-  SqliteLifecycle lc(store.db_ptr(), store.clock());
-  auto rows = lc.message_fingerprints(kMaxTemplates);
+Result<LearnReport> learn_template_merges(Stores& stores, Fingerprinting& fp, std::size_t min_distinct) {
+  LifecycleStore& lc = stores.lifecycle();
+  FingerprintAdminStore& admin = stores.fingerprint_admin();
+  auto rows = admin.message_fingerprints(kMaxTemplates);
   if (!rows) return rows.error();
-  auto refused = lc.unmerged_by_people(kLearner);
+  auto refused = admin.unmerged_by_people(kLearner);
   if (!refused) return refused.error();
   const std::unordered_set<std::string> keep_apart(refused->begin(), refused->end());
 
   // Only ids the default algorithm gave to their template (a user rule's custom id is left alone).
-  std::unordered_map<std::string_view, const SqliteLifecycle::MessageFingerprint*> by_template;  // views into rows
+  std::unordered_map<std::string_view, const MessageFingerprint*> by_template;  // views into rows
   std::vector<std::string_view> templates;  // views into rows
   for (const auto& r : *rows) {
     if (fp.id_for_template(r.template_text) != r.id) continue;
     if (by_template.emplace(r.template_text, &r).second) templates.push_back(r.template_text);
   }
-  auto learned = lc.learned_templates();
+  auto learned = admin.learned_templates();
   if (!learned) return learned.error();
   const std::unordered_map<std::string, std::string> learned_rows(learned->begin(), learned->end());
   fingerprint::MergeOptions mo;
@@ -53,7 +54,7 @@ Result<LearnReport> learn_template_merges(SqliteStore& store, Fingerprinting& fp
       const std::string old = src->merged_into;
       auto learned_row = learned_rows.find(old);
       if (learned_row == learned_rows.end() || keep_apart.count(old)) continue;
-      if (auto e = lc.ensure_learned(target, m.into, *src, fingerprint::algorithm_version); !e) return e.error();
+      if (auto e = admin.ensure_learned(target, m.into, *src, fingerprint::algorithm_version); !e) return e.error();
       if (fingerprint::template_covers(m.into, learned_row->second)) {
         // Everything the old learned template stood for fits the new one: fold it in.
         if (auto mg = lc.merge(old, target, kLearner); !mg) {
@@ -71,14 +72,14 @@ Result<LearnReport> learn_template_merges(SqliteStore& store, Fingerprinting& fp
       ++rep.merged;
       continue;
     }
-    if (auto e = lc.ensure_learned(target, m.into, *src, fingerprint::algorithm_version); !e) return e.error();
+    if (auto e = admin.ensure_learned(target, m.into, *src, fingerprint::algorithm_version); !e) return e.error();
     if (auto mg = lc.merge(src->id, target, kLearner); !mg) {
       if (mg.error().code == ErrorCode::conflict) continue;  // e.g. merged meanwhile by a person
       return mg.error();
     }
     ++rep.merged;
   }
-  if (rep.merged > 0) load_merges(store, fp);
+  if (rep.merged > 0) load_merges(lc, fp);
   return rep;
 }
 
@@ -91,7 +92,7 @@ std::unique_ptr<Component> make_learner_component(AppContext& ctx) {
   return std::make_unique<PeriodicComponent>(
       "learner", std::chrono::milliseconds(ctx.config.fingerprint.learn_interval_ms), false, ctx.clock,
       [&ctx, &merged, &rounds]() -> Result<void> {
-        auto r = learn_template_merges(ctx.store, *ctx.fingerprinting,
+        auto r = learn_template_merges(ctx.stores, *ctx.fingerprinting,
                                        static_cast<std::size_t>(ctx.config.fingerprint.learn_min_distinct));
         if (!r) {
           spdlog::warn("Learning template merges failed; will retry. error=\"{}\"", r.error().message);

@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "app/context.hpp"
-#include "schema/sqlite_store.hpp"
+#include "schema/stores.hpp"
 
 namespace selfheal::app {
 
@@ -20,7 +20,7 @@ struct LearnReport {
 };
 
 /// One learning round (the component below calls it every fingerprint.learn_interval_ms).
-Result<LearnReport> learn_template_merges(SqliteStore& store, Fingerprinting& fp, std::size_t min_distinct);
+Result<LearnReport> learn_template_merges(Stores& stores, Fingerprinting& fp, std::size_t min_distinct);
 
 std::unique_ptr<Component> make_learner_component(AppContext& ctx);
 

@@ -24,6 +24,7 @@
 #include "app/maintenance.hpp"
 #include "app/pipeline.hpp"
 #include "app/server.hpp"
+#include "app/storage.hpp"
 #include "app/learner.hpp"
 #include "app/store_admin.hpp"
 #include "app/upgrade.hpp"
@@ -101,25 +102,23 @@ int run_serve(const Config& cfg) {
   }
   SystemClock clock;
   Metrics metrics;
-  auto db = SqliteDb::open({cfg.storage.db_path(), 5000, cfg.storage.synchronous_full});
-  if (!db) {
-    spdlog::error("Cannot open the store. error=\"{}\"", db.error().message);
-    return db.error().code == ErrorCode::config ? 2 : 1;
+  auto opened = open_stores(cfg, clock);
+  if (!opened) {
+    spdlog::error("Cannot open the store. error=\"{}\"", opened.error().message);
+    return opened.error().code == ErrorCode::config ? 2 : 1;
   }
-  StoreOptions sopts;
-  sopts.regression_grace_ms = cfg.storage.regression_grace_ms;
-  sopts.algorithm_version = fingerprint::algorithm_version;
-  SqliteStore store(*db, clock, sopts);
+  Stores& stores = **opened;
+  Store& store = stores.store();
   auto fp = std::make_shared<Fingerprinting>(cfg.fingerprint);
   // Before any event: ids an older fingerprint algorithm made keep their fingerprints (app/upgrade.hpp).
-  if (auto up = upgrade_fingerprint_ids(store, *fp, fingerprint::algorithm_version); !up) {
+  if (auto up = upgrade_fingerprint_ids(stores, *fp, fingerprint::algorithm_version); !up) {
     spdlog::error("Cannot upgrade fingerprint ids. error=\"{}\"", up.error().message);
     return 1;
   } else if (up->rows > 0) {
     spdlog::info("Upgraded fingerprint ids. algorithm={} rows={} same={} mapped={} joined={} unmapped={}",
                  fingerprint::algorithm_version, up->rows, up->same, up->mapped, up->joined, up->unmapped);
   }
-  load_merges(store, *fp);
+  load_merges(stores.lifecycle(), *fp);
   Pipeline pipeline(cfg, store, clock, metrics, fp);
 
   auto auth = Authenticator::from_env(cfg.api.tokens);
@@ -127,7 +126,7 @@ int run_serve(const Config& cfg) {
     spdlog::error("Cannot set up API access control. error=\"{}\"", auth.error().message);
     return 2;
   }
-  AppContext ctx{cfg, clock, metrics, *db, store, pipeline, std::move(*auth), {}, fp};
+  AppContext ctx{cfg, clock, metrics, stores, store, pipeline, std::move(*auth), {}, fp};
   auto redactor = Redactor::create(cfg.llm.redact);  // validated by the config loader
   if (!redactor) {
     spdlog::error("Cannot build the redactor. error=\"{}\"", redactor.error().message);
@@ -170,9 +169,9 @@ int run_serve(const Config& cfg) {
     ++started;
   }
   std::thread http([&server] { server.run(); });
-  spdlog::info("Listening. address={}:{} tls={} data_dir={} store={} schema_version={} components={}", cfg.server.host,
-               *bound, server.tls() ? "on" : "off", cfg.storage.data_dir, cfg.storage.db_path(),
-               (*db)->schema_version(), ctx.components.size());
+  spdlog::info("Listening. address={}:{} tls={} data_dir={} store=\"{}\" schema_version={} components={}",
+               cfg.server.host, *bound, server.tls() ? "on" : "off", cfg.storage.data_dir, storage_location(stores),
+               stores.schema_version(), ctx.components.size());
 
   int sig = 0;
   for (;;) {

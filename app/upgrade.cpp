@@ -4,22 +4,23 @@
 #include <unordered_set>
 
 #include "app/fingerprinting.hpp"
-#include "schema/sqlite_lifecycle.hpp"
+#include "schema/stores.hpp"
 
 namespace selfheal::app {
 
 constexpr const char* kUpgrade = "upgrade";
 
-Result<UpgradeReport> upgrade_fingerprint_ids(SqliteStore& store, Fingerprinting& fp, int version) {
-  SqliteLifecycle lc(store.db_ptr(), store.clock());
-  auto rows = lc.fingerprints_before_version(version);
+Result<UpgradeReport> upgrade_fingerprint_ids(Stores& stores, Fingerprinting& fp, int version) {
+  LifecycleStore& lc = stores.lifecycle();
+  FingerprintAdminStore& admin = stores.fingerprint_admin();
+  auto rows = admin.fingerprints_before_version(version);
   if (!rows) return rows.error();
   UpgradeReport rep;
   rep.rows = rows->size();
   if (rows->empty()) return rep;
   auto merges = lc.merges();
   if (!merges) return merges.error();
-  auto apart = lc.unmerged_by_people(kUpgrade);
+  auto apart = admin.unmerged_by_people(kUpgrade);
   if (!apart) return apart.error();
   const std::unordered_set<std::string> kept_apart(apart->begin(), apart->end());
   auto final_of = [&](std::string id) {
@@ -33,7 +34,7 @@ Result<UpgradeReport> upgrade_fingerprint_ids(SqliteStore& store, Fingerprinting
   for (const auto& old : *rows) {  // largest first: it claims a shared new id
     if (old.sample.empty()) {
       ++rep.unmapped;
-      if (auto r = lc.set_algorithm_version(old.id, version); !r) return r.error();
+      if (auto r = admin.set_algorithm_version(old.id, version); !r) return r.error();
       continue;
     }
     LogEvent ev;
@@ -45,7 +46,7 @@ Result<UpgradeReport> upgrade_fingerprint_ids(SqliteStore& store, Fingerprinting
     if (now.id == old.id) {
       ++rep.same;
     } else {
-      auto created = lc.ensure_upgraded(now.id, now.template_text, now.exception_type, now.frames_json, old, version);
+      auto created = admin.ensure_upgraded(now.id, now.template_text, now.exception_type, now.frames_json, old, version);
       if (!created) return created.error();
       // Created now, or created by a run that stopped before merging it (still unmerged): map it.
       if (*created || final_of(now.id) == now.id) {
@@ -68,7 +69,7 @@ Result<UpgradeReport> upgrade_fingerprint_ids(SqliteStore& store, Fingerprinting
         }
       }
     }
-    if (auto r = lc.set_algorithm_version(old.id, version); !r) return r.error();
+    if (auto r = admin.set_algorithm_version(old.id, version); !r) return r.error();
   }
   return rep;
 }

@@ -10,7 +10,7 @@
 #include <cstddef>
 
 #include "schema/result.hpp"
-#include "schema/sqlite_store.hpp"
+#include "schema/stores.hpp"
 
 namespace selfheal::app {
 
@@ -25,6 +25,6 @@ struct UpgradeReport {
 };
 
 /// `fp` must hold no merges yet (the raw new id is needed). `version` is the current algorithm.
-Result<UpgradeReport> upgrade_fingerprint_ids(SqliteStore& store, Fingerprinting& fp, int version);
+Result<UpgradeReport> upgrade_fingerprint_ids(Stores& stores, Fingerprinting& fp, int version);
 
 }  // namespace selfheal::app

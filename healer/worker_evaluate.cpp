@@ -103,6 +103,14 @@ bool Worker::evaluate(const std::string& id, const TriggerScope& scope, const St
     if (step > 0) plan = plan_for(*s, *f, step);
   }
   if (step >= s->steps()) return false;
+  // From reading the guard state to recording the decision, no other decision of this strategy (in
+  // this process or, on a shared PostgreSQL, any instance) runs: limits and approvals count once.
+  auto decision_lock = deps_.state.lock_decision(plan.strategy);
+  if (!decision_lock) {
+    spdlog::warn("Healer could not lock its decision; skipping this evaluation. error=\"{}\"",
+                 decision_lock.error().message);
+    return false;
+  }
   auto st = gather_state(plan);
   if (!st) {
     spdlog::warn("Healer could not read its state; skipping this evaluation. error=\"{}\"", st.error().message);

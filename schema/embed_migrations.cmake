@@ -1,7 +1,11 @@
-# Generates a C++ file holding every migration as a raw string: cmake -DOUT=... -DFILES="a;b" -P this
+# Generates a C++ file holding every migration as a raw string:
+#   cmake -DOUT=... -DFILES="a;b" [-DFUNC=name] -P this  (FUNC: the accessor, default embedded_migrations)
+if(NOT FUNC)
+  set(FUNC embedded_migrations)
+endif()
 string(REPLACE "|" ";" FILES "${FILES}")
-set(content "// Generated from schema/migrations/*.sql by schema/embed_migrations.cmake. Do not edit.\n")
-string(APPEND content "#include \"schema/migrations.hpp\"\nnamespace selfheal::detail {\nconst std::vector<Migration>& embedded_migrations() {\n  static const std::vector<Migration> m = {\n")
+set(content "// Generated from schema/*migrations/*.sql by schema/embed_migrations.cmake. Do not edit.\n")
+string(APPEND content "#include \"schema/migrations.hpp\"\nnamespace selfheal::detail {\nconst std::vector<Migration>& ${FUNC}() {\n  static const std::vector<Migration> m = {\n")
 foreach(f ${FILES})
   get_filename_component(name ${f} NAME_WE)
   string(SUBSTRING ${name} 0 4 num)

@@ -2,6 +2,7 @@
 // Narrow store interfaces of the healer (implemented by SqliteHealingStore). All methods are
 // thread-safe and return Result; nothing throws.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -110,9 +111,20 @@ struct FailoverRow {
   std::string last_result;
 };
 
+/// Held while one healer decision reads its guard state (runs in the window, approvals, breaker) and
+/// records what it decided; released on destruction.
+class DecisionLock {
+ public:
+  virtual ~DecisionLock() = default;
+};
+
 class PolicyStateStore {
  public:
   virtual ~PolicyStateStore() = default;
+  /// Serialises the decisions of a strategy among everyone sharing this store (one process for SQLite,
+  /// every instance of a fleet for PostgreSQL), so a rate limit or an approval is counted once, not
+  /// once per instance. Blocks until the lock is free.
+  virtual Result<std::unique_ptr<DecisionLock>> lock_decision(std::string_view strategy) = 0;
   virtual Result<std::optional<BreakerRow>> breaker(std::string_view strategy, std::string_view target) = 0;
   virtual Result<void> save_breaker(const BreakerRow& row) = 0;
   virtual Result<std::vector<BreakerRow>> breakers() = 0;
@@ -169,6 +181,24 @@ class ApprovalStore {
   virtual Result<std::vector<ApprovalRow>> expire_approvals(UnixMs now) = 0;
   /// approved → consumed (it ran). Errors: conflict when not approved.
   virtual Result<void> consume_approval(std::int64_t id) = 0;
+};
+
+/// One cell of a seed view row (healing_overview, recent_healing_activity, healing_stats).
+struct ViewCell {
+  enum class Kind { null, integer, real, text } kind = Kind::null;
+  std::string name;
+  std::int64_t integer = 0;
+  double real = 0;
+  std::string text;
+};
+using ViewRow = std::vector<ViewCell>;
+
+class HealingViews {
+ public:
+  virtual ~HealingViews() = default;
+  /// Rows of one of the seed views as column → text/number pairs, for the API. Errors: bad_input for
+  /// any other name.
+  virtual Result<std::vector<ViewRow>> view(std::string_view name, std::size_t limit) = 0;
 };
 
 }  // namespace selfheal

@@ -135,6 +135,20 @@ constexpr const char* breaker_columns =
 
 SqliteHealingStore::SqliteHealingStore(std::shared_ptr<SqliteDb> db) : db_(std::move(db)) {}
 
+namespace {
+class MutexDecisionLock final : public DecisionLock {
+ public:
+  explicit MutexDecisionLock(std::mutex& mu) : lock_(mu) {}
+
+ private:
+  std::unique_lock<std::mutex> lock_;
+};
+}  // namespace
+
+Result<std::unique_ptr<DecisionLock>> SqliteHealingStore::lock_decision(std::string_view) {
+  return std::unique_ptr<DecisionLock>(std::make_unique<MutexDecisionLock>(decide_mu_));
+}
+
 Result<std::int64_t> SqliteHealingStore::append(const HealingRun& run) {
   return detail::with_writer(*db_, [&](SQLite::Database& db) -> Result<std::int64_t> {
     SQLite::Statement q(db,

@@ -2,13 +2,14 @@
 // SQLite implementation of the healer's stores (tables of migrations/0003_healer.sql), on the shared
 // database file. Thread-safe.
 #include <memory>
+#include <mutex>
 
 #include "schema/healing_store.hpp"
 #include "schema/sqlite_db.hpp"
 
 namespace selfheal {
 
-class SqliteHealingStore final : public HealingLog, public PolicyStateStore, public ApprovalStore {
+class SqliteHealingStore final : public HealingLog, public PolicyStateStore, public ApprovalStore, public HealingViews {
  public:
   explicit SqliteHealingStore(std::shared_ptr<SqliteDb> db);
 
@@ -22,6 +23,7 @@ class SqliteHealingStore final : public HealingLog, public PolicyStateStore, pub
   Result<UnixMs> last_run(std::string_view strategy, std::string_view target, bool remediation_only = false) override;
   Result<std::vector<HealingRun>> pending_verifications() override;
 
+  Result<std::unique_ptr<DecisionLock>> lock_decision(std::string_view strategy) override;
   Result<std::optional<BreakerRow>> breaker(std::string_view strategy, std::string_view target) override;
   Result<void> save_breaker(const BreakerRow& row) override;
   Result<std::vector<BreakerRow>> breakers() override;
@@ -49,20 +51,13 @@ class SqliteHealingStore final : public HealingLog, public PolicyStateStore, pub
   Result<std::vector<ApprovalRow>> expire_approvals(UnixMs now) override;
   Result<void> consume_approval(std::int64_t id) override;
 
-  /// Rows of one of the seed views (healing_overview, recent_healing_activity, healing_stats) as
-  /// column → text/number pairs, for the API. Errors: bad_input for any other name.
-  struct ViewCell {
-    enum class Kind { null, integer, real, text } kind = Kind::null;
-    std::string name;
-    std::int64_t integer = 0;
-    double real = 0;
-    std::string text;
-  };
-  using ViewRow = std::vector<ViewCell>;
-  Result<std::vector<ViewRow>> view(std::string_view name, std::size_t limit);
+  using ViewCell = selfheal::ViewCell;
+  using ViewRow = selfheal::ViewRow;
+  Result<std::vector<ViewRow>> view(std::string_view name, std::size_t limit) override;
 
  private:
   std::shared_ptr<SqliteDb> db_;
+  std::mutex decide_mu_;  // one process owns the SQLite file (data dir lock): a process-wide lock suffices
 };
 
 }  // namespace selfheal

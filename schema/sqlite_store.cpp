@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "schema/detail/commit_rules.hpp"
 #include "schema/detail/sqlite_access.hpp"
 #include "schema/fingerprint_dims.hpp"
 #include "schema/log.hpp"
@@ -51,27 +52,12 @@ FingerprintDims load_union_dims(SQLite::Database& db, const std::string& id) {
   FingerprintDims dims = load_dims(db, id);
   SQLite::Statement kids(db, "SELECT id FROM fingerprints WHERE merged_into = ?1 AND merged_into != '' LIMIT 1000");
   kids.bind(1, id);
-  auto add = [](NameCounts& into, const NameCounts& from) {
-    for (const auto& [n, c] : from) {
-      // A named copy: clang 14 (the fuzz build) cannot capture a structured binding.
-      auto it = std::find_if(into.begin(), into.end(), [&name = n](const auto& e) { return e.first == name; });
-      if (it != into.end())
-        it->second += c;
-      else
-        into.emplace_back(n, c);
-    }
-  };
   while (kids.executeStep()) {
     const FingerprintDims kd = load_dims(db, kids.getColumn(0).getString());
-    add(dims.services, kd.services);
-    add(dims.hosts, kd.hosts);
+    detail::add_name_counts(dims.services, kd.services);
+    detail::add_name_counts(dims.hosts, kd.hosts);
   }
   return dims;
-}
-
-void fill_names(FingerprintSummary& s, const FingerprintDims& dims, std::size_t limit) {
-  for (auto& [n, c] : top_counts(dims.services, limit)) s.services.push_back({n, c});
-  for (auto& [n, c] : top_counts(dims.hosts, limit)) s.hosts.push_back({n, c});
 }
 
 }  // namespace
@@ -120,11 +106,7 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
       std::minstd_rand rng(static_cast<unsigned>(now));
       // In id order: every table below is keyed by fingerprint id first, so neighbouring statements
       // touch neighbouring pages.
-      std::vector<const std::pair<const std::string, FingerprintDelta>*> order;
-      order.reserve(batch.fingerprints().size());
-      for (const auto& kv : batch.fingerprints()) order.push_back(&kv);
-      std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
-      for (const auto* kv : order) {
+      for (const auto* kv : detail::in_id_order(batch)) {
         const auto& id = kv->first;
         const auto& d = kv->second;
         up.bind(1, id);
@@ -135,22 +117,18 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
         up.bind(6, static_cast<int64_t>(d.first));
         up.bind(7, static_cast<int64_t>(d.last));
         up.bind(8, static_cast<int>(d.max_level));
-        std::string main_service;
-        std::int64_t main_count = -1;
-        for (const auto& [name, c] : d.services.entries)
-          if (c > main_count) main_service = name, main_count = c;
+        const std::string main_service = detail::main_service(d);
         up.bind(9, main_service);
         up.bind(10, opts_.algorithm_version);
-        std::int64_t total = 0, resolved_at = 0, seen = 0, ig_until = 0, ig_count = 0, ig_rate = 0;
-        std::string status;
+        detail::UpsertedRow row;
         if (up.executeStep()) {
-          total = up.getColumn(0).getInt64();
-          status = up.getColumn(1).getString();
-          resolved_at = up.getColumn(2).getInt64();
-          seen = up.getColumn(3).getInt64();
-          ig_until = up.getColumn(4).getInt64();
-          ig_count = up.getColumn(5).getInt64();
-          ig_rate = up.getColumn(6).getInt64();
+          row.total = up.getColumn(0).getInt64();
+          row.status = up.getColumn(1).getString();
+          row.resolved_at = up.getColumn(2).getInt64();
+          row.samples_seen = up.getColumn(3).getInt64();
+          row.ignore_until_ms = up.getColumn(4).getInt64();
+          row.ignore_until_count = up.getColumn(5).getInt64();
+          row.ignore_rate_per_min = up.getColumn(6).getInt64();
         }
         up.reset();
         up.clearBindings();
@@ -158,12 +136,12 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
         receipt.touched_ids.push_back(id);
         for (const auto& sc : d.scopes) receipt.touched_scopes.push_back(TouchedScope{id, sc.service, sc.host, sc.count});
         receipt.events += d.count;
-        const bool is_new = total == d.count;
+        const bool is_new = row.total == d.count;
         if (is_new) {
           receipt.new_ids.push_back(id);
           receipt.new_by_service.emplace_back(main_service, id);
         }
-        if (status == "resolved" && d.last > resolved_at + opts_.regression_grace_ms) {
+        if (detail::regresses(row, d, opts_)) {
           reopen.bind(1, id);
           reopen.bind(2, static_cast<int64_t>(now));
           reopen.exec();
@@ -178,9 +156,7 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
           if (minute.executeStep()) busiest_minute = std::max(busiest_minute, minute.getColumn(0).getInt64());
           minute.reset();
         }
-        // An ignore ends when its bound is reached: a time, N more events, or a minute above a rate.
-        if (status == "ignored" && ((ig_until > 0 && now >= ig_until) || (ig_count > 0 && total >= ig_count) ||
-                                    (ig_rate > 0 && busiest_minute > ig_rate))) {
+        if (detail::ignore_ends(row, now, busiest_minute)) {
           unignore.bind(1, id);
           unignore.bind(2, static_cast<int64_t>(now));
           unignore.exec();
@@ -209,46 +185,21 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
         dims_put.bind(2, blob.data(), static_cast<int>(blob.size()));
         dims_put.exec();
         dims_put.reset();
-        // Samples: the first few ever (INSERT OR IGNORE keeps the oldest), a ring of the most recent,
-        // and a reservoir (Algorithm R over samples_seen) so old and typical occurrences stay visible.
-        const std::int64_t seen_before = seen - d.count;
-        for (std::size_t i = 0; i < d.samples.size(); ++i) {
-          const auto& s = d.samples[i];
-          // The batch keeps its first samples in order and overwrites its last slot with its latest event.
-          const bool is_latest = i + 1 == d.samples.size() && d.count > static_cast<std::int64_t>(d.samples.size());
-          const std::int64_t ordinal = is_latest ? seen - 1 : seen_before + static_cast<std::int64_t>(i);
-          if (static_cast<std::size_t>(ordinal) < opts_.first_samples) {
-            first_sample.bind(1, id);
-            first_sample.bind(2, static_cast<int64_t>(ordinal));
-            first_sample.bind(3, static_cast<int64_t>(s.ts));
-            first_sample.bind(4, s.message);
-            first_sample.bind(5, s.service);
-            first_sample.bind(6, s.host);
-            first_sample.bind(7, s.labels_json);
-            first_sample.exec();
-            first_sample.reset();
-            continue;
-          }
-          auto put = [&](const char* kind, std::int64_t slot) {
-            sample.bind(1, id);
-            sample.bind(2, kind);
-            sample.bind(3, static_cast<int64_t>(slot));
-            sample.bind(4, static_cast<int64_t>(s.ts));
-            sample.bind(5, s.message);
-            sample.bind(6, s.service);
-            sample.bind(7, s.host);
-            sample.bind(8, s.labels_json);
-            sample.exec();
-            sample.reset();
-          };
-          // The ring holds the latest sample of recent commits, one slot per second of event time, so
-          // a busy fingerprint costs one sample write per commit, not one per batch sample.
-          const auto ring = static_cast<std::int64_t>(std::max<std::size_t>(opts_.recent_samples, 1));
-          if (i + 1 == d.samples.size())
-            put("recent", (((s.ts / 1000) % ring) + ring) % ring);
-          std::uniform_int_distribution<std::int64_t> pick(0, std::max<std::int64_t>(ordinal, 0));
-          std::int64_t j = pick(rng);
-          if (j < static_cast<std::int64_t>(opts_.reservoir_samples)) put("reservoir", j);
+        for (const auto& w : detail::plan_samples(d, row, opts_, rng)) {
+          const auto& smp = d.samples[w.index];
+          const bool first = std::string_view(w.kind) == "first";
+          auto& st = first ? first_sample : sample;
+          int i = 1;
+          st.bind(i++, id);
+          if (!first) st.bind(i++, w.kind);
+          st.bind(i++, static_cast<int64_t>(w.slot));
+          st.bind(i++, static_cast<int64_t>(smp.ts));
+          st.bind(i++, smp.message);
+          st.bind(i++, smp.service);
+          st.bind(i++, smp.host);
+          st.bind(i++, smp.labels_json);
+          st.exec();
+          st.reset();
         }
       }
     }
@@ -300,11 +251,7 @@ Result<CommitReceipt> SqliteStore::commit(const WriteBatch& batch) {
     tx.commit();
     return receipt;
   });
-  if (r) r->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (r && r->dims_reset > 0)
-    spdlog::warn("Unreadable fingerprint_dims rows were started afresh (services/hosts/values of those fingerprints "
-                 "restart from zero). rows={}",
-                 r->dims_reset);
+  detail::finish_commit(r, started);
   return r;
 }
 
@@ -368,7 +315,7 @@ Result<std::optional<FingerprintSummary>> SqliteStore::fingerprint(std::string_v
     // A merge target (e.g. a learned template with no events of its own yet) shows the services and
     // hosts of every fingerprint merged into it, so scope filters and the healer keep seeing them.
     const FingerprintDims dims = load_union_dims(db, s.id);
-    fill_names(s, dims, 64);
+    detail::fill_names(s, dims, 64);
     return std::optional<FingerprintSummary>(std::move(s));
   });
 }
@@ -433,43 +380,11 @@ Result<std::int64_t> SqliteStore::fingerprint_count() {
 }  // namespace selfheal
 
 namespace selfheal {
-namespace {
-bool valid_id(std::string_view id) {
-  if (id.empty() || id.size() > 64) return false;
-  for (char c : id)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
-  return true;
-}
-
-// Cursor: "<sort>.<key>.<id>" where key is the sort key of the last row (integer).
-struct Cursor {
-  char sort;
-  std::int64_t key;
-  std::string id;
-};
-std::optional<Cursor> parse_cursor(const std::string& c) {
-  auto d1 = c.find('.');
-  auto d2 = c.find('.', d1 == std::string::npos ? 0 : d1 + 1);
-  if (d1 != 1 || d2 == std::string::npos) return std::nullopt;
-  Cursor out{c[0], 0, c.substr(d2 + 1)};
-  if (out.sort != 'c' && out.sort != 'l' && out.sort != 'r') return std::nullopt;
-  const std::string key = c.substr(2, d2 - 2);
-  if (key.empty() || key.size() > 19) return std::nullopt;
-  std::size_t i = key[0] == '-' ? 1 : 0;
-  if (i == key.size()) return std::nullopt;
-  for (; i < key.size(); ++i)
-    if (!std::isdigit(static_cast<unsigned char>(key[i]))) return std::nullopt;
-  out.key = std::stoll(key);
-  if (!valid_id(out.id)) return std::nullopt;
-  return out;
-}
-}  // namespace
-
 Result<FingerprintPage> SqliteStore::list(const FingerprintQuery& fq) {
-  const char sort_code = fq.sort == FingerprintSort::count ? 'c' : fq.sort == FingerprintSort::last_seen ? 'l' : 'r';
-  std::optional<Cursor> cursor;
+  const char sort_code = detail::list_sort_code(fq.sort);
+  std::optional<detail::ListCursor> cursor;
   if (!fq.cursor.empty()) {
-    cursor = parse_cursor(fq.cursor);
+    cursor = detail::parse_list_cursor(fq.cursor);
     if (!cursor || cursor->sort != sort_code)
       return Error{ErrorCode::bad_input, "invalid cursor (it must come from next_cursor of the same sort)"};
   }
@@ -532,14 +447,10 @@ Result<FingerprintPage> SqliteStore::list(const FingerprintQuery& fq) {
     }
     if (page.rows.size() > fq.limit) {
       page.rows.pop_back();
-      const auto& last = page.rows.back();
-      std::int64_t key = fq.sort == FingerprintSort::count ? -last.total
-                         : fq.sort == FingerprintSort::last_seen ? -last.summary.last_seen
-                                                                 : -last.recent;
-      page.next_cursor = std::string(1, sort_code) + "." + std::to_string(key) + "." + last.summary.id;
+      page.next_cursor = detail::list_cursor_after(fq, page.rows.back());
     }
     // Services and hosts of the page's rows (bounded).
-    for (auto& row : page.rows) fill_names(row.summary, load_union_dims(db, row.summary.id), 16);
+    for (auto& row : page.rows) detail::fill_names(row.summary, load_union_dims(db, row.summary.id), 16);
     return page;
   });
 }

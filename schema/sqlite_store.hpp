@@ -8,21 +8,7 @@
 
 namespace selfheal {
 
-struct StoreOptions {
-  std::int64_t regression_grace_ms = 60'000;  // events this soon after a resolve do not reopen it
-  std::size_t max_dead_letter_bytes = 64 * 1024;
-  std::size_t first_samples = 3;
-  std::size_t recent_samples = 3;
-  std::size_t reservoir_samples = 3;
-  std::size_t max_values_per_position = 64;
-  int algorithm_version = 1;  // fingerprint algorithm that made the ids written (app passes the current one)
-};
-
-class SqliteStore final : public EventStore,
-                          public PositionStore,
-                          public DeadLetterStore,
-                          public QueryStore,
-                          public MaintenanceStore {
+class SqliteStore final : public Store {
  public:
   SqliteStore(std::shared_ptr<SqliteDb> db, const Clock& clock, StoreOptions opts = {});
 
@@ -41,11 +27,9 @@ class SqliteStore final : public EventStore,
   Result<std::vector<DistinctEstimate>> distinct_values(std::string_view id) override;
   Result<std::vector<std::string>> merged_children(std::string_view id) override;
   Result<PruneReport> prune(const RetentionPolicy& p) override;
-  /// Hourly counts (rolled up from minutes older than a day) in [from, to).
-  Result<std::vector<MinuteCount>> hours(std::string_view id, UnixMs from, UnixMs to);
-  /// Events per fingerprint in [from, now) for the given ids (rate and escalation of a page).
+  Result<std::vector<MinuteCount>> hours(std::string_view id, UnixMs from, UnixMs to) override;
   Result<std::vector<std::pair<std::string, std::vector<MinuteCount>>>> recent_series(
-      const std::vector<std::string>& ids, UnixMs from);
+      const std::vector<std::string>& ids, UnixMs from) override;
 
   SqliteDb& db() { return *db_; }
   std::shared_ptr<SqliteDb> db_ptr() { return db_; }

@@ -1,5 +1,6 @@
 #pragma once
-// Narrow store interfaces (one class may implement several). Implementations: schema/sqlite_store.hpp.
+// Narrow store interfaces (one class may implement several). Implementations: schema/sqlite_store.hpp,
+// schema/pg_store.hpp; schema/stores.hpp owns them.
 // Contract for every implementation:
 //  - commit() applies a WriteBatch atomically: counts, positions and dead letters land together or not
 //    at all, so a source that stores its position in the batch never loses or double-counts a line.
@@ -168,6 +169,11 @@ class QueryStore {
   virtual Result<std::vector<DistinctEstimate>> distinct_values(std::string_view id) = 0;
   /// Fingerprints merged into `id`.
   virtual Result<std::vector<std::string>> merged_children(std::string_view id) = 0;
+  /// Hourly counts (rolled up from minutes older than a day) in [from, to).
+  virtual Result<std::vector<MinuteCount>> hours(std::string_view id, UnixMs from, UnixMs to) = 0;
+  /// Events per fingerprint in [from, now) for the given ids (rate and escalation of a page).
+  virtual Result<std::vector<std::pair<std::string, std::vector<MinuteCount>>>> recent_series(
+      const std::vector<std::string>& ids, UnixMs from) = 0;
 };
 
 struct RetentionPolicy {
@@ -192,5 +198,24 @@ class MaintenanceStore {
   virtual ~MaintenanceStore() = default;
   virtual Result<PruneReport> prune(const RetentionPolicy& p) = 0;
 };
+
+/// What the event-side stores share, whichever backend (SqliteStore, PgStore).
+struct StoreOptions {
+  std::int64_t regression_grace_ms = 60'000;  // events this soon after a resolve do not reopen it
+  std::size_t max_dead_letter_bytes = 64 * 1024;
+  std::size_t first_samples = 3;
+  std::size_t recent_samples = 3;
+  std::size_t reservoir_samples = 3;
+  std::size_t max_values_per_position = 64;
+  int algorithm_version = 1;  // fingerprint algorithm that made the ids written (app passes the current one)
+};
+
+/// The event side of one backend in one object: what the pipeline commits to, sources keep their
+/// positions in, and the API, healer and LLM read from (schema/stores.hpp hands it out).
+class Store : public EventStore,
+              public PositionStore,
+              public DeadLetterStore,
+              public QueryStore,
+              public MaintenanceStore {};
 
 }  // namespace selfheal

@@ -23,6 +23,7 @@
 #include "app/fingerprinting.hpp"
 #include "app/pipeline.hpp"
 #include "app/server.hpp"
+#include "app/storage.hpp"
 #include "schema/log.hpp"
 
 using namespace selfheal;
@@ -86,8 +87,7 @@ struct Server {
   app::Config cfg;
   SystemClock clock;
   Metrics metrics;
-  std::shared_ptr<SqliteDb> db;
-  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<Stores> stores;
   std::shared_ptr<app::Fingerprinting> fp;
   std::unique_ptr<app::Pipeline> pipeline;
   std::unique_ptr<app::AppContext> ctx;
@@ -104,15 +104,16 @@ struct Server {
     if (!c) std::abort();
     cfg = *c;
     cfg.storage.flush_interval_ms = 5;
-    db = *SqliteDb::open({cfg.storage.db_path()});
-    store = std::make_unique<SqliteStore>(db, clock);
+    auto opened = app::open_stores(cfg, clock);
+    if (!opened) std::abort();
+    stores = std::move(*opened);
     fp = std::make_shared<app::Fingerprinting>(cfg.fingerprint);
-    pipeline = std::make_unique<app::Pipeline>(cfg, *store, clock, metrics, fp);
+    pipeline = std::make_unique<app::Pipeline>(cfg, stores->store(), clock, metrics, fp);
     ctx = std::make_unique<app::AppContext>(app::AppContext{.config = cfg,
                                                            .clock = clock,
                                                            .metrics = metrics,
-                                                           .db = db,
-                                                           .store = *store,
+                                                           .stores = *stores,
+                                                           .store = stores->store(),
                                                            .pipeline = *pipeline,
                                                            .fingerprinting = fp});
     http = std::make_unique<app::HttpServer>(*ctx);

@@ -196,12 +196,12 @@ TEST_CASE("llm: the healer's log reaches the context, and a successful strategy 
   llm::OpenAiCompatibleProvider provider(llm::openai_config(srv.base_url() + "/v1", "m", llm_key),
                                          llm::make_curl_http_client());
   auto redactor = std::move(Redactor::create({})).value();
-  auto history = app::make_healing_history(*db);
+  SqliteHealingStore log(*db);
+  auto history = app::make_healing_history(log);
   llm::SuggestionService service(store, suggestions, provider, *redactor, clock, llm::ServiceOptions{}, history.get());
   WriteBatch wb;
   wb.add(event(clock.now_ms(), 1), cart_fingerprint(), Severity::error);
   REQUIRE(store.commit(wb).has_value());
-  SqliteHealingStore log(*db);
   HealingRun run;
   run.ts = clock.now_ms();
   run.strategy = "restart-cart";

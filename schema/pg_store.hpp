@@ -1,0 +1,47 @@
+#pragma once
+// PostgreSQL implementation of the event-side store (schema/store.hpp), shared by every instance of
+// a fleet: commits from several instances to one fingerprint serialise on its row, positions land in
+// the same transaction as the counts they cover. Thread-safe (each call borrows a pooled connection).
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "schema/clock.hpp"
+#include "schema/pg_db.hpp"
+#include "schema/store.hpp"
+
+namespace selfheal {
+
+class PgStore final : public Store {
+ public:
+  PgStore(std::shared_ptr<PgDb> db, const Clock& clock, StoreOptions opts = {});
+
+  Result<CommitReceipt> commit(const WriteBatch& batch) override;
+  Result<std::vector<SourcePosition>> positions(std::string_view source) override;
+  Result<std::vector<DeadLetter>> dead_letters(const DeadLetterQuery& q) override;
+  Result<std::int64_t> dead_letter_count() override;
+  Result<void> mark_replayed(std::int64_t id) override;
+  Result<std::optional<FingerprintSummary>> fingerprint(std::string_view id) override;
+  Result<std::vector<MinuteCount>> series(std::string_view id, UnixMs from, UnixMs to) override;
+  Result<std::vector<StoredSample>> samples(std::string_view id, std::size_t limit) override;
+  Result<std::vector<ValueCount>> values(std::string_view id, std::size_t per_position) override;
+  Result<std::vector<SourceStat>> source_stats() override;
+  Result<std::int64_t> fingerprint_count() override;
+  Result<FingerprintPage> list(const FingerprintQuery& q) override;
+  Result<std::vector<DistinctEstimate>> distinct_values(std::string_view id) override;
+  Result<std::vector<std::string>> merged_children(std::string_view id) override;
+  Result<PruneReport> prune(const RetentionPolicy& p) override;
+  Result<std::vector<MinuteCount>> hours(std::string_view id, UnixMs from, UnixMs to) override;
+  Result<std::vector<std::pair<std::string, std::vector<MinuteCount>>>> recent_series(
+      const std::vector<std::string>& ids, UnixMs from) override;
+
+ private:
+  std::string next_token();  // unique per commit (schema/detail/pg_access.hpp with_tx)
+  std::shared_ptr<PgDb> db_;
+  std::string token_prefix_;
+  std::atomic<std::uint64_t> token_seq_{0};
+  const Clock& clock_;
+  StoreOptions opts_;
+};
+
+}  // namespace selfheal
