@@ -14,4 +14,4 @@ t="$bdir/tests/integration/selfheal_fleet_tests"
 [[ -x "$t" ]] || { echo "missing $t (build the selfheal_fleet_tests, selfheal and selfheal_kafka_mock targets)" >&2; exit 2; }
 cd "$here"
 FLEET_LINES=$LINES "$t" --success=false --duration=true \
-  -tc="fleet: three instances in one group, one killed -9 and restarted, one stopped: exact totals in PostgreSQL"
+  -tc="fleet: three instances in one group*"  # doctest splits -tc on commas: a prefix and *
