@@ -15,6 +15,8 @@ void syslog_keys(Rows& r) {
   r.integer("max_batch_events", 5'000, 1, 1'000'000, "events", "events per batch handed to the pipeline");
   r.integer("udp_receive_buffer_bytes", 8LL * 1024 * 1024, 4096, 1073741824.0, "bytes",
             "SO_RCVBUF asked for the UDP socket (the kernel caps it at net.core.rmem_max)");
+  r.integer("tcp_receive_buffer_bytes", 256LL * 1024, 0, 1073741824.0, "bytes",
+            "SO_RCVBUF of TCP connections: what a crash can lose unread; 0: the kernel's autotuning");
   r.flag("multiline", true, "stitch messages per (host, app-name, procid) stream");
 }
 

@@ -31,6 +31,7 @@ void parse_syslog_source(ConfigSection& k, ingest::SyslogConfig& c) {
   k.get("max_sd_labels", c.max_sd_labels);
   k.get("max_batch_events", c.max_batch_events);
   k.get("udp_receive_buffer_bytes", c.udp_receive_buffer_bytes);
+  k.get("tcp_receive_buffer_bytes", c.tcp_receive_buffer_bytes);
   k.get("multiline", c.multiline);
   if (!valid_source_name(c.name)) k.error("name", "'" + c.name + "' must be 1-64 of [A-Za-z0-9_.-]");
   if (!tcp && !udp)

@@ -101,6 +101,7 @@ struct SyslogConfig {
   std::int64_t max_sd_labels = 16;              // structured-data params kept as labels per message
   std::int64_t max_batch_events = 5'000;        // events per submitted batch
   std::int64_t udp_receive_buffer_bytes = 8 * 1024 * 1024;  // SO_RCVBUF asked for the UDP socket
+  std::int64_t tcp_receive_buffer_bytes = 256 * 1024;       // SO_RCVBUF of TCP connections; 0: the kernel's
   bool multiline = true;            // stitch per (host, app-name, procid) stream
 };
 

@@ -49,7 +49,9 @@ struct Fd {
   }
 };
 
-Result<Fd> bind_socket(const std::string& host, int port, int type, int& bound_port) {
+// Binds (and listens, for TCP). The receive buffer is set before listen() so accepted connections
+// inherit it (and the window scale that goes with it).
+Result<Fd> bind_socket(const std::string& host, int port, int type, int& bound_port, std::int64_t rcvbuf) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = type;
@@ -64,6 +66,10 @@ Result<Fd> bind_socket(const std::string& host, int port, int type, int& bound_p
     if (s.fd < 0) continue;
     int one = 1;
     ::setsockopt(s.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (rcvbuf > 0) {
+      const int size = static_cast<int>(std::min<std::int64_t>(rcvbuf, 1 << 30));
+      ::setsockopt(s.fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+    }
     if (::bind(s.fd, ai->ai_addr, ai->ai_addrlen) != 0 || (type == SOCK_STREAM && ::listen(s.fd, 128) != 0)) {
       last = std::strerror(errno);
       continue;
@@ -441,18 +447,16 @@ Result<void> SyslogServer::start() {
   Impl& s = *impl_;
   if (s.running) return make_error(ErrorCode::conflict, "syslog source " + s.cfg.name + " already started");
   if (s.cfg.tcp_port >= 0) {
-    auto fd = bind_socket(s.cfg.tcp_host, s.cfg.tcp_port, SOCK_STREAM, tcp_port_);
+    auto fd = bind_socket(s.cfg.tcp_host, s.cfg.tcp_port, SOCK_STREAM, tcp_port_, s.cfg.tcp_receive_buffer_bytes);
     if (!fd) return fd.error();
     s.tcp = std::move(*fd);
   }
   if (s.cfg.udp_port >= 0) {
-    auto fd = bind_socket(s.cfg.udp_host, s.cfg.udp_port, SOCK_DGRAM, udp_port_);
+    auto fd = bind_socket(s.cfg.udp_host, s.cfg.udp_port, SOCK_DGRAM, udp_port_, s.cfg.udp_receive_buffer_bytes);
     if (!fd) return fd.error();
     s.udp = std::move(*fd);
     int one = 1;
     ::setsockopt(s.udp.fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
-    int rcvbuf = static_cast<int>(std::min<std::int64_t>(s.cfg.udp_receive_buffer_bytes, 1 << 30));
-    ::setsockopt(s.udp.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   }
   int p[2];
   if (::pipe2(p, O_NONBLOCK | O_CLOEXEC) != 0) return make_error(ErrorCode::unavailable, "syslog: pipe failed");
