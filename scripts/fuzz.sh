@@ -3,6 +3,7 @@
 #   fingerprint parsers: stitcher normalize trace structured learn
 #   Loki push decoders:  loki_push (protobuf, snappy, JSON, gzip, labels, the whole handler)
 #   OTLP logs decoders:  otlp (protobuf, OTLP/JSON, gzip, the whole handler, partial success)
+#   syslog parsers:      syslog (RFC 5424 / RFC 3164 messages, RFC 6587 octet-counting and LF framing)
 #   HTTP API:            http_api (every route's query parameters and JSON bodies, real server, real SQLite)
 #   config:              config (the YAML loader and every section's key table)
 # scripts/test.sh (CI) runs each for 10 s; the acceptance runs use 600 s.
@@ -22,7 +23,7 @@ OUT=${FUZZ_OUT:-$ROOT/build-fuzz}
 SECS=${FUZZ_SECONDS:-600}
 CXX=${FUZZ_CXX:-clang++}
 CC=${FUZZ_CC:-clang}
-ALL=(stitcher normalize trace structured learn loki_push otlp http_api config)
+ALL=(stitcher normalize trace structured learn loki_push otlp syslog http_api config)
 build_only=0
 if [[ ${1:-} == --build-only ]]; then build_only=1; shift; fi
 if (($#)); then TARGETS=("$@"); else TARGETS=("${ALL[@]}"); fi
@@ -61,7 +62,7 @@ for t in "${TARGETS[@]}"; do
     stitcher | trace) seeds=(tests/data/fingerprint/traces) ;;
     normalize | learn) seeds=() ;;
     structured) seeds=(tests/data/fingerprint/structured) ;;
-    loki_push | otlp | http_api) seeds=("tests/data/fuzz/$t") ;;
+    loki_push | otlp | syslog | http_api) seeds=("tests/data/fuzz/$t") ;;
     config) seeds=("tests/data/fuzz/$t") ;;
     *) echo "fuzz: unknown target $t (known: ${ALL[*]})" >&2; exit 2 ;;
   esac

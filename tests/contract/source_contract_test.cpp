@@ -5,12 +5,17 @@
 //   file       files appended to on disk
 //   loki_push  POST /loki/api/v1/push through cpp-httplib into ingest::LokiPushEndpoint
 //   otlp       POST /v1/logs (OTLP protobuf, one resource per stream) into ingest::OtlpEndpoint
+//   syslog     RFC 5424 octet-counted messages over a TCP socket into ingest::SyslogServer
 // Every source delivers into the same sink: batches are committed to a real SQLite store by a
 // flusher thread (as app::Pipeline does), so positions resume from what the store holds.
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <httplib.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -33,6 +38,7 @@
 #include "ingest/loki_push_http.hpp"
 #include "ingest/otlp_http.hpp"
 #include "ingest/runner.hpp"
+#include "ingest/syslog_server.hpp"
 #include "schema/clock.hpp"
 #include "schema/metrics.hpp"
 #include "schema/sqlite_db.hpp"
@@ -196,7 +202,8 @@ class Harness {
   int commits() const { return commits_.load(); }
   /// Push: what the last write was answered (0 for pull sources).
   virtual int last_status() const { return 0; }
-
+  /// Push sources that answer each write (HTTP): the answer waits for durability.
+  virtual bool answers() const { return !pull(); }
 
  private:
   Metrics own_metrics_;
@@ -487,6 +494,58 @@ class OtlpHarness final : public Harness {
   int last_status_ = 0;
 };
 
+// ---- syslog: its own block (ingest/syslog_server.hpp) ----
+/// Each line is an RFC 5424 message, APP-NAME = the stream, octet-counted over one TCP connection per
+/// write. Syslog has no acknowledgement (answers() is false): what was read is submitted.
+class SyslogHarness final : public Harness {
+ public:
+  using Harness::Harness;
+  ~SyslogHarness() override { stop(); }
+  std::string name() const override { return "syslog"; }
+  bool pull() const override { return false; }
+  bool answers() const override { return false; }
+  void start(StoreSink& sink, SqliteStore&) override {
+    ingest::SyslogConfig c;
+    c.tcp_host = "127.0.0.1";
+    c.tcp_port = 0;
+    server_ = std::make_unique<ingest::SyslogServer>(c, clock, sink, metrics, quick_stitch());
+    REQUIRE(server_->start());
+  }
+  void stop() override {
+    if (server_) server_->stop();
+  }
+  void write(const std::vector<Line>& lines) override {
+    std::string bytes;
+    for (const auto& l : lines) frame(bytes, "<14>1 - host-1 " + l.stream + " - - - " + l.text);
+    send(bytes);
+  }
+  std::string write_malformed() override {
+    std::string bytes;
+    frame(bytes, "<14>7 - host-1 a - - - version 7 does not exist");
+    send(bytes);
+    return "bad_version";
+  }
+
+ private:
+  static void frame(std::string& out, const std::string& m) { out += std::to_string(m.size()) + " " + m; }
+  void send(const std::string& bytes) {
+    REQUIRE(server_);
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(server_->tcp_port()));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    for (std::size_t off = 0; off < bytes.size();) {
+      const ssize_t n = ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+      REQUIRE(n > 0);
+      off += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+  }
+  std::unique_ptr<ingest::SyslogServer> server_;
+};
+
 /// A store, a sink and one source under test.
 struct Rig {
   explicit Rig(std::unique_ptr<Harness> h)
@@ -535,6 +594,7 @@ const std::vector<Factory>& all_sources() {
       [](Metrics* m) { return std::make_unique<FileHarness>(m); },
       [](Metrics* m) { return std::make_unique<LokiPushHarness>(m); },
       [](Metrics* m) { return std::make_unique<OtlpHarness>(m); },
+      [](Metrics* m) { return std::make_unique<SyslogHarness>(m); },
   };
   return f;
 }
@@ -686,7 +746,7 @@ TEST_CASE("source contract: nothing is acknowledged to the peer before it is dur
     std::this_thread::sleep_for(500ms);
     CHECK(rig.sink.event_count() == 2);
     CHECK(rig.harness->commits() == before);  // no Kafka commit, no position handed back
-    if (!rig.harness->pull()) CHECK(rig.harness->last_status() == 503);  // never 204 before durable
+    if (rig.harness->answers()) CHECK(rig.harness->last_status() == 503);  // never 204 before durable
     rig.sink.pause(false);
     REQUIRE(rig.wait_events(12));
     if (rig.harness->pull()) CHECK(test::wait_until([&] { return rig.harness->commits() > before; }));
@@ -721,7 +781,7 @@ TEST_CASE("source contract: push and pull sources show one selfheal_source_* fam
       &shared);
   const std::string text = shared.render();
   std::map<std::string, std::vector<std::string>> names;  // source -> the common names it shows
-  for (const std::string source : {"kafka", "loki_pull", "file", "loki_push", "otlp"}) {
+  for (const std::string source : {"kafka", "loki_pull", "file", "loki_push", "otlp", "syslog"}) {
     for (const std::string family : {"selfheal_source_events_received_total", "selfheal_source_events_accepted_total",
                                      "selfheal_source_dead_letters_total", "selfheal_source_bytes_received_total"}) {
       if (text.find(family + "{source=\"" + source + "\"} ") != std::string::npos) names[source].push_back(family);
