@@ -1,5 +1,6 @@
 #include "ingest/detail/loki_decode.hpp"
 
+#include "ingest/detail/json_body.hpp"
 #include "ingest/detail/proto_wire.hpp"
 
 #include <snappy.h>
@@ -583,17 +584,9 @@ Result<DecodedPush> decode_push_protobuf(std::string_view bytes, const DecodeLim
 }
 
 Result<DecodedPush> decode_push_json(std::string_view body, JsonShape shape, const DecodeLimits& limits) {
-  std::string repaired;  // a JSON parser refuses the whole body for one bad byte: repair it first
-  if (!valid_utf8(body)) {
-    repaired = to_valid_utf8(body);
-    body = repaired;
-  }
-  json doc;
-  try {
-    doc = json::parse(body.begin(), body.end());
-  } catch (const json::exception& e) {
-    return bad(std::string("invalid JSON: ") + e.what());
-  }
+  auto parsed = parse_json_body(body);
+  if (!parsed) return parsed.error();
+  json doc = std::move(*parsed);
   try {
     if (!doc.is_object()) return bad("body must be a JSON object with \"streams\"");
     DecodedPush out;

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "ingest/detail/json_body.hpp"
 #include "ingest/detail/proto_wire.hpp"
 #include "schema/model.hpp"
 #include "schema/text.hpp"
@@ -707,17 +708,9 @@ Result<OtlpDecoded> decode_otlp_protobuf(std::string_view bytes, const OtlpLimit
 }
 
 Result<OtlpDecoded> decode_otlp_json(std::string_view body, const OtlpLimits& limits) {
-  std::string repaired;
-  if (!valid_utf8(body)) {
-    repaired = to_valid_utf8(body);
-    body = repaired;
-  }
-  json doc;
-  try {
-    doc = json::parse(body.begin(), body.end());
-  } catch (const json::exception& e) {
-    return bad(std::string("invalid JSON: ") + e.what());
-  }
+  auto parsed = parse_json_body(body);
+  if (!parsed) return parsed.error();
+  json doc = std::move(*parsed);
   try {
     if (!doc.is_object()) return bad("body must be a JSON object with \"resourceLogs\"");
     OtlpDecoded out;
